@@ -1,0 +1,1141 @@
+// The store (see store.hpp). One concept runs through this file: a change is
+// accepted only as part of a verified contiguous run of its stream, and merged
+// into its record's state by merge::join, in the same SQLite transaction that
+// appends it to the log and advances the stream's head.
+#include "wardsync/sync/store.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <set>
+
+#include "change_internal.hpp"
+#include "merge_internal.hpp"
+#include "sqlite_internal.hpp"
+#include "store_sql.hpp"
+
+#include <sodium.h>
+
+namespace wardsync {
+
+namespace {
+
+std::string_view view(const PublicKey& k) { return {reinterpret_cast<const char*>(k.data()), k.size()}; }
+std::string_view view(const RecordId& id) {
+  return {reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size()};
+}
+template <typename A>
+void copy_to(std::string_view from, A& to) {
+  if (from.size() == to.size()) std::memcpy(to.data(), from.data(), to.size());
+}
+
+// A problem not tied to one stream (unparseable bytes, a database error).
+Problem stray_problem(std::string detail) {
+  Problem p;
+  p.kind = Problem::Kind::kMalformed;
+  p.detail = std::move(detail);
+  return p;
+}
+
+enum HeldReason : int { kHeldGap = 0, kHeldSkew = 1 };
+
+struct StreamInfo {
+  std::int64_t id = 0;
+  std::uint64_t seq = 0;
+  Hash head{};
+};
+
+using RecordKey = std::pair<std::string, RecordId>;
+
+// The indexed values of a record's state for the schema's indexed fields.
+std::set<std::pair<std::string, std::string>> index_entries(const CollectionSpec* spec,
+                                                            const pb::RecordState& state) {
+  std::set<std::pair<std::string, std::string>> out;
+  if (spec == nullptr) return out;
+  for (const auto& f : spec->fields) {
+    if (!f.indexed) continue;
+    const pb::FieldState* fs = merge::find_field(state, f.name);
+    if (fs == nullptr) continue;
+    if (fs->type() == pb::SET) {
+      for (const auto& e : fs->elements()) out.emplace(f.name, e.value());
+    } else if (!fs->versions().empty()) {
+      out.emplace(f.name, fs->type() == pb::ONCE ? fs->versions(0).value()
+                                                 : fs->versions(fs->versions_size() - 1).value());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+const char* problem_kind_name(Problem::Kind kind) {
+  switch (kind) {
+    case Problem::Kind::kMalformed: return "malformed";
+    case Problem::Kind::kBadSignature: return "bad_signature";
+    case Problem::Kind::kBrokenLink: return "broken_link";
+    case Problem::Kind::kFork: return "fork";
+    case Problem::Kind::kClockSkew: return "clock_skew";
+    case Problem::Kind::kQuarantined: return "quarantined";
+    case Problem::Kind::kHeldTooMany: return "held_too_many";
+  }
+  return "?";
+}
+
+// ---------------------------------------------------------------------------
+// RecordWrite / Transaction builders
+
+RecordWrite& RecordWrite::set(std::string field, std::string value) {
+  ops.push_back({FieldWrite::Kind::kSet, std::move(field), std::move(value), {}, 0});
+  return *this;
+}
+RecordWrite& RecordWrite::set_once(std::string field, std::string value) {
+  ops.push_back({FieldWrite::Kind::kSetOnce, std::move(field), std::move(value), {}, 0});
+  return *this;
+}
+RecordWrite& RecordWrite::set_rank(std::string field, Rank rank) {
+  std::string label = rank.label;
+  ops.push_back({FieldWrite::Kind::kSetRank, std::move(field), std::move(label), std::move(rank), 0});
+  return *this;
+}
+RecordWrite& RecordWrite::add(std::string field, std::string element) {
+  ops.push_back({FieldWrite::Kind::kAdd, std::move(field), std::move(element), {}, 0});
+  return *this;
+}
+RecordWrite& RecordWrite::remove(std::string field, std::string element) {
+  ops.push_back({FieldWrite::Kind::kRemove, std::move(field), std::move(element), {}, 0});
+  return *this;
+}
+RecordWrite& RecordWrite::append(std::string field, std::string value) {
+  ops.push_back({FieldWrite::Kind::kAppend, std::move(field), std::move(value), {}, 0});
+  return *this;
+}
+RecordWrite& RecordWrite::increment(std::string field, std::int64_t delta) {
+  ops.push_back({FieldWrite::Kind::kIncrement, std::move(field), {}, {}, delta});
+  return *this;
+}
+RecordWrite& RecordWrite::mark_deleted() {
+  tombstone = true;
+  return *this;
+}
+
+RecordWrite& Transaction::create(std::string collection) {
+  writes_.push_back(RecordWrite{std::move(collection), {}, true, false, {}});
+  return writes_.back();
+}
+RecordWrite& Transaction::update(std::string collection, RecordId id) {
+  writes_.push_back(RecordWrite{std::move(collection), id, false, false, {}});
+  return writes_.back();
+}
+
+// ---------------------------------------------------------------------------
+
+class Store::Impl {
+ public:
+  Impl(const StoreOptions& options, const Schema& schema, const Identity& identity, Clock& clock)
+      : options_(options), schema_(schema), identity_(identity), clock_(clock, options.max_forward_skew_ms) {}
+
+  Status open();
+  std::vector<Result<CommitInfo>> commit_group(std::span<const Transaction* const> txns);
+  ApplyReport apply(std::span<const WireChange> changes, VerifyMode mode);
+  ApplyReport retry_held();
+  VersionVector version_vector() const;
+  std::vector<WireChange> missing_for(const VersionVector& theirs, std::size_t limit) const;
+  std::optional<Record> get(const std::string& collection, const RecordId& id) const;
+  std::vector<RecordId> find(const std::string& collection, const std::string& field,
+                             const std::string& value, std::size_t limit) const;
+  std::vector<Record> list(const std::string& collection, std::optional<RecordId> after,
+                           std::size_t limit) const;
+  std::vector<RecordId> with_conflicts(const std::string& collection, std::size_t limit) const;
+  std::vector<WireChange> stream_changes(const StreamKey& stream, std::uint64_t after_seq,
+                                         std::size_t limit, bool end_at_checked) const;
+  bool has_change(const WireChange& change) const;
+  std::vector<QuarantinedOrigin> quarantined() const;
+  StoreStats stats() const;
+  Hash digest() const;
+
+  std::vector<Subscriber> subscribers_;
+  const StoreOptions options_;
+  const Schema& schema_;
+  const Identity& identity_;
+  HybridClock clock_;
+
+ private:
+  // -- state kept in memory, mirrored in the database -----------------------
+  std::map<StreamKey, StreamInfo> streams_;
+  std::set<PublicKey> quarantined_;
+  std::int64_t next_stream_id_ = 1;
+
+  // -- per write transaction ------------------------------------------------
+  struct Pending {
+    pb::RecordState state;
+    std::set<std::pair<std::string, std::string>> old_index;
+    bool existed = false;
+    Hlc updated = 0;
+  };
+  std::map<RecordKey, Pending> pending_;
+  std::vector<AppliedChange> applied_;
+  bool rebuild_needed_ = false;
+
+  Pending& load_pending(const std::string& collection, const RecordId& id);
+  void flush_pending();
+  StreamInfo& stream_info(const StreamKey& key);
+  void write_stream(const StreamKey& key, const StreamInfo& info);
+  void append_change(const StreamInfo& info, const DecodedChange& c, bool sig_checked, bool local);
+  void apply_stream(const StreamKey& key, std::vector<DecodedChange*>& incoming, VerifyMode mode,
+                    ApplyReport& report, std::deque<WireChange>& storage,
+                    std::deque<DecodedChange>& decoded);
+  bool stored_change(std::int64_t stream_id, std::uint64_t seq, WireChange& out, Hash& hash) const;
+  // Both validly signed: quarantine the origin with the proof, return true.
+  bool check_fork(const WireChange& a, const WireChange& b, const StreamKey& key, std::uint64_t seq,
+                  ApplyReport& report);
+  void hold(const StreamInfo& info, const DecodedChange& c, int reason);
+  void rebuild_records();
+  void notify();
+  Result<CommitInfo> commit_one(const Transaction& txn);
+  Status build_ops(const RecordWrite& w, const pb::RecordState& current, pb::ChangeBody& body);
+
+  sql::Db db_;
+  mutable sql::Stmt get_record_, put_record_, del_index_, put_index_, put_change_, get_change_,
+      put_stream_, put_held_, get_held_, del_held_, find_, list_, list_after_, conflicts_,
+      range_changes_;
+};
+
+Status Store::Impl::open() {
+  Status s = db_.open(options_.path, false);
+  if (!s.is_ok()) return s;
+  sqlite3_busy_timeout(db_.get(), 5000);  // readers and backups may hold locks briefly
+  // WAL: readers never block the writer, one fsync per commit.
+  // synchronous=FULL: NORMAL in WAL mode may roll back a committed write on power loss.
+  const char* pragmas = options_.durable
+                            ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
+                            : "PRAGMA synchronous=OFF; PRAGMA foreign_keys=OFF;";
+  s = db_.exec(pragmas);
+  if (!s.is_ok()) return s;
+  // Keep the WAL bounded even under constant readers (kiosk polling, sync).
+  (void)db_.exec("PRAGMA wal_autocheckpoint=4000; PRAGMA journal_size_limit=67108864;");
+
+  sql::Stmt version(db_.get(), "PRAGMA user_version");
+  version.step();
+  int have = static_cast<int>(version.integer(0));
+  version.reset();
+  if (have > sql_text::kSchemaVersion) {
+    return {Code::kSchemaMismatch, "database schema " + std::to_string(have) +
+                                       " is newer than this wardnode supports (" +
+                                       std::to_string(sql_text::kSchemaVersion) + "); upgrade wardnode"};
+  }
+  for (int v = have; v < sql_text::kSchemaVersion; ++v) {
+    sql::Transaction tx(db_);
+    s = db_.exec(sql_text::kMigrations[v]);
+    if (!s.is_ok()) return {Code::kIo, "migration " + std::to_string(v + 1) + " failed: " + s.message()};
+    s = db_.exec(("PRAGMA user_version=" + std::to_string(v + 1)).c_str());
+    if (!s.is_ok()) return s;
+    tx.commit();
+  }
+
+  // The database belongs to one identity: refuse to run another node's data.
+  {
+    sql::Stmt q(db_.get(), "SELECT value FROM meta WHERE key='node_id'");
+    if (q.step()) {
+      if (q.blob_view(0) != view(identity_.public_key())) {
+        return {Code::kInvalidArgument, "database belongs to another node identity"};
+      }
+    } else {
+      sql::Stmt put(db_.get(), "INSERT INTO meta(key, value) VALUES('node_id', ?)");
+      put.bind(1, view(identity_.public_key())).run();
+    }
+  }
+
+  get_record_ = sql::Stmt(db_.get(), "SELECT state FROM records WHERE collection=? AND id=?");
+  put_record_ = sql::Stmt(db_.get(),
+                          "INSERT OR REPLACE INTO records(collection, id, state, deleted, conflict, updated) "
+                          "VALUES(?,?,?,?,?,?)");
+  del_index_ = sql::Stmt(db_.get(),
+                         "DELETE FROM record_index WHERE collection=? AND field=? AND value=? AND id=?");
+  put_index_ = sql::Stmt(db_.get(),
+                         "INSERT OR IGNORE INTO record_index(collection, field, value, id) VALUES(?,?,?,?)");
+  put_change_ = sql::Stmt(db_.get(),
+                          "INSERT INTO changes(stream, seq, hash, body, sig, sig_checked) VALUES(?,?,?,?,?,?)");
+  get_change_ = sql::Stmt(db_.get(), "SELECT body, sig, hash FROM changes WHERE stream=? AND seq=?");
+  put_stream_ = sql::Stmt(db_.get(),
+                          "INSERT OR REPLACE INTO streams(id, origin, scope, seq, head) VALUES(?,?,?,?,?)");
+  put_held_ = sql::Stmt(db_.get(),
+                        "INSERT OR IGNORE INTO held(stream, seq, body, sig, reason) VALUES(?,?,?,?,?)");
+  get_held_ = sql::Stmt(db_.get(), "SELECT body, sig FROM held WHERE stream=? ORDER BY seq");
+  del_held_ = sql::Stmt(db_.get(), "DELETE FROM held WHERE stream=? AND seq<=?");
+  find_ = sql::Stmt(db_.get(),
+                    "SELECT id FROM record_index WHERE collection=? AND field=? AND value=? ORDER BY id LIMIT ?");
+  list_ = sql::Stmt(db_.get(), "SELECT id, state, updated FROM records WHERE collection=? ORDER BY id LIMIT ?");
+  list_after_ = sql::Stmt(db_.get(),
+                          "SELECT id, state, updated FROM records WHERE collection=? AND id>? ORDER BY id LIMIT ?");
+  conflicts_ = sql::Stmt(db_.get(),
+                         "SELECT id FROM records WHERE collection=? AND conflict=1 ORDER BY id LIMIT ?");
+  range_changes_ = sql::Stmt(db_.get(),
+                             "SELECT body, sig, sig_checked FROM changes WHERE stream=? AND seq>? "
+                             "ORDER BY seq LIMIT ?");
+
+  sql::Stmt streams(db_.get(), "SELECT id, origin, scope, seq, head FROM streams");
+  while (streams.step()) {
+    StreamKey key;
+    copy_to(streams.blob_view(1), key.origin);
+    key.scope = streams.blob(2);
+    StreamInfo info;
+    info.id = streams.integer(0);
+    info.seq = static_cast<std::uint64_t>(streams.integer(3));
+    copy_to(streams.blob_view(4), info.head);
+    next_stream_id_ = std::max(next_stream_id_, info.id + 1);
+    streams_.emplace(std::move(key), info);
+  }
+  sql::Stmt quarantine(db_.get(), "SELECT origin FROM quarantine");
+  while (quarantine.step()) {
+    PublicKey k;
+    copy_to(quarantine.blob_view(0), k);
+    quarantined_.insert(k);
+  }
+  // Never reissue a timestamp after a restart, even if the wall clock went back.
+  sql::Stmt last(db_.get(), "SELECT max(updated) FROM records");
+  if (last.step()) clock_.restore(static_cast<Hlc>(last.integer(0)));
+  return Status::ok();
+}
+
+StreamInfo& Store::Impl::stream_info(const StreamKey& key) {
+  auto it = streams_.find(key);
+  if (it != streams_.end()) return it->second;
+  StreamInfo info;
+  info.id = next_stream_id_++;
+  return streams_.emplace(key, info).first->second;
+}
+
+void Store::Impl::write_stream(const StreamKey& key, const StreamInfo& info) {
+  put_stream_.bind(1, info.id)
+      .bind(2, view(key.origin))
+      .bind_text(3, key.scope)
+      .bind(4, static_cast<std::int64_t>(info.seq))
+      .bind(5, view(info.head))
+      .run();
+}
+
+Store::Impl::Pending& Store::Impl::load_pending(const std::string& collection, const RecordId& id) {
+  RecordKey key{collection, id};
+  auto it = pending_.find(key);
+  if (it != pending_.end()) return it->second;
+  Pending p;
+  get_record_.bind_text(1, collection).bind(2, view(id));
+  if (get_record_.step()) {
+    std::string_view blob = get_record_.blob_view(0);
+    p.state.ParseFromArray(blob.data(), static_cast<int>(blob.size()));
+    p.existed = true;
+    p.old_index = index_entries(schema_.collection(collection), p.state);
+  }
+  get_record_.reset();
+  return pending_.emplace(std::move(key), std::move(p)).first->second;
+}
+
+void Store::Impl::flush_pending() {
+  std::string blob;
+  for (auto& [key, p] : pending_) {
+    const auto& [collection, id] = key;
+    p.state.SerializeToString(&blob);
+    put_record_.bind_text(1, collection)
+        .bind(2, view(id))
+        .bind(3, blob)
+        .bind(4, p.state.tombstone_hlc() != 0 ? 1 : 0)
+        .bind(5, merge::has_conflicts(p.state) ? 1 : 0)
+        .bind(6, static_cast<std::int64_t>(p.updated))
+        .run();
+    const CollectionSpec* spec = schema_.collection(collection);
+    if (spec == nullptr) continue;
+    auto now = index_entries(spec, p.state);
+    for (const auto& e : p.old_index) {
+      if (now.count(e) != 0) continue;
+      del_index_.bind_text(1, collection).bind_text(2, e.first).bind(3, e.second).bind(4, view(id)).run();
+    }
+    for (const auto& e : now) {
+      if (p.old_index.count(e) != 0) continue;
+      put_index_.bind_text(1, collection).bind_text(2, e.first).bind(3, e.second).bind(4, view(id)).run();
+    }
+  }
+  pending_.clear();
+}
+
+void Store::Impl::append_change(const StreamInfo& info, const DecodedChange& c, bool sig_checked,
+                                bool local) {
+  put_change_.bind(1, info.id)
+      .bind(2, static_cast<std::int64_t>(c.body.seq()))
+      .bind(3, view(c.hash))
+      .bind(4, c.wire->body)
+      .bind(5, c.wire->signature)
+      .bind(6, sig_checked ? 1 : 0)
+      .run();
+  Pending& p = load_pending(c.body.collection(), c.record);
+  merge::join(p.state, merge::delta_of(c.body, c.hash));
+  p.updated = std::max<Hlc>(p.updated, c.body.hlc());
+  if (!local) clock_.observe(c.body.hlc());
+  AppliedChange a;
+  a.stream = c.stream;
+  a.seq = c.body.seq();
+  a.hlc = c.body.hlc();
+  a.collection = c.body.collection();
+  a.record = c.record;
+  a.author = c.body.author();
+  a.local = local;
+  applied_.push_back(std::move(a));
+}
+
+bool Store::Impl::stored_change(std::int64_t stream_id, std::uint64_t seq, WireChange& out, Hash& hash) const {
+  get_change_.bind(1, stream_id).bind(2, static_cast<std::int64_t>(seq));
+  bool found = get_change_.step();
+  if (found) {
+    out.body = get_change_.blob(0);
+    out.signature = get_change_.blob(1);
+    copy_to(get_change_.blob_view(2), hash);
+  }
+  get_change_.reset();
+  return found;
+}
+
+void Store::Impl::hold(const StreamInfo& info, const DecodedChange& c, int reason) {
+  put_held_.bind(1, info.id)
+      .bind(2, static_cast<std::int64_t>(c.body.seq()))
+      .bind(3, c.wire->body)
+      .bind(4, c.wire->signature)
+      .bind(5, reason)
+      .run();
+}
+
+bool Store::Impl::check_fork(const WireChange& a, const WireChange& b, const StreamKey& key,
+                             std::uint64_t seq, ApplyReport& report) {
+  DecodedChange da;
+  DecodedChange dbb;
+  if (!decode_change(a, da).is_ok() || !decode_change(b, dbb).is_ok()) return false;
+  if (!signature_ok(da) || !signature_ok(dbb)) return false;
+  if (quarantined_.insert(key.origin).second) {
+    sql::Stmt put(db_.get(),
+                  "INSERT OR IGNORE INTO quarantine(origin, reason, a_body, a_sig, b_body, b_sig) "
+                  "VALUES(?,?,?,?,?,?)");
+    std::string reason = "fork in stream " + key.to_string() + " at sequence " + std::to_string(seq);
+    put.bind(1, view(key.origin))
+        .bind_text(2, reason)
+        .bind(3, a.body)
+        .bind(4, a.signature)
+        .bind(5, b.body)
+        .bind(6, b.signature)
+        .run();
+    rebuild_needed_ = true;
+    report.problems.push_back({Problem::Kind::kFork, key, seq, reason + ": origin quarantined"});
+  }
+  return true;
+}
+
+// Applies what `incoming` (changes of one stream, sorted by seq) and the held
+// changes of that stream allow, in sequence order.
+void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>& incoming,
+                               VerifyMode mode, ApplyReport& report, std::deque<WireChange>& storage,
+                               std::deque<DecodedChange>& decoded) {
+  if (quarantined_.count(key.origin) != 0) {
+    report.rejected += incoming.size();
+    report.problems.push_back({Problem::Kind::kQuarantined, key, incoming.front()->body.seq(),
+                               "origin is quarantined for a fork; changes refused"});
+    return;
+  }
+  StreamInfo& info = stream_info(key);
+  const StreamInfo before = info;
+
+  // Held changes of this stream rejoin the candidates.
+  get_held_.bind(1, info.id);
+  std::size_t held_count = 0;
+  while (get_held_.step()) {
+    ++held_count;
+    storage.push_back(WireChange{get_held_.blob(0), get_held_.blob(1)});
+    DecodedChange& d = decoded.emplace_back();
+    if (decode_change(storage.back(), d).is_ok() && d.stream == key) incoming.push_back(&d);
+  }
+  get_held_.reset();
+  std::stable_sort(incoming.begin(), incoming.end(),
+                   [](const DecodedChange* a, const DecodedChange* b) { return a->body.seq() < b->body.seq(); });
+
+  // Already held: duplicates, or forks when the bytes differ.
+  std::vector<DecodedChange*> ahead;
+  for (std::size_t i = 0; i < incoming.size(); ++i) {
+    DecodedChange* c = incoming[i];
+    std::uint64_t seq = c->body.seq();
+    if (seq <= info.seq) {
+      WireChange mine;
+      Hash mine_hash{};
+      if (stored_change(info.id, seq, mine, mine_hash) && mine_hash == c->hash) {
+        ++report.duplicates;
+      } else if (check_fork(mine, *c->wire, key, seq, report)) {
+        ++report.rejected;
+        return;
+      } else {
+        ++report.rejected;
+        report.problems.push_back({Problem::Kind::kBadSignature, key, seq,
+                                   "a different body for a sequence already held, not validly signed"});
+      }
+      continue;
+    }
+    if (!ahead.empty() && ahead.back()->body.seq() == seq) {
+      if (ahead.back()->hash == c->hash) {
+        ++report.duplicates;
+        continue;
+      }
+      if (check_fork(*ahead.back()->wire, *c->wire, key, seq, report)) {
+        report.rejected += 2;
+        return;
+      }
+      // One of the two is forged; keep the one whose own signature holds.
+      ++report.rejected;
+      if (!signature_ok(*ahead.back())) ahead.back() = c;
+      continue;
+    }
+    ahead.push_back(c);
+  }
+
+  // The contiguous run from our head.
+  std::size_t run_end = 0;
+  while (run_end < ahead.size() && ahead[run_end]->body.seq() == info.seq + 1 + run_end) ++run_end;
+
+  // Links: each body names the hash of its predecessor.
+  std::size_t linked = 0;
+  for (; linked < run_end; ++linked) {
+    const Hash& expect = linked == 0 ? info.head : ahead[linked - 1]->hash;
+    if (ahead[linked]->prev != expect) break;
+  }
+  if (linked < run_end) {
+    std::uint64_t seq = ahead[linked]->body.seq();
+    WireChange prev_wire;
+    Hash prev_hash{};
+    bool have_prev = linked > 0 ? (prev_wire = *ahead[linked - 1]->wire, true)
+                                : stored_change(info.id, info.seq, prev_wire, prev_hash);
+    if (have_prev && check_fork(prev_wire, *ahead[linked]->wire, key, seq, report)) {
+      report.rejected += run_end;
+      return;
+    }
+    report.rejected += run_end - linked;
+    report.problems.push_back({Problem::Kind::kBrokenLink, key, seq,
+                               "previous-hash link broken: change refused with the rest of its run"});
+    run_end = linked;
+  }
+
+  // Clock: a timestamp too far ahead is held, with everything after it.
+  std::size_t timely = 0;
+  while (timely < run_end && !clock_.too_far_ahead(ahead[timely]->body.hlc())) ++timely;
+
+  // Signatures: the run's last one authenticates the whole chain.
+  std::size_t accepted = timely;
+  if (accepted > 0) {
+    if (mode == VerifyMode::kEverySignature) {
+      std::size_t ok = 0;
+      while (ok < accepted && signature_ok(*ahead[ok])) ++ok;
+      if (ok < accepted) {
+        report.problems.push_back({Problem::Kind::kBadSignature, key, ahead[ok]->body.seq(),
+                                   "signature does not verify"});
+        report.rejected += accepted - ok;
+      }
+      accepted = ok;
+    } else if (mode == VerifyMode::kChain && !signature_ok(*ahead[accepted - 1])) {
+      // If the last change is the bad one (tampered after the links were made,
+      // or forged), the one before it may still close a valid run.
+      std::size_t bad_from = accepted - 1;
+      bool prefix_ok = bad_from > 0 && signature_ok(*ahead[bad_from - 1]);
+      std::size_t keep = prefix_ok ? bad_from : 0;
+      report.problems.push_back({Problem::Kind::kBadSignature, key, ahead[keep]->body.seq(),
+                                 "run refused: its last signature does not verify"});
+      report.rejected += accepted - keep;
+      accepted = keep;
+    }
+  }
+
+  for (std::size_t i = 0; i < accepted; ++i) {
+    bool checked = mode != VerifyMode::kChain || i + 1 == accepted;
+    append_change(info, *ahead[i], checked, false);
+    info.seq = ahead[i]->body.seq();
+    info.head = ahead[i]->hash;
+  }
+  report.applied += accepted;
+
+  // Hold what is left: skewed changes and those beyond a gap (bounded).
+  std::size_t newly_held = 0;
+  for (std::size_t i = accepted; i < ahead.size(); ++i) {
+    bool skewed = i >= timely && i < run_end;
+    bool beyond_gap = i >= run_end;
+    if (!skewed && !beyond_gap) continue;
+    if (skewed && i == timely) {
+      report.problems.push_back({Problem::Kind::kClockSkew, key, ahead[i]->body.seq(),
+                                 "timestamp " + hlc_to_string(ahead[i]->body.hlc()) +
+                                     " is too far ahead of local time; held"});
+    }
+    if (held_count + newly_held >= options_.max_held_per_stream) {
+      report.problems.push_back({Problem::Kind::kHeldTooMany, key, ahead[i]->body.seq(),
+                                 "too many changes waiting for a gap; dropped (will be resent)"});
+      break;
+    }
+    hold(info, *ahead[i], skewed ? kHeldSkew : kHeldGap);
+    ++newly_held;
+  }
+  report.held += newly_held;
+  if (info.seq != before.seq) {
+    write_stream(key, info);
+    del_held_.bind(1, info.id).bind(2, static_cast<std::int64_t>(info.seq)).run();
+  } else if (before.seq == 0 && newly_held > 0) {
+    write_stream(key, info);  // a stream we only hold changes of: record its id
+  }
+}
+
+ApplyReport Store::Impl::apply(std::span<const WireChange> changes, VerifyMode mode) {
+  ApplyReport report;
+  for (std::size_t start = 0; start < changes.size() || (start == 0 && changes.empty());
+       start += options_.apply_chunk_changes) {
+    if (changes.empty()) break;
+    std::size_t end = std::min(changes.size(), start + options_.apply_chunk_changes);
+    std::deque<DecodedChange> decoded;
+    std::deque<WireChange> storage;
+    std::map<StreamKey, std::vector<DecodedChange*>> by_stream;
+    for (std::size_t i = start; i < end; ++i) {
+      DecodedChange& d = decoded.emplace_back();
+      Status s = decode_change(changes[i], d);
+      if (!s.is_ok()) {
+        ++report.rejected;
+        report.problems.push_back(stray_problem(s.message()));
+        decoded.pop_back();
+        continue;
+      }
+      by_stream[d.stream].push_back(&d);
+    }
+    auto saved_streams = streams_;
+    auto saved_quarantine = quarantined_;
+    try {
+      sql::Transaction tx(db_);
+      for (auto& [key, list] : by_stream) apply_stream(key, list, mode, report, storage, decoded);
+      if (rebuild_needed_) rebuild_records();
+      flush_pending();
+      tx.commit();
+    } catch (const sql::SqlError& e) {
+      streams_ = std::move(saved_streams);
+      quarantined_ = std::move(saved_quarantine);
+      pending_.clear();
+      applied_.clear();
+      rebuild_needed_ = false;
+      report.problems.push_back(stray_problem("database error: " + e.message));
+      return report;
+    }
+    notify();
+  }
+  return report;
+}
+
+ApplyReport Store::Impl::retry_held() {
+  // Re-applying an empty batch per stream with held rows pulls them in.
+  std::vector<StreamKey> keys;
+  {
+    sql::Stmt q(db_.get(), "SELECT DISTINCT stream FROM held");
+    std::set<std::int64_t> ids;
+    while (q.step()) ids.insert(q.integer(0));
+    for (const auto& [key, info] : streams_) {
+      if (ids.count(info.id) != 0) keys.push_back(key);
+    }
+  }
+  ApplyReport report;
+  if (keys.empty()) return report;
+  try {
+    sql::Transaction tx(db_);
+    std::deque<DecodedChange> decoded;
+    std::deque<WireChange> storage;
+    for (const auto& key : keys) {
+      std::vector<DecodedChange*> none;
+      if (quarantined_.count(key.origin) != 0) continue;
+      apply_stream(key, none, VerifyMode::kChain, report, storage, decoded);
+    }
+    if (rebuild_needed_) rebuild_records();
+    flush_pending();
+    tx.commit();
+  } catch (const sql::SqlError& e) {
+    pending_.clear();
+    applied_.clear();
+    report.problems.push_back(stray_problem("database error: " + e.message));
+    return report;
+  }
+  notify();
+  return report;
+}
+
+// A fork was proven: recompute every record from the log without the
+// quarantined origins' changes. States are a join of deltas, so the result is
+// what a replica that never saw those changes holds. Rare; costs a log scan.
+void Store::Impl::rebuild_records() {
+  rebuild_needed_ = false;
+  flush_pending();
+  (void)db_.exec("DELETE FROM records; DELETE FROM record_index;");
+  std::set<std::int64_t> skip;
+  for (const auto& [key, info] : streams_) {
+    if (quarantined_.count(key.origin) != 0) skip.insert(info.id);
+  }
+  sql::Stmt all(db_.get(), "SELECT stream, body, hash FROM changes ORDER BY stream, seq");
+  while (all.step()) {
+    if (skip.count(all.integer(0)) != 0) continue;
+    pb::ChangeBody body;
+    std::string_view blob = all.blob_view(1);
+    if (!body.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) continue;
+    Hash h{};
+    copy_to(all.blob_view(2), h);
+    RecordId id;
+    copy_to(body.record_id(), id.bytes);
+    Pending& p = pending_[{body.collection(), id}];
+    merge::join(p.state, merge::delta_of(body, h));
+    p.updated = std::max<Hlc>(p.updated, body.hlc());
+  }
+}
+
+void Store::Impl::notify() {
+  if (applied_.empty()) return;
+  std::vector<AppliedChange> batch;
+  batch.swap(applied_);
+  for (auto& s : subscribers_) s(batch);
+}
+
+// ---------------------------------------------------------------------------
+// Local writes
+
+Status Store::Impl::build_ops(const RecordWrite& w, const pb::RecordState& current, pb::ChangeBody& body) {
+  for (const auto& op : w.ops) {
+    const FieldSpec* spec = schema_.field(w.collection, op.field);
+    if (spec == nullptr) {
+      return {Code::kInvalidArgument, "collection " + w.collection + " has no field " + op.field};
+    }
+    using K = FieldWrite::Kind;
+    MergeType need = MergeType::kLww;
+    switch (op.kind) {
+      case K::kSet: need = MergeType::kLww; break;
+      case K::kSetOnce: need = MergeType::kOnce; break;
+      case K::kSetRank: need = MergeType::kRank; break;
+      case K::kAdd:
+      case K::kRemove: need = MergeType::kSet; break;
+      case K::kAppend: need = MergeType::kLog; break;
+      case K::kIncrement: need = MergeType::kCounter; break;
+    }
+    if (spec->type != need) {
+      return {Code::kInvalidArgument, "field " + op.field + " is " + merge_type_name(spec->type) +
+                                          ", not " + merge_type_name(need)};
+    }
+    const pb::FieldState* fs = merge::find_field(current, op.field);
+    pb::FieldOp* out = body.add_ops();
+    out->set_field(op.field);
+    out->set_type(to_pb(spec->type));
+    switch (op.kind) {
+      case K::kSet:
+        out->set_kind(pb::OP_SET);
+        out->set_value(op.value);
+        if (fs != nullptr && !fs->versions().empty()) {
+          const pb::Version& w0 = fs->versions(fs->versions_size() - 1);
+          out->set_base_hlc(w0.hlc());
+          out->set_base_origin(w0.origin());
+        }
+        break;
+      case K::kSetOnce:
+        if (fs != nullptr && !fs->versions().empty() && fs->versions(0).value() != op.value) {
+          return {Code::kConflict, "field " + op.field + " is written once and already holds a value"};
+        }
+        out->set_kind(pb::OP_SET);
+        out->set_value(op.value);
+        break;
+      case K::kSetRank:
+        out->set_kind(pb::OP_SET);
+        out->set_value(op.value);
+        out->set_rank_cycle(op.rank.cycle);
+        out->set_rank_stage(op.rank.stage);
+        out->set_rank_terminal(op.rank.terminal);
+        break;
+      case K::kAdd:
+        out->set_kind(pb::OP_ADD);
+        out->set_value(op.value);
+        break;
+      case K::kRemove:
+        out->set_kind(pb::OP_REMOVE);
+        out->set_value(op.value);
+        if (fs != nullptr) {
+          for (const auto& e : fs->elements()) {
+            if (e.value() != op.value) continue;
+            for (const auto& t : e.tags()) out->add_removed_tags(t);
+          }
+        }
+        break;
+      case K::kAppend:
+        out->set_kind(pb::OP_APPEND);
+        out->set_value(op.value);
+        break;
+      case K::kIncrement: {
+        out->set_kind(pb::OP_INCREMENT);
+        out->set_delta(op.delta);
+        std::int64_t p = 0;
+        std::int64_t n = 0;
+        std::string me(view(identity_.public_key()));
+        if (fs != nullptr) {
+          for (const auto& s : fs->shares()) {
+            if (s.origin() == me) {
+              p = s.p();
+              n = s.n();
+            }
+          }
+        }
+        if (op.delta >= 0) p += op.delta; else n -= op.delta;
+        out->set_counter_p(p);
+        out->set_counter_n(n);
+        break;
+      }
+    }
+  }
+  return Status::ok();
+}
+
+Result<CommitInfo> Store::Impl::commit_one(const Transaction& txn) {
+  if (txn.scope().empty() || txn.scope().size() > kMaxScopeBytes) {
+    return Status{Code::kInvalidArgument, "scope empty or too long"};
+  }
+  if (txn.author().size() > kMaxNameBytes) return Status{Code::kInvalidArgument, "author too long"};
+  if (txn.writes().empty()) return Status{Code::kInvalidArgument, "empty transaction"};
+  StreamKey key{identity_.public_key(), txn.scope()};
+  CommitInfo info;
+  std::vector<std::pair<WireChange, pb::ChangeBody>> built;
+  StreamInfo& stream = stream_info(key);
+  StreamInfo cursor = stream;
+  // Build and validate everything first: a rejected transaction writes nothing.
+  std::map<RecordKey, pb::RecordState> local_states;
+  for (const auto& w : txn.writes()) {
+    if (schema_.collection(w.collection) == nullptr) {
+      return Status{Code::kInvalidArgument, "unknown collection " + w.collection};
+    }
+    if (w.ops.empty() && !w.tombstone) return Status{Code::kInvalidArgument, "a write with no operations"};
+    Hlc hlc = clock_.tick();
+    RecordId id = w.create ? RecordId::make(hlc, identity_.public_key()) : w.id;
+    pb::RecordState current;
+    auto cached = local_states.find({w.collection, id});
+    if (cached != local_states.end()) {
+      current = cached->second;
+    } else if (!w.create) {
+      Pending& p = load_pending(w.collection, id);
+      if (!p.existed && p.state.fields().empty()) {
+        return Status{Code::kNotFound, "no record " + id.hex() + " in " + w.collection};
+      }
+      current = p.state;
+    }
+    pb::ChangeBody body;
+    body.set_origin(view(key.origin).data(), kPublicKeyBytes);
+    body.set_scope(key.scope);
+    body.set_seq(cursor.seq + 1);
+    body.set_hlc(hlc);
+    if (cursor.seq > 0) body.set_prev_hash(view(cursor.head).data(), kHashBytes);
+    body.set_collection(w.collection);
+    body.set_record_id(view(id).data(), 16);
+    body.set_author(txn.author());
+    body.set_schema_version(schema_.version());
+    body.set_tombstone(w.tombstone);
+    Status s = build_ops(w, current, body);
+    if (!s.is_ok()) return s;
+    WireChange wire;
+    body.SerializeToString(&wire.body);
+    Signature sig = identity_.sign({reinterpret_cast<const std::uint8_t*>(wire.body.data()), wire.body.size()});
+    wire.signature.assign(reinterpret_cast<const char*>(sig.data()), sig.size());
+    Hash h = hash_bytes({reinterpret_cast<const std::uint8_t*>(wire.body.data()), wire.body.size()});
+    merge::join(current, merge::delta_of(body, h));
+    local_states[{w.collection, id}] = current;
+    cursor.seq = body.seq();
+    cursor.head = h;
+    info.records.push_back(id);
+    info.changes.push_back({key, body.seq(), h});
+    built.emplace_back(std::move(wire), std::move(body));
+  }
+  for (auto& [wire, body] : built) {
+    DecodedChange d;
+    Status s = decode_change(wire, d);
+    if (!s.is_ok()) return Status{Code::kInternal, "own change does not decode: " + s.message()};
+    append_change(stream, d, true, true);
+    stream.seq = d.body.seq();
+    stream.head = d.hash;
+  }
+  write_stream(key, stream);
+  return info;
+}
+
+std::vector<Result<CommitInfo>> Store::Impl::commit_group(std::span<const Transaction* const> txns) {
+  std::vector<Result<CommitInfo>> results;
+  auto saved_streams = streams_;
+  try {
+    sql::Transaction tx(db_);
+    for (const Transaction* t : txns) {
+      auto before = streams_;
+      std::size_t applied_before = applied_.size();
+      // A failed transaction must leave no trace in the group: pending record
+      // states are only touched after validation, so restoring streams suffices.
+      Result<CommitInfo> r = commit_one(*t);
+      if (!r.is_ok()) {
+        streams_ = std::move(before);
+        applied_.resize(applied_before);
+      }
+      results.push_back(std::move(r));
+    }
+    flush_pending();
+    tx.commit();
+  } catch (const sql::SqlError& e) {
+    streams_ = std::move(saved_streams);
+    pending_.clear();
+    applied_.clear();
+    results.clear();
+    for (std::size_t i = 0; i < txns.size(); ++i) {
+      results.emplace_back(Status{Code::kIo, "database error: " + e.message});
+    }
+    return results;
+  }
+  notify();
+  return results;
+}
+
+// ---------------------------------------------------------------------------
+// Reads
+
+VersionVector Store::Impl::version_vector() const {
+  VersionVector vv;
+  for (const auto& [key, info] : streams_) {
+    if (info.seq == 0 || quarantined_.count(key.origin) != 0) continue;
+    vv[key] = StreamHead{info.seq, info.head};
+  }
+  return vv;
+}
+
+std::vector<WireChange> Store::Impl::stream_changes(const StreamKey& stream, std::uint64_t after_seq,
+                                                    std::size_t limit, bool end_at_checked) const {
+  std::vector<WireChange> out;
+  auto it = streams_.find(stream);
+  if (it == streams_.end()) return out;
+  std::size_t last_checked = 0;
+  std::uint64_t next = after_seq;
+  // Extend past `limit` only as far as needed to end at a verified change.
+  while (true) {
+    range_changes_.bind(1, it->second.id)
+        .bind(2, static_cast<std::int64_t>(next))
+        .bind(3, static_cast<std::int64_t>(limit));
+    std::size_t got = 0;
+    while (range_changes_.step()) {
+      out.push_back(WireChange{range_changes_.blob(0), range_changes_.blob(1)});
+      if (range_changes_.integer(2) != 0) last_checked = out.size();
+      ++got;
+    }
+    range_changes_.reset();
+    next += got;
+    if (!end_at_checked || got < limit || last_checked > 0) break;
+  }
+  if (end_at_checked) out.resize(last_checked);
+  return out;
+}
+
+std::vector<WireChange> Store::Impl::missing_for(const VersionVector& theirs, std::size_t limit) const {
+  std::vector<WireChange> out;
+  for (const auto& [key, info] : streams_) {
+    if (out.size() >= limit) break;
+    if (info.seq == 0 || quarantined_.count(key.origin) != 0) continue;
+    auto t = theirs.find(key);
+    std::uint64_t their_seq = t == theirs.end() ? 0 : t->second.seq;
+    if (their_seq > 0 && their_seq <= info.seq) {
+      WireChange mine;
+      Hash h{};
+      if (stored_change(info.id, their_seq, mine, h) && h != t->second.head) {
+        out.push_back(std::move(mine));  // they hold a different body here: show them ours
+        continue;
+      }
+    }
+    if (their_seq >= info.seq) continue;
+    auto run = stream_changes(key, their_seq, limit - out.size(), true);
+    for (auto& c : run) out.push_back(std::move(c));
+  }
+  sql::Stmt proofs(db_.get(), "SELECT a_body, a_sig, b_body, b_sig FROM quarantine");
+  while (proofs.step()) {
+    out.push_back(WireChange{proofs.blob(0), proofs.blob(1)});
+    out.push_back(WireChange{proofs.blob(2), proofs.blob(3)});
+  }
+  return out;
+}
+
+std::optional<Record> Store::Impl::get(const std::string& collection, const RecordId& id) const {
+  sql::Stmt q(db_.get(), "SELECT state, updated FROM records WHERE collection=? AND id=?");
+  q.bind_text(1, collection).bind(2, view(id));
+  if (!q.step()) return std::nullopt;
+  pb::RecordState state;
+  std::string_view blob = q.blob_view(0);
+  state.ParseFromArray(blob.data(), static_cast<int>(blob.size()));
+  Record r;
+  r.collection = collection;
+  r.id = id;
+  r.updated = static_cast<Hlc>(q.integer(1));
+  merge::to_view(state, r);
+  return r;
+}
+
+std::vector<RecordId> Store::Impl::find(const std::string& collection, const std::string& field,
+                                        const std::string& value, std::size_t limit) const {
+  std::vector<RecordId> out;
+  find_.bind_text(1, collection).bind_text(2, field).bind(3, value).bind(4, static_cast<std::int64_t>(limit));
+  while (find_.step()) {
+    RecordId id;
+    copy_to(find_.blob_view(0), id.bytes);
+    out.push_back(id);
+  }
+  find_.reset();
+  return out;
+}
+
+std::vector<Record> Store::Impl::list(const std::string& collection, std::optional<RecordId> after,
+                                      std::size_t limit) const {
+  std::vector<Record> out;
+  sql::Stmt& q = after ? list_after_ : list_;
+  q.bind_text(1, collection);
+  if (after) {
+    q.bind(2, view(*after)).bind(3, static_cast<std::int64_t>(limit));
+  } else {
+    q.bind(2, static_cast<std::int64_t>(limit));
+  }
+  while (q.step()) {
+    Record r;
+    r.collection = collection;
+    copy_to(q.blob_view(0), r.id.bytes);
+    pb::RecordState state;
+    std::string_view blob = q.blob_view(1);
+    state.ParseFromArray(blob.data(), static_cast<int>(blob.size()));
+    r.updated = static_cast<Hlc>(q.integer(2));
+    merge::to_view(state, r);
+    out.push_back(std::move(r));
+  }
+  q.reset();
+  return out;
+}
+
+std::vector<RecordId> Store::Impl::with_conflicts(const std::string& collection, std::size_t limit) const {
+  std::vector<RecordId> out;
+  conflicts_.bind_text(1, collection).bind(2, static_cast<std::int64_t>(limit));
+  while (conflicts_.step()) {
+    RecordId id;
+    copy_to(conflicts_.blob_view(0), id.bytes);
+    out.push_back(id);
+  }
+  conflicts_.reset();
+  return out;
+}
+
+bool Store::Impl::has_change(const WireChange& change) const {
+  DecodedChange d;
+  if (!decode_change(change, d).is_ok()) return false;
+  auto it = streams_.find(d.stream);
+  if (it == streams_.end()) return false;
+  WireChange mine;
+  Hash h{};
+  return stored_change(it->second.id, d.body.seq(), mine, h) && h == d.hash &&
+         mine.signature == change.signature;
+}
+
+std::vector<QuarantinedOrigin> Store::Impl::quarantined() const {
+  std::vector<QuarantinedOrigin> out;
+  sql::Stmt q(db_.get(), "SELECT origin, reason, a_body, a_sig, b_body, b_sig FROM quarantine");
+  while (q.step()) {
+    QuarantinedOrigin o;
+    copy_to(q.blob_view(0), o.origin);
+    o.reason = q.blob(1);
+    o.proof.push_back({q.blob(2), q.blob(3)});
+    o.proof.push_back({q.blob(4), q.blob(5)});
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+StoreStats Store::Impl::stats() const {
+  StoreStats s;
+  auto count = [&](const char* sql) {
+    sql::Stmt q(db_.get(), sql);
+    return q.step() ? static_cast<std::uint64_t>(q.integer(0)) : 0;
+  };
+  s.changes = count("SELECT count(*) FROM changes");
+  s.records = count("SELECT count(*) FROM records");
+  s.held = count("SELECT count(*) FROM held");
+  s.conflicts = count("SELECT count(*) FROM records WHERE conflict=1");
+  s.quarantined_origins = quarantined_.size();
+  return s;
+}
+
+Hash Store::Impl::digest() const {
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, nullptr, 0, kHashBytes);
+  sql::Stmt q(db_.get(), "SELECT collection, id, state FROM records ORDER BY collection, id");
+  while (q.step()) {
+    for (int col = 0; col < 3; ++col) {
+      std::string_view v = q.blob_view(col);
+      std::uint64_t n = v.size();
+      crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(&n), sizeof n);
+      crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(v.data()), v.size());
+    }
+  }
+  Hash h;
+  crypto_generichash_final(&st, h.data(), h.size());
+  return h;
+}
+
+// ---------------------------------------------------------------------------
+// Store: the public face catches what the implementation throws.
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, const Schema& schema,
+                                           const Identity& identity, Clock& clock) {
+  ensure_sodium();
+  auto impl = std::make_unique<Impl>(options, schema, identity, clock);
+  try {
+    Status s = impl->open();
+    if (!s.is_ok()) return s;
+  } catch (const sql::SqlError& e) {
+    return Status{Code::kIo, "cannot open store: " + e.message};
+  }
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+Result<CommitInfo> Store::commit(const Transaction& txn) {
+  const Transaction* one[] = {&txn};
+  auto results = impl_->commit_group(one);
+  return std::move(results.front());
+}
+
+std::vector<Result<CommitInfo>> Store::commit_group(std::span<const Transaction* const> txns) {
+  return impl_->commit_group(txns);
+}
+
+ApplyReport Store::apply(std::span<const WireChange> changes, VerifyMode mode) {
+  return impl_->apply(changes, mode);
+}
+ApplyReport Store::retry_held() { return impl_->retry_held(); }
+VersionVector Store::version_vector() const { return impl_->version_vector(); }
+std::vector<WireChange> Store::missing_for(const VersionVector& theirs, std::size_t limit) const {
+  return impl_->missing_for(theirs, limit);
+}
+std::optional<Record> Store::get(const std::string& collection, const RecordId& id) const {
+  return impl_->get(collection, id);
+}
+std::vector<RecordId> Store::find(const std::string& collection, const std::string& field,
+                                  const std::string& value, std::size_t limit) const {
+  return impl_->find(collection, field, value, limit);
+}
+std::vector<Record> Store::list(const std::string& collection, std::optional<RecordId> after,
+                                std::size_t limit) const {
+  return impl_->list(collection, after, limit);
+}
+std::vector<RecordId> Store::with_conflicts(const std::string& collection, std::size_t limit) const {
+  return impl_->with_conflicts(collection, limit);
+}
+std::vector<WireChange> Store::stream_changes(const StreamKey& stream, std::uint64_t after_seq,
+                                              std::size_t limit) const {
+  return impl_->stream_changes(stream, after_seq, limit, false);
+}
+bool Store::has_change(const WireChange& change) const { return impl_->has_change(change); }
+std::vector<QuarantinedOrigin> Store::quarantined() const { return impl_->quarantined(); }
+StoreStats Store::stats() const { return impl_->stats(); }
+Hash Store::digest() const { return impl_->digest(); }
+void Store::subscribe(Subscriber subscriber) { impl_->subscribers_.push_back(std::move(subscriber)); }
+const PublicKey& Store::node_id() const { return impl_->identity_.public_key(); }
+std::uint32_t Store::schema_version() const { return impl_->schema_.version(); }
+
+}  // namespace wardsync

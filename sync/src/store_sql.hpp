@@ -1,0 +1,59 @@
+// The store's SQL: numbered migrations and the statements it prepares once.
+#pragma once
+
+namespace wardsync::sql_text {
+
+// Migration i brings the database from user_version i to i + 1. Append only:
+// never edit a migration that has shipped.
+inline const char* const kMigrations[] = {
+    // 1: change log, streams (the version vector), materialized records, index,
+    // held changes (gaps, clock skew), quarantined origins with their fork proofs.
+    R"(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE streams(
+  id INTEGER PRIMARY KEY,
+  origin BLOB NOT NULL,
+  scope TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  head BLOB NOT NULL,
+  UNIQUE(origin, scope));
+CREATE TABLE changes(
+  stream INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  body BLOB NOT NULL,
+  sig BLOB NOT NULL,
+  sig_checked INTEGER NOT NULL,
+  PRIMARY KEY(stream, seq)) WITHOUT ROWID;
+CREATE TABLE records(
+  collection TEXT NOT NULL,
+  id BLOB NOT NULL,
+  state BLOB NOT NULL,
+  deleted INTEGER NOT NULL,
+  conflict INTEGER NOT NULL,
+  updated INTEGER NOT NULL,
+  PRIMARY KEY(collection, id)) WITHOUT ROWID;
+CREATE INDEX records_conflict ON records(collection, id) WHERE conflict = 1;
+CREATE TABLE record_index(
+  collection TEXT NOT NULL,
+  field TEXT NOT NULL,
+  value BLOB NOT NULL,
+  id BLOB NOT NULL,
+  PRIMARY KEY(collection, field, value, id)) WITHOUT ROWID;
+CREATE TABLE held(
+  stream INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  sig BLOB NOT NULL,
+  reason INTEGER NOT NULL,
+  PRIMARY KEY(stream, seq)) WITHOUT ROWID;
+CREATE TABLE quarantine(
+  origin BLOB PRIMARY KEY,
+  reason TEXT NOT NULL,
+  a_body BLOB NOT NULL, a_sig BLOB NOT NULL,
+  b_body BLOB NOT NULL, b_sig BLOB NOT NULL) WITHOUT ROWID;
+)",
+};
+constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
+
+}  // namespace wardsync::sql_text
