@@ -813,7 +813,8 @@ Result<CommitInfo> Store::Impl::commit_one(const Transaction& txn) {
       current = cached->second;
     } else if (!w.create) {
       Pending& p = load_pending(w.collection, id);
-      if (!p.existed && p.state.fields().empty()) {
+      if (!p.existed && p.state.fields().empty() && p.state.created_hlc() == 0) {
+        pending_.erase({w.collection, id});  // or it would be written as an empty record
         return Status{Code::kNotFound, "no record " + id.hex() + " in " + w.collection};
       }
       current = p.state;

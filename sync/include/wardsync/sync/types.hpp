@@ -50,6 +50,7 @@ struct WireChange {
 struct StreamHead {
   std::uint64_t seq = 0;
   Hash head{};
+  bool operator==(const StreamHead&) const = default;
 };
 using VersionVector = std::map<StreamKey, StreamHead>;
 
