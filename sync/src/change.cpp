@@ -1,3 +1,5 @@
+#include <sodium.h>
+
 #include <cstring>
 
 #include "change_internal.hpp"
@@ -86,12 +88,23 @@ Status decode_change(const WireChange& wire, DecodedChange& out) {
   out.wire = &wire;
   std::memcpy(out.stream.origin.data(), b.origin().data(), kPublicKeyBytes);
   out.stream.scope = b.scope();
-  out.hash = hash_bytes({reinterpret_cast<const std::uint8_t*>(wire.body.data()), wire.body.size()});
+  out.hash = change_hash(wire);
   out.prev = Hash{};
   if (b.seq() > 1) std::memcpy(out.prev.data(), b.prev_hash().data(), kHashBytes);
   std::memcpy(out.record.bytes.data(), b.record_id().data(), 16);
   std::memcpy(out.signature.data(), wire.signature.data(), kSignatureBytes);
   return Status::ok();
+}
+
+Hash change_hash(const WireChange& change) {
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, nullptr, 0, kHashBytes);
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(change.body.data()), change.body.size());
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(change.signature.data()),
+                            change.signature.size());
+  Hash h;
+  crypto_generichash_final(&st, h.data(), h.size());
+  return h;
 }
 
 bool signature_ok(const DecodedChange& change) {

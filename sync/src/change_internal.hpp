@@ -6,6 +6,7 @@
 
 #include "wardsync.pb.h"
 #include "wardsync/sync/status.hpp"
+#include "wardsync/sync/store.hpp"
 #include "wardsync/sync/types.hpp"
 
 namespace wardsync {
@@ -14,7 +15,7 @@ struct DecodedChange {
   const WireChange* wire = nullptr;
   pb::ChangeBody body;
   StreamKey stream;
-  Hash hash{};  // BLAKE2b-256 of the body bytes
+  Hash hash{};  // change_hash(): what the next change of the stream links to
   Hash prev{};  // zero for seq 1
   RecordId record;
   Signature signature{};

@@ -836,7 +836,7 @@ Result<CommitInfo> Store::Impl::commit_one(const Transaction& txn) {
     body.SerializeToString(&wire.body);
     Signature sig = identity_.sign({reinterpret_cast<const std::uint8_t*>(wire.body.data()), wire.body.size()});
     wire.signature.assign(reinterpret_cast<const char*>(sig.data()), sig.size());
-    Hash h = hash_bytes({reinterpret_cast<const std::uint8_t*>(wire.body.data()), wire.body.size()});
+    Hash h = change_hash(wire);
     merge::join(current, merge::delta_of(body, h));
     local_states[{w.collection, id}] = current;
     cursor.seq = body.seq();

@@ -317,6 +317,7 @@ void Simulation::flush(Replica& r) {
         continue;
       }
       if (!r.hostile) acked_.push_back(c[0]);
+      if (getenv("SIMDBG")) std::printf("  t=%llu replica %d committed %s#%llu\n", (unsigned long long)now_, r.index, ref.stream.to_string().c_str(), (unsigned long long)ref.seq);
       fresh.push_back(c[0]);
     }
   }
@@ -503,6 +504,7 @@ Outcome Simulation::run() {
         r.store.reset();
         open_replica(r);
         ++out_.restarts;
+        if (getenv("SIMDBG")) std::printf("  t=%llu restart replica %d\n", (unsigned long long)now_, r.index);
       }
       if (cfg_.faults.clock && rng_.chance(0.02)) {
         Replica& r = replicas_[rng_.below(static_cast<std::uint64_t>(total))];
@@ -564,6 +566,15 @@ Outcome Simulation::run() {
     for (int i = 0; i < cfg_.nodes; ++i) {
       if (!replicas_[static_cast<std::size_t>(i)].store->has_change(c)) {
         auto hdr = ws::parse_header(c);
+        if (cfg_.verbose) {
+          auto vv = replicas_[static_cast<std::size_t>(i)].store->version_vector();
+          auto it = vv.find(hdr.value().stream);
+          std::printf("  replica %d holds that stream up to %llu; origin is replica %d\n", i,
+                      it == vv.end() ? 0ull : static_cast<unsigned long long>(it->second.seq),
+                      [&] { for (auto& r : replicas_) if (r.identity->public_key() == hdr.value().stream.origin) return r.index; return -1; }());
+          auto mine = replicas_[static_cast<std::size_t>(i)].store->stream_changes(hdr.value().stream, hdr.value().seq - 1, 1);
+          std::printf("  its change there: %s\n", mine.empty() ? "none" : (mine[0] == c ? "same" : "different"));
+        }
         fail("acknowledged change " + hdr.value().stream.to_string() + "#" + std::to_string(hdr.value().seq) +
              " missing at replica " + std::to_string(i));
       }

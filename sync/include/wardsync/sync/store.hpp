@@ -239,7 +239,7 @@ struct ChangeDraft {
   std::string scope;
   std::uint64_t seq = 0;
   Hlc hlc = 0;
-  Hash prev_hash{};  // ignored for seq 1
+  Hash prev_hash{};  // hash of the previous change (body and signature); ignored for seq 1
   std::string collection;
   RecordId record;
   std::string author;
@@ -249,6 +249,10 @@ struct ChangeDraft {
   std::vector<std::pair<std::string, std::string>> lww;
 };
 WireChange sign_draft(const Identity& identity, const ChangeDraft& draft);
+// BLAKE2b-256 over a change's body bytes then its signature: the value the next
+// change of its stream carries as prev_hash. Chaining the signatures too means a
+// run's last signature authenticates every stored byte of the run.
+Hash change_hash(const WireChange& change);
 // Parses the header of a change body: origin, scope, seq, hlc, prev hash. Used by
 // tests and tools; the store has its own validated path.
 struct ChangeHeader {
