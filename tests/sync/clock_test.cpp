@@ -15,7 +15,7 @@ TEST_CASE("hlc packs 48-bit milliseconds and a 16-bit counter", "[sync][clock]")
   CHECK(hlc_to_string(hlc_make(kT0 + 123, 5)) == "2026-01-01T00:00:00.123Z+5");
 }
 
-TEST_CASE("tick is strictly increasing, also when the wall clock stands still or steps back",
+TEST_CASE("tick is strictly increasing also when the wall clock stands still or steps back",
           "[sync][clock]") {
   FakeClock wall(kT0);
   HybridClock clock(wall);
@@ -45,7 +45,7 @@ TEST_CASE("the counter carries into the milliseconds instead of wrapping", "[syn
   CHECK(hlc_millis(prev) == kT0 + 1);
 }
 
-TEST_CASE("observe folds a remote timestamp in; restore never lowers", "[sync][clock]") {
+TEST_CASE("observe folds a remote timestamp in - restore never lowers", "[sync][clock]") {
   FakeClock wall(kT0);
   HybridClock clock(wall);
   Hlc remote = hlc_make(kT0 + 5000, 3);

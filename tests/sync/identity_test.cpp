@@ -41,7 +41,7 @@ TEST_CASE("from_seed matches the RFC 8032 Ed25519 test vector 1", "[sync][identi
         "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b");
 }
 
-TEST_CASE("sign and verify round-trip; any change to message, key or signature fails", "[sync][identity]") {
+TEST_CASE("sign and verify round-trip - any change to message key or signature fails", "[sync][identity]") {
   Identity a = wardsync::test::identity(1);
   Identity b = wardsync::test::identity(2);
   CHECK(a.public_key() != b.public_key());
@@ -77,7 +77,7 @@ TEST_CASE("hex helpers reject bad input", "[sync][identity]") {
   CHECK(to_hex(out) == "0aff");
 }
 
-TEST_CASE("key file: written 0600 whatever the umask, loads back the same key", "[sync][identity]") {
+TEST_CASE("key file: written 0600 whatever the umask loads back the same key", "[sync][identity]") {
   TempDir dir;
   auto path = dir.path() / "node.key";
   Identity id = Identity::generate();
@@ -107,7 +107,7 @@ TEST_CASE("key file: save refuses to overwrite an existing file", "[sync][identi
   CHECK(loaded.value().public_key() == first.public_key());
 }
 
-TEST_CASE("key file: load refuses files readable by others, missing or garbage files", "[sync][identity]") {
+TEST_CASE("key file: load refuses files readable by others missing or garbage files", "[sync][identity]") {
   TempDir dir;
   auto path = dir.path() / "node.key";
   Identity id = wardsync::test::identity(3);

@@ -325,7 +325,7 @@ TEST_CASE("rank: arrival order does not matter when one stage is flagged termina
 // ---------------------------------------------------------------------------
 // lww
 
-TEST_CASE("lww: higher (hlc, origin) wins and the unseen loser is a conflict", "[sync][merge][lww]") {
+TEST_CASE("lww: higher (hlc origin) wins and the unseen loser is a conflict", "[sync][merge][lww]") {
   pb::ChangeBody a = body(1, 10);
   op(a, "name", pb::LWW, pb::OP_SET, "Trần Thị B");
   pb::ChangeBody b = body(2, 12);
@@ -344,7 +344,7 @@ TEST_CASE("lww: higher (hlc, origin) wins and the unseen loser is a conflict", "
   CHECK(merge::has_conflicts(ab));
 }
 
-TEST_CASE("lww: equal timestamps are broken by origin, the same way everywhere", "[sync][merge][lww]") {
+TEST_CASE("lww: equal timestamps are broken by origin the same way everywhere", "[sync][merge][lww]") {
   pb::ChangeBody a = body(1, 10);
   op(a, "name", pb::LWW, pb::OP_SET, "from 1");
   pb::ChangeBody b = body(2, 10);
@@ -403,7 +403,7 @@ pb::RecordState rank_delta(int origin, Hlc hlc, std::uint32_t cycle, std::uint32
 }
 }  // namespace
 
-TEST_CASE("rank: never goes backward, whatever the timestamps", "[sync][merge][rank]") {
+TEST_CASE("rank: never goes backward whatever the timestamps", "[sync][merge][rank]") {
   auto received = rank_delta(1, 30, 0, 1, false, "received");
   auto in_progress = rank_delta(1, 10, 0, 2, false, "in progress");
   auto decided = rank_delta(2, 5, 0, 3, false, "decided");
@@ -457,7 +457,7 @@ TEST_CASE("rank: two different terminal stages reached concurrently are a confli
 // ---------------------------------------------------------------------------
 // set
 
-TEST_CASE("set: add-wins, a concurrent add and remove of one element leaves it present", "[sync][merge][set]") {
+TEST_CASE("set: add-wins a concurrent add and remove of one element leaves it present", "[sync][merge][set]") {
   pb::ChangeBody add1 = body(1, 10);
   op(add1, "tags", pb::SET, pb::OP_ADD, "urgent");
   Hash h1 = hash_of(add1);
@@ -480,7 +480,7 @@ TEST_CASE("set: add-wins, a concurrent add and remove of one element leaves it p
   CHECK((r.field("tags") == nullptr || r.field("tags")->elements.empty()));
 }
 
-TEST_CASE("set: a remove only removes the tags its writer observed; elements come sorted", "[sync][merge][set]") {
+TEST_CASE("set: a remove only removes the tags its writer observed - elements come sorted", "[sync][merge][set]") {
   pb::ChangeBody a = body(1, 10);
   op(a, "tags", pb::SET, pb::OP_ADD, "b-tag");
   op(a, "tags", pb::SET, pb::OP_ADD, "a-tag");
@@ -496,7 +496,7 @@ TEST_CASE("set: a remove only removes the tags its writer observed; elements com
 // ---------------------------------------------------------------------------
 // log
 
-TEST_CASE("log: entries ordered by (hlc, origin) whatever the arrival order", "[sync][merge][log]") {
+TEST_CASE("log: entries ordered by (hlc origin) whatever the arrival order", "[sync][merge][log]") {
   pb::ChangeBody e1 = body(2, 10);
   op(e1, "history", pb::LOG, pb::OP_APPEND, "received");
   pb::ChangeBody e2 = body(1, 10);  // same time, smaller origin: first
@@ -534,7 +534,7 @@ pb::RecordState counter_delta(int origin, Hlc hlc, std::int64_t d, std::int64_t 
 }
 }  // namespace
 
-TEST_CASE("counter: sums increments and decrements of several origins, once each", "[sync][merge][counter]") {
+TEST_CASE("counter: sums increments and decrements of several origins once each", "[sync][merge][counter]") {
   std::vector<pb::RecordState> d = {
       counter_delta(1, 10, 5, 5, 0),   // A +5
       counter_delta(1, 11, 3, 8, 0),   // A +3
@@ -581,7 +581,7 @@ TEST_CASE("once: a second different value is a conflict and the first write stay
 // ---------------------------------------------------------------------------
 // records
 
-TEST_CASE("tombstone: a deleted record stays deleted; created is the earliest write", "[sync][merge]") {
+TEST_CASE("tombstone: a deleted record stays deleted - created is the earliest write", "[sync][merge]") {
   pb::ChangeBody create = body(1, 10);
   op(create, "name", pb::LWW, pb::OP_SET, "x");
   pb::ChangeBody del = body(2, 20);

@@ -2,6 +2,7 @@
 // stores, refusals that must write nothing, reopening, the index.
 #include <sqlite3.h>
 
+#include <cstring>
 #include <set>
 
 #include "sync_test_util.hpp"
@@ -48,7 +49,7 @@ void set_user_version(const std::string& path, int version) {
 
 }  // namespace
 
-TEST_CASE("a local write is readable, signed, chained and in the log", "[sync][store]") {
+TEST_CASE("a local write is readable signed chained and in the log", "[sync][store]") {
   Node a(1);
   Transaction txn("clerk-7", "ward-1");
   txn.create("dossiers").set("name", "Nguyễn Văn An").set("address", "12 Lê Lợi").set_once("code", "HS-1");
@@ -73,7 +74,7 @@ TEST_CASE("a local write is readable, signed, chained and in the log", "[sync][s
 
   auto log = a->stream_changes(stream_of(a.id), 0, 10);
   REQUIRE(log.size() == 1);
-  CHECK(body_hash(log[0]) == info.changes[0].hash);
+  CHECK(change_hash(log[0]) == info.changes[0].hash);
   Signature sig{};
   REQUIRE(log[0].signature.size() == sig.size());
   std::memcpy(sig.data(), log[0].signature.data(), sig.size());
@@ -97,7 +98,7 @@ TEST_CASE("a local write is readable, signed, chained and in the log", "[sync][s
   auto vv = a->version_vector();
   REQUIRE(vv.count(stream_of(a.id)) == 1);
   CHECK(vv[stream_of(a.id)].seq == 2);
-  CHECK(vv[stream_of(a.id)].head == body_hash(log[1]));
+  CHECK(vv[stream_of(a.id)].head == change_hash(log[1]));
   CHECK(a->get("dossiers", info.records[0])->text("name") == "Nguyễn Văn Anh");
   CHECK(a->stats().changes == 2);
   CHECK(a->stats().records == 1);
@@ -177,7 +178,7 @@ TEST_CASE("replication: node A's stream applied on node B gives the same state",
   CHECK(c->digest() == a->digest());
 }
 
-TEST_CASE("replication: concurrent writes on two nodes converge, the loser is a visible conflict",
+TEST_CASE("replication: concurrent writes on two nodes converge the loser is a visible conflict",
           "[sync][store]") {
   Node a(1);
   Node b(2);
@@ -295,10 +296,10 @@ TEST_CASE("refused local writes write nothing", "[sync][store]") {
   auto after = a->stream_changes(stream_of(a.id), 0, 100);
   REQUIRE(after.size() == log.size() + 1);
   CHECK(parse_header(after.back()).value().seq == log.size() + 1);
-  CHECK(parse_header(after.back()).value().prev_hash == body_hash(log.back()));
+  CHECK(parse_header(after.back()).value().prev_hash == change_hash(log.back()));
 }
 
-TEST_CASE("a refused update leaves the record exactly as it was, its updated time included", "[sync][store]") {
+TEST_CASE("a refused update leaves the record exactly as it was its updated time included", "[sync][store]") {
   Node a(1);
   RecordId id = create_dossier(*a, "x");
   const Hlc updated = a->get("dossiers", id)->updated;
@@ -357,7 +358,7 @@ TEST_CASE("two increments of one counter in one write both count", "[sync][store
   CHECK(a->get("dossiers", r.value().records[0])->field("visits")->count == 9);
 }
 
-TEST_CASE("two sets of one lww field in one write: the last one wins, no self-conflict", "[sync][store]") {
+TEST_CASE("two sets of one lww field in one write: the last one wins no self-conflict", "[sync][store]") {
   Node a(1);
   Transaction t("clerk-1", "ward-1");
   t.create("dossiers").set("name", "Zed").set("name", "Anna");
@@ -409,7 +410,7 @@ TEST_CASE("commit_group: a refused transaction does not affect the others", "[sy
   CHECK(a->stats().changes == 2);
   auto log = a->stream_changes(stream_of(a.id), 0, 10);
   REQUIRE(log.size() == 2);
-  CHECK(parse_header(log[1]).value().prev_hash == body_hash(log[0]));
+  CHECK(parse_header(log[1]).value().prev_hash == change_hash(log[0]));
 }
 
 TEST_CASE("subscribers hear of local and received changes after commit", "[sync][store]") {
@@ -470,7 +471,7 @@ TEST_CASE("open refuses a database that belongs to another identity", "[sync][st
   CHECK(s->stats().records == 1);
 }
 
-TEST_CASE("reopen keeps everything; the clock never goes backwards across a restart", "[sync][store]") {
+TEST_CASE("reopen keeps everything - the clock never goes backwards across a restart", "[sync][store]") {
   TempDir dir;
   std::string path = dir.file("node.db");
   Node a(1, path, true);
@@ -498,7 +499,7 @@ TEST_CASE("reopen keeps everything; the clock never goes backwards across a rest
   CHECK(a->get("dossiers", after)->created > last);
   auto log = a->stream_changes(stream_of(a.id), 0, 100);
   CHECK(parse_header(log.back()).value().seq == 6);
-  CHECK(parse_header(log.back()).value().prev_hash == body_hash(log[4]));
+  CHECK(parse_header(log.back()).value().prev_hash == change_hash(log[4]));
 
   // The restarted node still replicates cleanly.
   Node c(3);
@@ -588,7 +589,7 @@ TEST_CASE("find by indexed field follows updates", "[sync][store]") {
   CHECK(b->find("dossiers", "tags", "urgent", 10) == std::vector<RecordId>{z});
 }
 
-TEST_CASE("list: records of a collection in creation order, paged", "[sync][store]") {
+TEST_CASE("list: records of a collection in creation order paged", "[sync][store]") {
   Node a(1);
   std::vector<RecordId> ids;
   for (int i = 0; i < 7; ++i) {

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "wardsync/sync/clock.hpp"
 #include "wardsync/sync/identity.hpp"
 #include "wardsync/sync/schema.hpp"
@@ -146,12 +148,11 @@ inline ApplyReport sync_into(const Store& from, Store& to) {
 inline Bytes bytes_of(const std::string& s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
-inline Hash body_hash(const WireChange& c) { return hash_bytes(bytes_of(c.body)); }
 
 inline std::string key_bytes(const PublicKey& k) { return {reinterpret_cast<const char*>(k.data()), k.size()}; }
 
 // A valid chain seq first..first+n-1 of (origin, scope), each change creating its
-// own record with lww name "value-<seq>". `prev` is the hash of change first-1.
+// own record with lww name "value-<seq>". `prev` is change_hash() of change first-1.
 inline std::vector<WireChange> make_chain(const Identity& origin, std::size_t n, std::uint64_t first = 1,
                                           Hash prev = {}, Hlc hlc0 = hlc_make(kT0 - kHourMs, 0),
                                           const std::string& scope = "ward-1") {
@@ -167,7 +168,7 @@ inline std::vector<WireChange> make_chain(const Identity& origin, std::size_t n,
     d.author = "clerk-1";
     d.lww = {{"name", "value-" + std::to_string(d.seq)}};
     out.push_back(sign_draft(origin, d));
-    prev = body_hash(out.back());
+    prev = change_hash(out.back());
   }
   return out;
 }
