@@ -159,7 +159,7 @@ Result<std::unique_ptr<CodeReader>> open_device_code_reader(DeviceCodeReaderOpti
   }
   try {
     return make_fd_code_reader(fd.release(), options.max_line_bytes);
-  } catch (const std::exception& e) {  // e.g. a regular file, which epoll refuses
+  } catch (const std::exception& e) {  // the reactor refused the descriptor
     return Status(ErrorKind::kInvalidInput, "reader.bad_option",
                   options.path + ": cannot be watched: " + e.what(), "");
   }

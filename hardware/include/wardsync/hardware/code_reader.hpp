@@ -46,7 +46,9 @@ class SimulatedCodeReader final : public CodeReader {
 };
 
 struct DeviceCodeReaderOptions {
-  std::string path;  // /dev/ttyACM0, /dev/ttyUSB0, a FIFO from a keyboard-wedge bridge
+  // /dev/ttyACM0, /dev/ttyUSB0, a FIFO from a keyboard-wedge bridge, or a regular
+  // file of recorded scans (replayed, then reader.closed).
+  std::string path;
   int baud_rate = 0;  // serial ports: 9600..115200 sets 8N1 raw; 0 leaves the port alone
   std::size_t max_line_bytes = kMaxScanLineBytes;
 };
