@@ -612,3 +612,33 @@ TEST_CASE("sign_draft and parse_header agree", "[sync][verify]") {
   CHECK(h.value().collection == "tickets");
   CHECK(h.value().record == d.record);
 }
+
+TEST_CASE("quarantine and held changes survive a restart", "[sync][verify]") {
+  TempDir dir;
+  const std::string path = dir.file("b.db");
+  Node a(1);
+  Node evil(5);
+  Node b(2, path, true);
+  auto chain = make_chain(a.id, 6);
+  auto fork1 = make_chain(evil.id, 1);
+  auto fork2 = make_chain(evil.id, 1, 1, {}, hlc_make(kT0 - 4242, 0));
+  REQUIRE(b->apply(std::vector<WireChange>{chain[0], chain[1], chain[4], chain[5], fork1[0]}).applied == 3);
+  auto r = b->apply(fork2);
+  REQUIRE(count_problems(r, Problem::Kind::kFork) == 1);
+  const Hash digest = b->digest();
+
+  b.store.reset();
+  b.store = open_store(path, b.id, b.clock, true);
+  CHECK(b->digest() == digest);
+  CHECK(b->quarantined().size() == 1);
+  CHECK(b->stats().held == 2);
+  auto again = b->apply(make_chain(evil.id, 1, 2, change_hash(fork1[0]), hlc_make(kT0 - 100, 0)));
+  CHECK(again.applied == 0);
+  CHECK(count_problems(again, Problem::Kind::kQuarantined) == 1);
+  auto fill = b->apply(std::vector<WireChange>{chain[2], chain[3]});
+  INFO(describe(fill));
+  CHECK(fill.applied == 4);
+  CHECK(b->version_vector()[stream_of(a.id)].seq == 6);
+  CHECK(b->stats().held == 0);
+  CHECK(b->digest() == reference_digest(chain));
+}
