@@ -32,8 +32,9 @@ std::filesystem::path make_run_dir(const std::string& parent);
 
 // The benchmark's replicated collection: a one-stop-desk dossier with a few
 // lww text fields; the citizen id (CCCD) is indexed, as the domain looks
-// dossiers up by it.
-Schema dossier_schema();
+// dossiers up by it (`index_cccd` false: no indexed field, to measure what the
+// index costs).
+Schema dossier_schema(bool index_cccd = true);
 inline constexpr const char* kCollection = "dossiers";
 inline constexpr const char* kScope = "79.760.26734";  // province.district.ward
 
@@ -54,8 +55,8 @@ struct Workload {
 // path, in groups of `group` transactions, then reads them back with
 // stream_changes(). Deterministic for a given n. Returns false with `error` set
 // when anything fails.
-bool generate_workload(std::size_t n, std::size_t group, const std::filesystem::path& db_path,
-                       Workload& out, std::string& error);
+bool generate_workload(std::size_t n, std::size_t group, const Schema& schema,
+                       const std::filesystem::path& db_path, Workload& out, std::string& error);
 
 // --- apply_bench.cpp -------------------------------------------------------
 

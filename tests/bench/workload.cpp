@@ -56,13 +56,13 @@ std::string address(std::mt19937_64& rng) {
 
 }  // namespace
 
-Schema dossier_schema() {
+Schema dossier_schema(bool index_cccd) {
   Schema schema(1);
   Status s = schema.add(CollectionSpec{kCollection,
                                        {
                                            {"procedure", MergeType::kLww, false},
                                            {"applicant_name", MergeType::kLww, false},
-                                           {"cccd", MergeType::kLww, true},
+                                           {"cccd", MergeType::kLww, index_cccd},
                                            {"phone", MergeType::kLww, false},
                                            {"address", MergeType::kLww, false},
                                        }});
@@ -73,10 +73,9 @@ Schema dossier_schema() {
   return schema;
 }
 
-bool generate_workload(std::size_t n, std::size_t group, const std::filesystem::path& db_path,
-                       Workload& out, std::string& error) {
+bool generate_workload(std::size_t n, std::size_t group, const Schema& schema,
+                       const std::filesystem::path& db_path, Workload& out, std::string& error) {
   auto start = std::chrono::steady_clock::now();
-  Schema schema = dossier_schema();
   std::array<std::uint8_t, kSeedBytes> seed{};
   seed.fill(0x5e);  // the sending ward office
   Identity sender_id = Identity::from_seed(seed);
