@@ -30,7 +30,8 @@ bool rank_less(const pb::Version& a, const pb::Version& b) {
   auto ka = std::make_tuple(a.rank_cycle(), a.rank_stage());
   auto kb = std::make_tuple(b.rank_cycle(), b.rank_stage());
   if (ka != kb) return ka < kb;
-  return version_less(a, b);
+  if (cmp_id(a, b) != 0 || a.value() != b.value()) return version_less(a, b);
+  return a.rank_terminal() < b.rank_terminal();  // a total order, even for odd writers
 }
 
 template <typename T, typename Less>
@@ -81,7 +82,8 @@ void normalize_rank(pb::FieldState& f) {
     if (!is_winner && !(v.rank_terminal() && v.rank_cycle() == winner.rank_cycle())) continue;
     bool dominated = false;
     for (const auto& k : kept) {
-      if (k.rank_stage() == v.rank_stage() && k.rank_cycle() == v.rank_cycle() && k.value() == v.value()) {
+      if (k.rank_stage() == v.rank_stage() && k.rank_cycle() == v.rank_cycle() && k.value() == v.value() &&
+          k.rank_terminal() == v.rank_terminal()) {
         dominated = true;
       }
     }

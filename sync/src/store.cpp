@@ -13,7 +13,9 @@
 #include "change_internal.hpp"
 #include "merge_internal.hpp"
 #include "sqlite_internal.hpp"
+#include "reader_internal.hpp"
 #include "store_sql.hpp"
+#include "wardsync/sync/text.hpp"
 
 #include <sodium.h>
 
@@ -141,12 +143,7 @@ class Store::Impl {
   ApplyReport retry_held();
   VersionVector version_vector() const;
   std::vector<WireChange> missing_for(const VersionVector& theirs, std::size_t limit) const;
-  std::optional<Record> get(const std::string& collection, const RecordId& id) const;
-  std::vector<RecordId> find(const std::string& collection, const std::string& field,
-                             const std::string& value, std::size_t limit) const;
-  std::vector<Record> list(const std::string& collection, std::optional<RecordId> after,
-                           std::size_t limit) const;
-  std::vector<RecordId> with_conflicts(const std::string& collection, std::size_t limit) const;
+  const RecordReader& reader() const { return *reader_; }
   std::vector<WireChange> stream_changes(const StreamKey& stream, std::uint64_t after_seq,
                                          std::size_t limit, bool end_at_checked) const;
   bool has_change(const WireChange& change) const;
@@ -196,9 +193,12 @@ class Store::Impl {
   Status build_ops(const RecordWrite& w, const pb::RecordState& current, pb::ChangeBody& body);
 
   sql::Db db_;
+  void update_search(const std::string& collection, const RecordId& id, const pb::RecordState& state);
+
   mutable sql::Stmt get_record_, put_record_, del_index_, put_index_, put_change_, get_change_,
-      put_stream_, put_held_, get_held_, del_held_, find_, list_, list_after_, conflicts_,
-      range_changes_;
+      put_stream_, put_held_, get_held_, del_held_, range_changes_, search_row_, put_search_row_,
+      put_search_;
+  std::unique_ptr<RecordReader> reader_;
 };
 
 Status Store::Impl::open() {
@@ -246,7 +246,7 @@ Status Store::Impl::open() {
     }
   }
 
-  get_record_ = sql::Stmt(db_.get(), "SELECT state FROM records WHERE collection=? AND id=?");
+  get_record_ = sql::Stmt(db_.get(), "SELECT state, updated FROM records WHERE collection=? AND id=?");
   put_record_ = sql::Stmt(db_.get(),
                           "INSERT OR REPLACE INTO records(collection, id, state, deleted, conflict, updated) "
                           "VALUES(?,?,?,?,?,?)");
@@ -263,13 +263,10 @@ Status Store::Impl::open() {
                         "INSERT OR IGNORE INTO held(stream, seq, body, sig, reason) VALUES(?,?,?,?,?)");
   get_held_ = sql::Stmt(db_.get(), "SELECT body, sig FROM held WHERE stream=? ORDER BY seq");
   del_held_ = sql::Stmt(db_.get(), "DELETE FROM held WHERE stream=? AND seq<=?");
-  find_ = sql::Stmt(db_.get(),
-                    "SELECT id FROM record_index WHERE collection=? AND field=? AND value=? ORDER BY id LIMIT ?");
-  list_ = sql::Stmt(db_.get(), "SELECT id, state, updated FROM records WHERE collection=? ORDER BY id LIMIT ?");
-  list_after_ = sql::Stmt(db_.get(),
-                          "SELECT id, state, updated FROM records WHERE collection=? AND id>? ORDER BY id LIMIT ?");
-  conflicts_ = sql::Stmt(db_.get(),
-                         "SELECT id FROM records WHERE collection=? AND conflict=1 ORDER BY id LIMIT ?");
+  search_row_ = sql::Stmt(db_.get(), "SELECT row FROM search_rows WHERE collection=? AND id=?");
+  put_search_row_ = sql::Stmt(db_.get(), "INSERT INTO search_rows(collection, id) VALUES(?,?)");
+  put_search_ = sql::Stmt(db_.get(), "INSERT OR REPLACE INTO record_search(rowid, text) VALUES(?,?)");
+  reader_ = std::make_unique<RecordReader>(db_.get());
   range_changes_ = sql::Stmt(db_.get(),
                              "SELECT body, sig, sig_checked FROM changes WHERE stream=? AND seq>? "
                              "ORDER BY seq LIMIT ?");
@@ -324,6 +321,7 @@ Store::Impl::Pending& Store::Impl::load_pending(const std::string& collection, c
   if (get_record_.step()) {
     std::string_view blob = get_record_.blob_view(0);
     p.state.ParseFromArray(blob.data(), static_cast<int>(blob.size()));
+    p.updated = static_cast<Hlc>(get_record_.integer(1));
     p.existed = true;
     p.old_index = index_entries(schema_.collection(collection), p.state);
   }
@@ -345,6 +343,7 @@ void Store::Impl::flush_pending() {
         .run();
     const CollectionSpec* spec = schema_.collection(collection);
     if (spec == nullptr) continue;
+    update_search(collection, id, p.state);
     auto now = index_entries(spec, p.state);
     for (const auto& e : p.old_index) {
       if (now.count(e) != 0) continue;
@@ -356,6 +355,30 @@ void Store::Impl::flush_pending() {
     }
   }
   pending_.clear();
+}
+
+void Store::Impl::update_search(const std::string& collection, const RecordId& id,
+                                const pb::RecordState& state) {
+  const CollectionSpec* spec = schema_.collection(collection);
+  std::string text;
+  for (const auto& f : spec->fields) {
+    if (!f.searchable) continue;
+    const pb::FieldState* fs = merge::find_field(state, f.name);
+    if (fs == nullptr || fs->versions().empty()) continue;
+    const pb::Version& v = fs->type() == pb::ONCE ? fs->versions(0) : fs->versions(fs->versions_size() - 1);
+    text += fold_for_search(v.value());
+    text += ' ';
+  }
+  if (text.empty()) return;
+  search_row_.bind_text(1, collection).bind(2, view(id));
+  std::int64_t row = 0;
+  if (search_row_.step()) row = search_row_.integer(0);
+  search_row_.reset();
+  if (row == 0) {
+    put_search_row_.bind_text(1, collection).bind(2, view(id)).run();
+    row = sqlite3_last_insert_rowid(db_.get());
+  }
+  put_search_.bind(1, row).bind_text(2, text).run();
 }
 
 void Store::Impl::append_change(const StreamInfo& info, const DecodedChange& c, bool sig_checked,
@@ -444,11 +467,15 @@ void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>
   // Held changes of this stream rejoin the candidates.
   get_held_.bind(1, info.id);
   std::size_t held_count = 0;
+  std::set<const DecodedChange*> from_held;
   while (get_held_.step()) {
     ++held_count;
     storage.push_back(WireChange{get_held_.blob(0), get_held_.blob(1)});
     DecodedChange& d = decoded.emplace_back();
-    if (decode_change(storage.back(), d).is_ok() && d.stream == key) incoming.push_back(&d);
+    if (decode_change(storage.back(), d).is_ok() && d.stream == key) {
+      incoming.push_back(&d);
+      from_held.insert(&d);
+    }
   }
   get_held_.reset();
   std::stable_sort(incoming.begin(), incoming.end(),
@@ -463,7 +490,7 @@ void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>
       WireChange mine;
       Hash mine_hash{};
       if (stored_change(info.id, seq, mine, mine_hash) && mine_hash == c->hash) {
-        ++report.duplicates;
+        if (from_held.count(c) == 0) ++report.duplicates;
       } else if (check_fork(mine, *c->wire, key, seq, report)) {
         ++report.rejected;
         return;
@@ -476,7 +503,8 @@ void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>
     }
     if (!ahead.empty() && ahead.back()->body.seq() == seq) {
       if (ahead.back()->hash == c->hash) {
-        ++report.duplicates;
+        if (from_held.count(c) == 0 && from_held.count(ahead.back()) == 0) ++report.duplicates;
+        if (from_held.count(c) != 0) from_held.insert(ahead.back());  // already held: not again
         continue;
       }
       if (check_fork(*ahead.back()->wire, *c->wire, key, seq, report)) {
@@ -494,6 +522,7 @@ void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>
   // The contiguous run from our head.
   std::size_t run_end = 0;
   while (run_end < ahead.size() && ahead[run_end]->body.seq() == info.seq + 1 + run_end) ++run_end;
+  const std::size_t contiguous_end = run_end;  // beyond it: a gap, held
 
   // Links: each body names the hash of its predecessor.
   std::size_t linked = 0;
@@ -558,14 +587,15 @@ void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>
   std::size_t newly_held = 0;
   for (std::size_t i = accepted; i < ahead.size(); ++i) {
     bool skewed = i >= timely && i < run_end;
-    bool beyond_gap = i >= run_end;
+    bool beyond_gap = i >= contiguous_end;
     if (!skewed && !beyond_gap) continue;
+    if (from_held.count(ahead[i]) != 0) continue;  // still held from before
     if (skewed && i == timely) {
       report.problems.push_back({Problem::Kind::kClockSkew, key, ahead[i]->body.seq(),
                                  "timestamp " + hlc_to_string(ahead[i]->body.hlc()) +
                                      " is too far ahead of local time; held"});
     }
-    if (held_count + newly_held >= options_.max_held_per_stream) {
+    if (held_count + newly_held >= options_.max_held_per_stream) {  // held_count: rows already there
       report.problems.push_back({Problem::Kind::kHeldTooMany, key, ahead[i]->body.seq(),
                                  "too many changes waiting for a gap; dropped (will be resent)"});
       break;
@@ -574,6 +604,10 @@ void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>
     ++newly_held;
   }
   report.held += newly_held;
+  for (std::size_t i = accepted; i < ahead.size(); ++i) {
+    bool still_waiting = i >= contiguous_end || (i >= timely && i < run_end);
+    if (from_held.count(ahead[i]) != 0 && still_waiting) ++report.held;
+  }
   if (info.seq != before.seq) {
     write_stream(key, info);
     del_held_.bind(1, info.id).bind(2, static_cast<std::int64_t>(info.seq)).run();
@@ -665,7 +699,7 @@ ApplyReport Store::Impl::retry_held() {
 void Store::Impl::rebuild_records() {
   rebuild_needed_ = false;
   flush_pending();
-  (void)db_.exec("DELETE FROM records; DELETE FROM record_index;");
+  (void)db_.exec("DELETE FROM records; DELETE FROM record_index; DELETE FROM record_search; DELETE FROM search_rows;");
   std::set<std::int64_t> skip;
   for (const auto& [key, info] : streams_) {
     if (quarantined_.count(key.origin) != 0) skip.insert(info.id);
@@ -696,8 +730,38 @@ void Store::Impl::notify() {
 // ---------------------------------------------------------------------------
 // Local writes
 
+namespace {
+
+// One change carries at most one value per lww/once/rank field (the last one
+// written: they would share one timestamp) and one increment per counter (the
+// sum). Two different values for a `once` field in one write are refused.
+Result<std::vector<FieldWrite>> collapse_ops(const std::vector<FieldWrite>& ops) {
+  std::vector<FieldWrite> out;
+  for (const auto& op : ops) {
+    using K = FieldWrite::Kind;
+    bool single = op.kind == K::kSet || op.kind == K::kSetOnce || op.kind == K::kSetRank || op.kind == K::kIncrement;
+    auto same = std::find_if(out.begin(), out.end(), [&](const FieldWrite& o) {
+      return single && o.field == op.field && o.kind == op.kind;
+    });
+    if (same == out.end()) {
+      out.push_back(op);
+    } else if (op.kind == K::kIncrement) {
+      same->delta += op.delta;
+    } else if (op.kind == K::kSetOnce && same->value != op.value) {
+      return Status{Code::kConflict, "field " + op.field + " is written once; one write gave it two values"};
+    } else {
+      *same = op;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 Status Store::Impl::build_ops(const RecordWrite& w, const pb::RecordState& current, pb::ChangeBody& body) {
-  for (const auto& op : w.ops) {
+  auto collapsed = collapse_ops(w.ops);
+  if (!collapsed.is_ok()) return collapsed.status();
+  for (const auto& op : collapsed.value()) {
     const FieldSpec* spec = schema_.field(w.collection, op.field);
     if (spec == nullptr) {
       return {Code::kInvalidArgument, "collection " + w.collection + " has no field " + op.field};
@@ -955,71 +1019,6 @@ std::vector<WireChange> Store::Impl::missing_for(const VersionVector& theirs, st
   return out;
 }
 
-std::optional<Record> Store::Impl::get(const std::string& collection, const RecordId& id) const {
-  sql::Stmt q(db_.get(), "SELECT state, updated FROM records WHERE collection=? AND id=?");
-  q.bind_text(1, collection).bind(2, view(id));
-  if (!q.step()) return std::nullopt;
-  pb::RecordState state;
-  std::string_view blob = q.blob_view(0);
-  state.ParseFromArray(blob.data(), static_cast<int>(blob.size()));
-  Record r;
-  r.collection = collection;
-  r.id = id;
-  r.updated = static_cast<Hlc>(q.integer(1));
-  merge::to_view(state, r);
-  return r;
-}
-
-std::vector<RecordId> Store::Impl::find(const std::string& collection, const std::string& field,
-                                        const std::string& value, std::size_t limit) const {
-  std::vector<RecordId> out;
-  find_.bind_text(1, collection).bind_text(2, field).bind(3, value).bind(4, static_cast<std::int64_t>(limit));
-  while (find_.step()) {
-    RecordId id;
-    copy_to(find_.blob_view(0), id.bytes);
-    out.push_back(id);
-  }
-  find_.reset();
-  return out;
-}
-
-std::vector<Record> Store::Impl::list(const std::string& collection, std::optional<RecordId> after,
-                                      std::size_t limit) const {
-  std::vector<Record> out;
-  sql::Stmt& q = after ? list_after_ : list_;
-  q.bind_text(1, collection);
-  if (after) {
-    q.bind(2, view(*after)).bind(3, static_cast<std::int64_t>(limit));
-  } else {
-    q.bind(2, static_cast<std::int64_t>(limit));
-  }
-  while (q.step()) {
-    Record r;
-    r.collection = collection;
-    copy_to(q.blob_view(0), r.id.bytes);
-    pb::RecordState state;
-    std::string_view blob = q.blob_view(1);
-    state.ParseFromArray(blob.data(), static_cast<int>(blob.size()));
-    r.updated = static_cast<Hlc>(q.integer(2));
-    merge::to_view(state, r);
-    out.push_back(std::move(r));
-  }
-  q.reset();
-  return out;
-}
-
-std::vector<RecordId> Store::Impl::with_conflicts(const std::string& collection, std::size_t limit) const {
-  std::vector<RecordId> out;
-  conflicts_.bind_text(1, collection).bind(2, static_cast<std::int64_t>(limit));
-  while (conflicts_.step()) {
-    RecordId id;
-    copy_to(conflicts_.blob_view(0), id.bytes);
-    out.push_back(id);
-  }
-  conflicts_.reset();
-  return out;
-}
-
 bool Store::Impl::has_change(const WireChange& change) const {
   DecodedChange d;
   if (!decode_change(change, d).is_ok()) return false;
@@ -1046,17 +1045,9 @@ std::vector<QuarantinedOrigin> Store::Impl::quarantined() const {
 }
 
 StoreStats Store::Impl::stats() const {
-  StoreStats s;
-  auto count = [&](const char* sql) {
-    sql::Stmt q(db_.get(), sql);
-    return q.step() ? static_cast<std::uint64_t>(q.integer(0)) : 0;
-  };
-  s.changes = count("SELECT count(*) FROM changes");
-  s.records = count("SELECT count(*) FROM records");
-  s.held = count("SELECT count(*) FROM held");
-  s.conflicts = count("SELECT count(*) FROM records WHERE conflict=1");
-  s.quarantined_origins = quarantined_.size();
-  return s;
+  StoreStats st = reader_->stats();
+  st.quarantined_origins = quarantined_.size();
+  return st;
 }
 
 Hash Store::Impl::digest() const {
@@ -1078,6 +1069,19 @@ Hash Store::Impl::digest() const {
 
 // ---------------------------------------------------------------------------
 // Store: the public face catches what the implementation throws.
+
+namespace {
+// A read that hits a database error answers empty instead of throwing across
+// the caller's boundary; writes report such errors as Status.
+template <typename R, typename F>
+R guarded(F&& f, R fallback) {
+  try {
+    return f();
+  } catch (const sql::SqlError&) {
+    return fallback;
+  }
+}
+}  // namespace
 
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::~Store() = default;
@@ -1111,30 +1115,43 @@ ApplyReport Store::apply(std::span<const WireChange> changes, VerifyMode mode) {
 ApplyReport Store::retry_held() { return impl_->retry_held(); }
 VersionVector Store::version_vector() const { return impl_->version_vector(); }
 std::vector<WireChange> Store::missing_for(const VersionVector& theirs, std::size_t limit) const {
-  return impl_->missing_for(theirs, limit);
+  return guarded<std::vector<WireChange>>([&] { return impl_->missing_for(theirs, limit); }, {});
 }
 std::optional<Record> Store::get(const std::string& collection, const RecordId& id) const {
-  return impl_->get(collection, id);
+  return guarded<std::optional<Record>>([&] { return impl_->reader().get(collection, id); }, std::nullopt);
 }
 std::vector<RecordId> Store::find(const std::string& collection, const std::string& field,
                                   const std::string& value, std::size_t limit) const {
-  return impl_->find(collection, field, value, limit);
+  return guarded<std::vector<RecordId>>([&] { return impl_->reader().find(collection, field, value, limit); }, {});
 }
 std::vector<Record> Store::list(const std::string& collection, std::optional<RecordId> after,
                                 std::size_t limit) const {
-  return impl_->list(collection, after, limit);
+  return guarded<std::vector<Record>>([&] { return impl_->reader().list(collection, after, limit); }, {});
+}
+std::vector<RecordId> Store::search(const std::string& collection, const std::string& query,
+                                    std::size_t limit) const {
+  return guarded<std::vector<RecordId>>([&] { return impl_->reader().search(collection, query, limit); }, {});
 }
 std::vector<RecordId> Store::with_conflicts(const std::string& collection, std::size_t limit) const {
-  return impl_->with_conflicts(collection, limit);
+  return guarded<std::vector<RecordId>>([&] { return impl_->reader().with_conflicts(collection, limit); }, {});
 }
 std::vector<WireChange> Store::stream_changes(const StreamKey& stream, std::uint64_t after_seq,
                                               std::size_t limit) const {
-  return impl_->stream_changes(stream, after_seq, limit, false);
+  return guarded<std::vector<WireChange>>([&] { return impl_->stream_changes(stream, after_seq, limit, false); },
+                                          {});
 }
-bool Store::has_change(const WireChange& change) const { return impl_->has_change(change); }
-std::vector<QuarantinedOrigin> Store::quarantined() const { return impl_->quarantined(); }
-StoreStats Store::stats() const { return impl_->stats(); }
-Hash Store::digest() const { return impl_->digest(); }
+bool Store::has_change(const WireChange& change) const {
+  return guarded<bool>([&] { return impl_->has_change(change); }, false);
+}
+std::vector<QuarantinedOrigin> Store::quarantined() const {
+  return guarded<std::vector<QuarantinedOrigin>>([&] { return impl_->quarantined(); }, {});
+}
+StoreStats Store::stats() const {
+  return guarded<StoreStats>([&] { return impl_->stats(); }, {});
+}
+Hash Store::digest() const {
+  return guarded<Hash>([&] { return impl_->digest(); }, {});
+}
 void Store::subscribe(Subscriber subscriber) { impl_->subscribers_.push_back(std::move(subscriber)); }
 const PublicKey& Store::node_id() const { return impl_->identity_.public_key(); }
 std::uint32_t Store::schema_version() const { return impl_->schema_.version(); }

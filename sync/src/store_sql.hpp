@@ -53,6 +53,16 @@ CREATE TABLE quarantine(
   a_body BLOB NOT NULL, a_sig BLOB NOT NULL,
   b_body BLOB NOT NULL, b_sig BLOB NOT NULL) WITHOUT ROWID;
 )",
+    // 2: full-text search over fields declared searchable, diacritics folded
+    // before indexing (fold_for_search), one FTS5 row per record.
+    R"(
+CREATE TABLE search_rows(
+  row INTEGER PRIMARY KEY,
+  collection TEXT NOT NULL,
+  id BLOB NOT NULL,
+  UNIQUE(collection, id));
+CREATE VIRTUAL TABLE record_search USING fts5(text, tokenize = 'unicode61 remove_diacritics 2');
+)",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 

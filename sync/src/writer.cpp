@@ -77,10 +77,12 @@ void Writer::loop() {
       txns.reserve(commits.size());
       for (auto& j : commits) txns.push_back(j.txn.get());
       auto results = store_->commit_group(txns);
+      {
+        std::lock_guard<std::mutex> lock(mu_);  // before the acks, so an acked caller sees its group
+        stats_.transactions += commits.size();
+        stats_.groups += 1;
+      }
       for (std::size_t i = 0; i < commits.size(); ++i) commits[i].done.set_value(std::move(results[i]));
-      std::lock_guard<std::mutex> lock(mu_);
-      stats_.transactions += commits.size();
-      stats_.groups += 1;
     }
     for (auto& t : tasks) {
       try {

@@ -317,7 +317,6 @@ void Simulation::flush(Replica& r) {
         continue;
       }
       if (!r.hostile) acked_.push_back(c[0]);
-      if (getenv("SIMDBG")) std::printf("  t=%llu replica %d committed %s#%llu\n", (unsigned long long)now_, r.index, ref.stream.to_string().c_str(), (unsigned long long)ref.seq);
       fresh.push_back(c[0]);
     }
   }
@@ -504,7 +503,6 @@ Outcome Simulation::run() {
         r.store.reset();
         open_replica(r);
         ++out_.restarts;
-        if (getenv("SIMDBG")) std::printf("  t=%llu restart replica %d\n", (unsigned long long)now_, r.index);
       }
       if (cfg_.faults.clock && rng_.chance(0.02)) {
         Replica& r = replicas_[rng_.below(static_cast<std::uint64_t>(total))];

@@ -18,7 +18,8 @@ namespace wardsync {
 struct FieldSpec {
   std::string name;
   MergeType type = MergeType::kLww;
-  bool indexed = false;  // kept in the store's index so domain code can find by value
+  bool indexed = false;     // kept in the store's index so domain code can find by value
+  bool searchable = false;  // lww/once text in the full-text index (diacritics folded)
 };
 
 struct CollectionSpec {

@@ -208,6 +208,9 @@ class Store {
   // Records of a collection in id (= creation) order, after `after` when given.
   std::vector<Record> list(const std::string& collection, std::optional<RecordId> after,
                            std::size_t limit) const;
+  // Full-text search over searchable fields (see Reader::search).
+  std::vector<RecordId> search(const std::string& collection, const std::string& query,
+                               std::size_t limit) const;
   std::vector<RecordId> with_conflicts(const std::string& collection, std::size_t limit) const;
   // The change log of one stream, for audit: exact bytes as signed.
   std::vector<WireChange> stream_changes(const StreamKey& stream, std::uint64_t after_seq,

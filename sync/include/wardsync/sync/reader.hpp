@@ -1,0 +1,54 @@
+// Reader: a read-only view of a store's database for threads other than the
+// writer's (HTTP handlers, status pages). Each Reader owns one read-only SQLite
+// connection; WAL gives it a consistent snapshot per call, never blocking the writer.
+//
+// Thread safety: a Reader is used by one thread at a time; give each worker
+// thread its own (they are cheap: one connection and a few prepared statements).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wardsync/sync/schema.hpp"
+#include "wardsync/sync/status.hpp"
+#include "wardsync/sync/types.hpp"
+
+namespace wardsync {
+
+struct StoreStats;
+
+class RecordReader;
+
+class Reader {
+ public:
+  // `path` is the StoreOptions::path the store was opened with; the store must
+  // have created the database first.
+  static Result<std::unique_ptr<Reader>> open(const std::string& path, const Schema& schema);
+  ~Reader();
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+
+  std::optional<Record> get(const std::string& collection, const RecordId& id) const;
+  std::vector<RecordId> find(const std::string& collection, const std::string& field,
+                             const std::string& value, std::size_t limit) const;
+  std::vector<Record> list(const std::string& collection, std::optional<RecordId> after,
+                           std::size_t limit) const;
+  // Full-text search over the collection's searchable fields, diacritics folded:
+  // "nguyen van an" finds "Nguyễn Văn An", "dang" finds "Đặng". Every word of the
+  // query must match the start of a word. Backed by SQLite FTS5, never a scan.
+  std::vector<RecordId> search(const std::string& collection, const std::string& query,
+                               std::size_t limit) const;
+  std::vector<RecordId> with_conflicts(const std::string& collection, std::size_t limit) const;
+  VersionVector version_vector() const;
+  StoreStats stats() const;
+
+ private:
+  Reader();
+  struct Conn;
+  std::unique_ptr<Conn> conn_;
+  std::unique_ptr<RecordReader> reader_;
+};
+
+}  // namespace wardsync

@@ -1,0 +1,211 @@
+#include "wardsync/sync/reader.hpp"
+
+#include <cstring>
+
+#include "merge_internal.hpp"
+#include "reader_internal.hpp"
+#include "wardsync/sync/store.hpp"
+#include "wardsync/sync/text.hpp"
+
+namespace wardsync {
+
+namespace {
+
+std::string_view view(const RecordId& id) {
+  return {reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size()};
+}
+
+RecordId id_of(std::string_view blob) {
+  RecordId id;
+  if (blob.size() == id.bytes.size()) std::memcpy(id.bytes.data(), blob.data(), blob.size());
+  return id;
+}
+
+Record record_of(const std::string& collection, std::string_view id, std::string_view state_blob,
+                 std::int64_t updated) {
+  Record r;
+  r.collection = collection;
+  r.id = id_of(id);
+  r.updated = static_cast<Hlc>(updated);
+  pb::RecordState state;
+  state.ParseFromArray(state_blob.data(), static_cast<int>(state_blob.size()));
+  merge::to_view(state, r);
+  return r;
+}
+
+}  // namespace
+
+std::string fts_query(const std::string& text) {
+  std::string folded = fold_for_search(text);
+  std::string out;
+  std::string word;
+  auto flush = [&] {
+    if (word.empty()) return;
+    if (!out.empty()) out += ' ';
+    out += '"' + word + "\"*";
+    word.clear();
+  };
+  for (char c : folded) {
+    bool keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (static_cast<unsigned char>(c) >= 0x80);
+    if (keep) {
+      word.push_back(c);
+    } else {
+      flush();
+    }
+  }
+  flush();
+  return out;
+}
+
+RecordReader::RecordReader(sqlite3* db)
+    : db_(db),
+      get_(db, "SELECT state, updated FROM records WHERE collection=? AND id=?"),
+      find_(db, "SELECT id FROM record_index WHERE collection=? AND field=? AND value=? ORDER BY id LIMIT ?"),
+      list_(db, "SELECT id, state, updated FROM records WHERE collection=? ORDER BY id LIMIT ?"),
+      list_after_(db, "SELECT id, state, updated FROM records WHERE collection=? AND id>? ORDER BY id LIMIT ?"),
+      search_(db,
+              "SELECT m.id FROM record_search JOIN search_rows m ON m.row = record_search.rowid "
+              "WHERE record_search MATCH ? AND m.collection = ? ORDER BY m.id DESC LIMIT ?"),
+      conflicts_(db, "SELECT id FROM records WHERE collection=? AND conflict=1 ORDER BY id LIMIT ?") {}
+
+std::optional<Record> RecordReader::get(const std::string& collection, const RecordId& id) const {
+  get_.bind_text(1, collection).bind(2, view(id));
+  std::optional<Record> out;
+  if (get_.step()) out = record_of(collection, view(id), get_.blob_view(0), get_.integer(1));
+  get_.reset();
+  return out;
+}
+
+std::vector<RecordId> RecordReader::find(const std::string& collection, const std::string& field,
+                                         const std::string& value, std::size_t limit) const {
+  std::vector<RecordId> out;
+  find_.bind_text(1, collection).bind_text(2, field).bind(3, value).bind(4, static_cast<std::int64_t>(limit));
+  while (find_.step()) out.push_back(id_of(find_.blob_view(0)));
+  find_.reset();
+  return out;
+}
+
+std::vector<Record> RecordReader::list(const std::string& collection, std::optional<RecordId> after,
+                                       std::size_t limit) const {
+  std::vector<Record> out;
+  sql::Stmt& q = after ? list_after_ : list_;
+  q.bind_text(1, collection);
+  if (after) {
+    q.bind(2, view(*after)).bind(3, static_cast<std::int64_t>(limit));
+  } else {
+    q.bind(2, static_cast<std::int64_t>(limit));
+  }
+  while (q.step()) out.push_back(record_of(collection, q.blob_view(0), q.blob_view(1), q.integer(2)));
+  q.reset();
+  return out;
+}
+
+std::vector<RecordId> RecordReader::search(const std::string& collection, const std::string& query,
+                                           std::size_t limit) const {
+  std::vector<RecordId> out;
+  std::string match = fts_query(query);
+  if (match.empty()) return out;
+  search_.bind_text(1, match).bind_text(2, collection).bind(3, static_cast<std::int64_t>(limit));
+  while (search_.step()) out.push_back(id_of(search_.blob_view(0)));
+  search_.reset();
+  return out;
+}
+
+std::vector<RecordId> RecordReader::with_conflicts(const std::string& collection, std::size_t limit) const {
+  std::vector<RecordId> out;
+  conflicts_.bind_text(1, collection).bind(2, static_cast<std::int64_t>(limit));
+  while (conflicts_.step()) out.push_back(id_of(conflicts_.blob_view(0)));
+  conflicts_.reset();
+  return out;
+}
+
+VersionVector RecordReader::version_vector() const {
+  VersionVector vv;
+  sql::Stmt q(db_,
+              "SELECT origin, scope, seq, head FROM streams WHERE seq > 0 "
+              "AND origin NOT IN (SELECT origin FROM quarantine)");
+  while (q.step()) {
+    StreamKey key;
+    std::string_view o = q.blob_view(0);
+    if (o.size() == key.origin.size()) std::memcpy(key.origin.data(), o.data(), o.size());
+    key.scope = q.blob(1);
+    StreamHead head;
+    head.seq = static_cast<std::uint64_t>(q.integer(2));
+    std::string_view h = q.blob_view(3);
+    if (h.size() == head.head.size()) std::memcpy(head.head.data(), h.data(), h.size());
+    vv[key] = head;
+  }
+  return vv;
+}
+
+StoreStats RecordReader::stats() const {
+  StoreStats s;
+  auto count = [&](const char* sql) {
+    sql::Stmt q(db_, sql);
+    return q.step() ? static_cast<std::uint64_t>(q.integer(0)) : 0;
+  };
+  s.changes = count("SELECT count(*) FROM changes");
+  s.records = count("SELECT count(*) FROM records");
+  s.held = count("SELECT count(*) FROM held");
+  s.conflicts = count("SELECT count(*) FROM records WHERE conflict=1");
+  s.quarantined_origins = count("SELECT count(*) FROM quarantine");
+  return s;
+}
+
+// ---------------------------------------------------------------------------
+
+struct Reader::Conn {
+  sql::Db db;
+};
+
+Reader::Reader() = default;
+Reader::~Reader() = default;
+
+Result<std::unique_ptr<Reader>> Reader::open(const std::string& path, const Schema& schema) {
+  (void)schema;
+  std::unique_ptr<Reader> r(new Reader());
+  r->conn_ = std::make_unique<Conn>();
+  Status s = r->conn_->db.open(path, true);
+  if (!s.is_ok()) return s;
+  sqlite3_busy_timeout(r->conn_->db.get(), 5000);
+  try {
+    r->reader_ = std::make_unique<RecordReader>(r->conn_->db.get());
+  } catch (const sql::SqlError& e) {
+    return Status{Code::kIo, "cannot read store " + path + ": " + e.message};
+  }
+  return r;
+}
+
+// A read that fails (disk error, corrupt page) answers empty rather than throw
+// across the caller's thread; the writer side reports the error.
+#define WARDSYNC_READ(expr, fallback) \
+  try {                               \
+    return expr;                      \
+  } catch (const sql::SqlError&) {    \
+    return fallback;                  \
+  }
+
+std::optional<Record> Reader::get(const std::string& collection, const RecordId& id) const {
+  WARDSYNC_READ(reader_->get(collection, id), std::nullopt)
+}
+std::vector<RecordId> Reader::find(const std::string& collection, const std::string& field,
+                                   const std::string& value, std::size_t limit) const {
+  WARDSYNC_READ(reader_->find(collection, field, value, limit), {})
+}
+std::vector<Record> Reader::list(const std::string& collection, std::optional<RecordId> after,
+                                 std::size_t limit) const {
+  WARDSYNC_READ(reader_->list(collection, after, limit), {})
+}
+std::vector<RecordId> Reader::search(const std::string& collection, const std::string& query,
+                                     std::size_t limit) const {
+  WARDSYNC_READ(reader_->search(collection, query, limit), {})
+}
+std::vector<RecordId> Reader::with_conflicts(const std::string& collection, std::size_t limit) const {
+  WARDSYNC_READ(reader_->with_conflicts(collection, limit), {})
+}
+VersionVector Reader::version_vector() const { WARDSYNC_READ(reader_->version_vector(), {}) }
+StoreStats Reader::stats() const { WARDSYNC_READ(reader_->stats(), {}) }
+
+#undef WARDSYNC_READ
+
+}  // namespace wardsync

@@ -1,0 +1,40 @@
+// RecordReader: the read queries shared by the Store (on its writer connection)
+// and by Readers (on their own read-only connections). Not thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sqlite_internal.hpp"
+#include "wardsync/sync/schema.hpp"
+#include "wardsync/sync/types.hpp"
+
+namespace wardsync {
+
+struct StoreStats;
+
+class RecordReader {
+ public:
+  explicit RecordReader(sqlite3* db);
+  std::optional<Record> get(const std::string& collection, const RecordId& id) const;
+  std::vector<RecordId> find(const std::string& collection, const std::string& field,
+                             const std::string& value, std::size_t limit) const;
+  std::vector<Record> list(const std::string& collection, std::optional<RecordId> after,
+                           std::size_t limit) const;
+  std::vector<RecordId> search(const std::string& collection, const std::string& query,
+                               std::size_t limit) const;
+  std::vector<RecordId> with_conflicts(const std::string& collection, std::size_t limit) const;
+  // Streams of origins not quarantined, with at least one change.
+  VersionVector version_vector() const;
+  StoreStats stats() const;
+
+ private:
+  sqlite3* db_;
+  mutable sql::Stmt get_, find_, list_, list_after_, search_, conflicts_;
+};
+
+// The FTS5 query for a user's search text: each folded word a quoted prefix term.
+std::string fts_query(const std::string& text);
+
+}  // namespace wardsync
