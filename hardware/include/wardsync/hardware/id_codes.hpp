@@ -43,7 +43,9 @@ struct CccdCard {
 };
 
 // Layout: `ID(12)|old ID(9 or empty)|name|DOB ddMMyyyy|Nam/Nữ|address|issue ddMMyyyy[|extra...]`.
-// One trailing CR/LF (scanner line ending) is tolerated. Error codes: cccd.empty,
+// One trailing CR/LF (scanner line ending) is tolerated. Dates must be real
+// calendar dates and the issue date not before birth; whether a date lies in the
+// future is the caller's check, because this parser reads no clock. Error codes: cccd.empty,
 // cccd.too_large, cccd.bad_utf8, cccd.control_char, cccd.too_few_fields,
 // cccd.bad_id, cccd.bad_old_id, cccd.bad_name, cccd.bad_dob, cccd.bad_gender,
 // cccd.bad_address, cccd.bad_issue_date, cccd.issue_before_birth.

@@ -10,6 +10,9 @@
 // Errors: printer.unreachable (refused, no route, no such host/device, no reader),
 // printer.timeout, printer.io, printer.bad_option.
 // Thread safety: one send() at a time per transport object.
+// Signals: writing to a pipe or device whose reader vanished raises SIGPIPE; the
+// process (wardnode, the simulator) must ignore SIGPIPE so that surfaces here as
+// printer.unreachable instead of killing it. TCP sends never raise it.
 #pragma once
 
 #include <cstdint>
