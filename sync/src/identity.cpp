@@ -83,6 +83,7 @@ class Identity::SecretKey {
     return bytes_;
   }
   void close() { sodium_mprotect_noaccess(bytes_); }
+  const unsigned char* data() const { return bytes_; }  // only while open
 
  private:
   unsigned char* bytes_ = nullptr;
@@ -109,9 +110,18 @@ Identity Identity::from_seed(const std::array<std::uint8_t, kSeedBytes>& seed) {
 
 Signature Identity::sign(Bytes message) const {
   Signature sig;
-  crypto_sign_detached(sig.data(), nullptr, message.data(), message.size(), secret_->open_ro());
-  secret_->close();
+  const unsigned char* key = unlocked_ > 0 ? secret_->data() : secret_->open_ro();
+  crypto_sign_detached(sig.data(), nullptr, message.data(), message.size(), key);
+  if (unlocked_ == 0) secret_->close();
   return sig;
+}
+
+Identity::Unlocked::Unlocked(const Identity& id) : id_(id) {
+  if (id_.unlocked_++ == 0) (void)id_.secret_->open_ro();
+}
+
+Identity::Unlocked::~Unlocked() {
+  if (--id_.unlocked_ == 0) id_.secret_->close();
 }
 
 // Key file: one line "wardsync-ed25519-v1 <seed hex>". The seed (32 bytes)

@@ -924,6 +924,7 @@ Result<CommitInfo> Store::Impl::commit_one(const Transaction& txn) {
 std::vector<Result<CommitInfo>> Store::Impl::commit_group(std::span<const Transaction* const> txns) {
   std::vector<Result<CommitInfo>> results;
   auto saved_streams = streams_;
+  Identity::Unlocked key(identity_);  // one unlock for the whole group
   try {
     sql::Transaction tx(db_);
     for (const Transaction* t : txns) {

@@ -159,6 +159,9 @@ struct Replica {
   std::string uri;
   sqlite3* disk = nullptr;  // keeps the in-memory database alive across restarts
   std::unique_ptr<ws::Identity> identity;
+  // Simulated keys stay readable for the whole run: re-protecting the key after
+  // every commit (two mprotect calls, TLB flushes) would dominate the run time.
+  std::unique_ptr<ws::Identity::Unlocked> key_open;
   std::unique_ptr<SimClock> clock;
   std::unique_ptr<ws::Store> store;
   std::vector<ws::Transaction> queued;  // not yet group-committed: lost on restart
@@ -180,6 +183,7 @@ class Simulation {
   ~Simulation() {
     for (auto& r : replicas_) {
       r.store.reset();
+      r.key_open.reset();
       sqlite3_close(r.disk);
     }
   }
@@ -460,6 +464,7 @@ Outcome Simulation::run() {
     for (int b = 0; b < 8; ++b) seed[static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(seed_ >> (8 * b));
     seed[8] = static_cast<std::uint8_t>(i);
     r.identity = std::make_unique<ws::Identity>(ws::Identity::from_seed(seed));
+    r.key_open = std::make_unique<ws::Identity::Unlocked>(*r.identity);
     r.clock = std::make_unique<SimClock>(now_);
     // Offices write in their own scope; two share one, as a ward's two boxes would not,
     // to give streams with more than one writer per scope value.
