@@ -43,7 +43,8 @@ struct Options {
   std::string dir;
   std::vector<std::string> modes = {"a", "b", "c", "cp"};
   bool keep = false;
-  bool index = true;  // the schema indexes the CCCD field
+  bool index = true;        // the schema indexes the CCCD field
+  bool searchable = false;  // name and address in the full-text index
 };
 
 struct ModeResult {
@@ -370,6 +371,7 @@ void print_apply_help() {
       "  --group G     sender transactions per commit_group (default 1000)\n"
       "  --no-index    no indexed field in the schema (default: CCCD is indexed), to see\n"
       "                what index maintenance costs\n"
+      "  --searchable  applicant name and address in the full-text index (FTS5)\n"
       "  --keep        keep the databases\n");
 }
 
@@ -416,6 +418,8 @@ int run_apply(int argc, char** argv) {
       o.keep = true;
     } else if (a == "--no-index") {
       o.index = false;
+    } else if (a == "--searchable") {
+      o.searchable = true;
     } else {
       std::fprintf(stderr, "apply: unknown option '%s'\n\n", a.c_str());
       print_apply_help();
@@ -428,7 +432,7 @@ int run_apply(int argc, char** argv) {
   std::printf("dir:      %s\n", dir.c_str());
   std::fflush(stdout);
 
-  Schema schema = dossier_schema(o.index);
+  Schema schema = dossier_schema(o.index, o.searchable);
   Workload w;
   std::string error;
   if (!generate_workload(o.changes, o.group, schema, dir / "sender.db", w, error)) {
@@ -446,7 +450,9 @@ int run_apply(int argc, char** argv) {
   std::printf("receiver: fresh store per mode, WAL, synchronous=FULL, batch %zu (one transaction each), "
               "%zu batches, %s\n\n",
               o.batch, (w.changes.size() + o.batch - 1) / o.batch,
-              o.index ? "CCCD field indexed" : "no indexed field (--no-index)");
+              (std::string(o.index ? "CCCD field indexed" : "no indexed field (--no-index)") +
+               (o.searchable ? ", name and address searchable (FTS)" : ", no full-text field"))
+                  .c_str());
   std::printf("%-58s %12s %10s %10s %8s\n", "mode", "changes/s", "total s", "us/change", "cpu s");
   std::fflush(stdout);
 

@@ -33,8 +33,9 @@ std::filesystem::path make_run_dir(const std::string& parent);
 // The benchmark's replicated collection: a one-stop-desk dossier with a few
 // lww text fields; the citizen id (CCCD) is indexed, as the domain looks
 // dossiers up by it (`index_cccd` false: no indexed field, to measure what the
-// index costs).
-Schema dossier_schema(bool index_cccd = true);
+// index costs). `searchable`: applicant name and address go to the full-text
+// index too.
+Schema dossier_schema(bool index_cccd = true, bool searchable = false);
 inline constexpr const char* kCollection = "dossiers";
 inline constexpr const char* kScope = "79.760.26734";  // province.district.ward
 

@@ -56,15 +56,15 @@ std::string address(std::mt19937_64& rng) {
 
 }  // namespace
 
-Schema dossier_schema(bool index_cccd) {
+Schema dossier_schema(bool index_cccd, bool searchable) {
   Schema schema(1);
   Status s = schema.add(CollectionSpec{kCollection,
                                        {
                                            {"procedure", MergeType::kLww, false},
-                                           {"applicant_name", MergeType::kLww, false},
+                                           {"applicant_name", MergeType::kLww, false, searchable},
                                            {"cccd", MergeType::kLww, index_cccd},
                                            {"phone", MergeType::kLww, false},
-                                           {"address", MergeType::kLww, false},
+                                           {"address", MergeType::kLww, false, searchable},
                                        }});
   if (!s.is_ok()) {
     std::fprintf(stderr, "bench schema: %s\n", s.to_string().c_str());
