@@ -16,6 +16,7 @@
 #include "slip_fixture.hpp"
 #include "wardsync/hardware/escpos.hpp"
 #include "wardsync/hardware/printer_sim.hpp"
+#include "wardsync/hardware/receipt_printer.hpp"
 
 using namespace wardsync::hardware;
 
@@ -202,4 +203,49 @@ TEST_CASE("QR that cannot be encoded is an error, not a crash", "[hardware][prin
   DecodedSlip wide;
   wide.elements.emplace_back(DecodedQr{std::string(400, 'x'), 16, QrEcc::kL, Align::kCenter});
   CHECK(compose_paper(wide, 576).status().code() == "sim.qr_too_wide");
+}
+
+TEST_CASE("receipt layout prints every field and reads back", "[hardware][printer]") {
+  ReceiptSlipFields f;
+  f.office_name = "UBND XÃ ĐẠ TẺH";
+  f.dossier_code = "68.12345-250701-0042";
+  f.applicant_name = "Trần Thị Bích Ngọc";
+  f.procedure_name = "Cấp bản sao trích lục hộ tịch";
+  f.papers_received = {"Tờ khai cấp bản sao trích lục", "Căn cước công dân (bản sao)"};
+  f.processing_time = "1 ngày làm việc";
+  f.received_date = "01/07/2025";
+  f.appointment_date = "02/07/2025";
+  f.collect_at = "Bộ phận Một cửa";
+  f.lookup_code = "Q9W8E7R6";
+  auto slip = make_receipt_slip(f);
+  REQUIRE(slip.is_ok());
+  auto printer_owned = std::make_unique<MemoryPrinterTransport>();
+  MemoryPrinterTransport* mem = printer_owned.get();
+  ReceiptPrinter printer(SlipRenderOptions{}, EscPosOptions{}, std::move(printer_owned));
+  REQUIRE(printer.print(slip.value()).is_ok());
+  REQUIRE(mem->jobs().size() == 1);
+  const DecodeReport r = decode_escpos(mem->jobs()[0]);
+  REQUIRE(r.error.is_ok());
+  REQUIRE(r.slips.size() == 1);
+  CHECK(r.slips[0].qr_payloads() ==
+        std::vector<std::string>{"WS1|68.12345-250701-0042|Q9W8E7R6"});
+  auto back = read_back_slip(r.slips[0], kPaperWidth80mmDots, &shared_ocr());
+  REQUIRE(back.is_ok());
+  std::cerr << "---- OCR (receipt layout) ----\n" << back.value().text << "\n----\n";
+  const std::string flat = flatten(back.value().text);
+  for (const char* line : {"Trần Thị Bích Ngọc", "Cấp bản sao trích lục hộ tịch",
+                           "Căn cước công dân", "Thời hạn giải quyết: 1 ngày làm việc",
+                           "Ngày hẹn trả: 02/07/2025", "Mã tra cứu: Q9W8E7R6"}) {
+    INFO("expected line: " << line);
+    CHECK(flat.find(line) != std::string::npos);
+  }
+  // Bad fields never reach the printer.
+  ReceiptSlipFields bad = f;
+  bad.lookup_code = "short";
+  CHECK(make_receipt_slip(bad).status().code() == "receipt.bad_lookup_code");
+  bad = f;
+  bad.applicant_name.clear();
+  CHECK(make_receipt_slip(bad).status().code() == "slip.bad_text");
+  CHECK(printer.print(Slip{}.text("x\x01")).code() == "slip.bad_text");
+  CHECK(mem->jobs().size() == 1);
 }
