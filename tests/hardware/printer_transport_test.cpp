@@ -143,6 +143,22 @@ TEST_CASE("simulator process rejects garbage over TCP and from a file", "[hardwa
     CHECK(sim.wait(20000) == std::optional<int>(1));
   }
   {
+    // A job over the simulator's byte bound is refused; the client sees ok (all
+    // bytes buffered) or a reset, never a hang.
+    testing::ChildProcess sim({WARDSYNC_PRINTER_SIM_PATH, "--port", "0", "--once", "--no-ocr",
+                               "--max-bytes", "1000", "--out", (dir / "big").string()});
+    const auto ready = sim.read_line(20000);
+    REQUIRE(ready.has_value());
+    TcpPrinterOptions o;
+    o.port = static_cast<std::uint16_t>(parse_port(*ready));
+    const Status st = make_tcp_printer(o)->send(slip_bytes());
+    CHECK((st.is_ok() || st.code() == "printer.io"));
+    const auto line = sim.read_line(20000);
+    REQUIRE(line.has_value());
+    CHECK(*line == "rejected escpos.too_large at 0");
+    CHECK(sim.wait(20000) == std::optional<int>(1));
+  }
+  {
     testing::ChildProcess sim({WARDSYNC_PRINTER_SIM_PATH, "--port", "70000"});
     CHECK(sim.wait(20000) == std::optional<int>(2));  // usage error, not a crash
   }
