@@ -216,6 +216,9 @@ pb::RecordState delta_of(const pb::ChangeBody& body, const Hash& body_hash) {
     d.set_tombstone_origin(body.origin());
     d.set_tombstone_author(body.author());
   }
+  // Fields are built in op order, then sorted by name; an op on a field already
+  // built in this change is joined into it (rare: several set adds, log appends).
+  auto* fields = d.mutable_fields();
   for (int i = 0; i < body.ops_size(); ++i) {
     const pb::FieldOp& op = body.ops(i);
     pb::FieldState f;
@@ -262,11 +265,26 @@ pb::RecordState delta_of(const pb::ChangeBody& body, const Hash& body_hash) {
       default: continue;
     }
     normalize(f);
-    pb::RecordState one;
-    *one.add_fields() = std::move(f);
-    join(d, one);
+    auto same = std::find_if(fields->begin(), fields->end(),
+                             [&](const pb::FieldState& g) { return g.name() == f.name(); });
+    if (same != fields->end()) {
+      join_field(*same, f);
+    } else {
+      *fields->Add() = std::move(f);
+    }
   }
+  std::sort(fields->begin(), fields->end(),
+            [](const pb::FieldState& a, const pb::FieldState& b) { return a.name() < b.name(); });
   return d;
+}
+
+void join(pb::RecordState& state, pb::RecordState&& delta) {
+  // A record's first change: its state is the delta (already canonical).
+  if (state.created_hlc() == 0 && state.fields_size() == 0 && state.tombstone_hlc() == 0) {
+    state.Swap(&delta);
+    return;
+  }
+  join(state, static_cast<const pb::RecordState&>(delta));
 }
 
 void join(pb::RecordState& state, const pb::RecordState& delta) {

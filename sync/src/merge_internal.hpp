@@ -35,6 +35,7 @@ std::string make_tag(const Hash& body_hash, std::size_t op_index);
 
 pb::RecordState delta_of(const pb::ChangeBody& body, const Hash& body_hash);
 void join(pb::RecordState& state, const pb::RecordState& delta);
+void join(pb::RecordState& state, pb::RecordState&& delta);  // moves when `state` is empty
 bool has_conflicts(const pb::RecordState& state);
 void to_view(const pb::RecordState& state, Record& out);
 

@@ -214,6 +214,9 @@ Status Store::Impl::open() {
   if (!s.is_ok()) return s;
   // Keep the WAL bounded even under constant readers (kiosk polling, sync).
   (void)db_.exec("PRAGMA wal_autocheckpoint=4000; PRAGMA journal_size_limit=67108864;");
+  // 32 MiB of page cache: secondary indexes (CCCD, codes) take values in random
+  // order, and with SQLite's 2 MB default every batch re-reads their leaf pages.
+  (void)db_.exec("PRAGMA cache_size=-32768;");
 
   sql::Stmt version(db_.get(), "PRAGMA user_version");
   version.step();
@@ -394,6 +397,7 @@ void Store::Impl::append_change(const StreamInfo& info, const DecodedChange& c, 
   merge::join(p.state, merge::delta_of(c.body, c.hash));
   p.updated = std::max<Hlc>(p.updated, c.body.hlc());
   if (!local) clock_.observe(c.body.hlc());
+  if (subscribers_.empty()) return;  // nobody listens: skip the per-change copies
   AppliedChange a;
   a.stream = c.stream;
   a.seq = c.body.seq();
@@ -549,6 +553,14 @@ void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>
   // Clock: a timestamp too far ahead is held, with everything after it.
   std::size_t timely = 0;
   while (timely < run_end && !clock_.too_far_ahead(ahead[timely]->body.hlc())) ++timely;
+  if (timely < run_end && !signature_ok(*ahead[timely])) {
+    // Not the origin's clock but a forgery (a tampered timestamp, say): refuse it
+    // rather than hold it, or a relay could make an honest office look skewed.
+    report.problems.push_back({Problem::Kind::kBadSignature, key, ahead[timely]->body.seq(),
+                               "signature does not verify (timestamp far ahead)"});
+    report.rejected += run_end - timely;
+    run_end = timely;
+  }
 
   // Signatures: the run's last one authenticates the whole chain.
   std::size_t accepted = timely;
@@ -618,9 +630,7 @@ void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>
 
 ApplyReport Store::Impl::apply(std::span<const WireChange> changes, VerifyMode mode) {
   ApplyReport report;
-  for (std::size_t start = 0; start < changes.size() || (start == 0 && changes.empty());
-       start += options_.apply_chunk_changes) {
-    if (changes.empty()) break;
+  for (std::size_t start = 0; start < changes.size(); start += options_.apply_chunk_changes) {
     std::size_t end = std::min(changes.size(), start + options_.apply_chunk_changes);
     std::deque<DecodedChange> decoded;
     std::deque<WireChange> storage;
