@@ -142,7 +142,8 @@ class Store::Impl {
   ApplyReport apply(std::span<const WireChange> changes, VerifyMode mode);
   ApplyReport retry_held();
   VersionVector version_vector() const;
-  std::vector<WireChange> missing_for(const VersionVector& theirs, std::size_t limit) const;
+  std::vector<WireChange> missing_for(const VersionVector& theirs, std::size_t limit,
+                                      const std::vector<std::string>& scopes) const;
   const RecordReader& reader() const { return *reader_; }
   std::vector<WireChange> stream_changes(const StreamKey& stream, std::uint64_t after_seq,
                                          std::size_t limit, bool end_at_checked) const;
@@ -1003,11 +1004,17 @@ std::vector<WireChange> Store::Impl::stream_changes(const StreamKey& stream, std
   return out;
 }
 
-std::vector<WireChange> Store::Impl::missing_for(const VersionVector& theirs, std::size_t limit) const {
+std::vector<WireChange> Store::Impl::missing_for(const VersionVector& theirs, std::size_t limit,
+                                                const std::vector<std::string>& scopes) const {
   std::vector<WireChange> out;
+  auto wanted = [&](const std::string& scope) {
+    if (scopes.empty()) return true;
+    return std::any_of(scopes.begin(), scopes.end(),
+                       [&](const std::string& p) { return scope.compare(0, p.size(), p) == 0; });
+  };
   for (const auto& [key, info] : streams_) {
     if (out.size() >= limit) break;
-    if (info.seq == 0 || quarantined_.count(key.origin) != 0) continue;
+    if (info.seq == 0 || quarantined_.count(key.origin) != 0 || !wanted(key.scope)) continue;
     auto t = theirs.find(key);
     std::uint64_t their_seq = t == theirs.end() ? 0 : t->second.seq;
     if (their_seq > 0 && their_seq <= info.seq) {
@@ -1021,11 +1028,6 @@ std::vector<WireChange> Store::Impl::missing_for(const VersionVector& theirs, st
     if (their_seq >= info.seq) continue;
     auto run = stream_changes(key, their_seq, limit - out.size(), true);
     for (auto& c : run) out.push_back(std::move(c));
-  }
-  sql::Stmt proofs(db_.get(), "SELECT a_body, a_sig, b_body, b_sig FROM quarantine");
-  while (proofs.step()) {
-    out.push_back(WireChange{proofs.blob(0), proofs.blob(1)});
-    out.push_back(WireChange{proofs.blob(2), proofs.blob(3)});
   }
   return out;
 }
@@ -1125,8 +1127,9 @@ ApplyReport Store::apply(std::span<const WireChange> changes, VerifyMode mode) {
 }
 ApplyReport Store::retry_held() { return impl_->retry_held(); }
 VersionVector Store::version_vector() const { return impl_->version_vector(); }
-std::vector<WireChange> Store::missing_for(const VersionVector& theirs, std::size_t limit) const {
-  return guarded<std::vector<WireChange>>([&] { return impl_->missing_for(theirs, limit); }, {});
+std::vector<WireChange> Store::missing_for(const VersionVector& theirs, std::size_t limit,
+                                           const std::vector<std::string>& scopes) const {
+  return guarded<std::vector<WireChange>>([&] { return impl_->missing_for(theirs, limit, scopes); }, {});
 }
 std::optional<Record> Store::get(const std::string& collection, const RecordId& id) const {
   return guarded<std::optional<Record>>([&] { return impl_->reader().get(collection, id); }, std::nullopt);

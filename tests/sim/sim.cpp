@@ -335,6 +335,9 @@ void Simulation::deliver(const Message& m) {
     auto vv = decode_vv(m.payload);
     if (!vv) return;  // garbage: refused
     auto missing = r.store->missing_for(*vv, 200);
+    for (auto& q : r.store->quarantined()) {  // fork proofs travel with every answer
+      for (auto& c : q.proof) missing.push_back(std::move(c));
+    }
     if (!missing.empty()) send(m.to, m.from, MsgKind::kPush, encode_batch(missing), !faults_on_);
     return;
   }

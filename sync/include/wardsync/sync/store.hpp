@@ -196,9 +196,12 @@ class Store {
   // What a peer with `theirs` lacks, as contiguous runs per stream that end at a
   // change whose signature this node verified; at most `limit` changes. Where the
   // peer's head at a sequence differs from ours, our change at that sequence is
-  // included so the peer can detect the fork. Fork proofs of quarantined origins
-  // are always included.
-  std::vector<WireChange> missing_for(const VersionVector& theirs, std::size_t limit) const;
+  // included so the peer can detect the fork. Fork proofs of quarantined
+  // origins are not included: send quarantined()'s proofs once per session.
+  // `scopes`: only streams whose scope starts with one of these prefixes (empty:
+  // every stream; "" matches everything).
+  std::vector<WireChange> missing_for(const VersionVector& theirs, std::size_t limit,
+                                      const std::vector<std::string>& scopes = {}) const;
 
   // Reads.
   std::optional<Record> get(const std::string& collection, const RecordId& id) const;

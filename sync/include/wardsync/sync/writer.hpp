@@ -18,6 +18,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -44,6 +45,13 @@ class Writer {
   // Runs `fn` on the writer thread with the store (reads that must be current,
   // version vectors for peers, subscriptions).
   std::future<void> run(std::function<void(Store&)> fn);
+  // run() that waits and hands back fn's result (exceptions are rethrown here).
+  template <typename T>
+  T run_get(std::function<T(Store&)> fn) {
+    std::optional<T> out;
+    run([&](Store& store) { out.emplace(fn(store)); }).get();
+    return std::move(*out);
+  }
 
   WriterStats stats() const;
 

@@ -1,0 +1,97 @@
+// Replicator: keeps a store in sync with its peers over ZeroMQ (DESIGN.md,
+// "Replication protocol").
+//
+// Transport: the listening node binds a ROUTER, each configured peer gets a
+// DEALER; CURVE encryption is always on and a ZAP handler admits only the
+// transport keys the `admit` callback accepts (the node refuses to start
+// without one). Transport keys are separate from signing keys.
+//
+// Session: each side sends HELLO (node id, protocol and schema version, the
+// scope prefixes it wants, its version vector); then each streams what the
+// other lacks, in zstd-compressed batches with at most `credit` batches in
+// flight; the receiver acknowledges a batch with its version vector only after
+// the batch is committed; new local changes are pushed as they are committed;
+// heartbeats keep the session alive; a lost link is retried with backoff and the
+// session resumes from the peer's version vector, never from zero.
+//
+// Threads: one thread owns every ZeroMQ socket, plus the ZAP handler's thread.
+// The store is reached only through the Writer. Public methods are thread-safe.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "wardsync/sync/status.hpp"
+#include "wardsync/sync/writer.hpp"
+
+namespace wardsync {
+
+constexpr std::uint32_t kProtocolVersion = 1;
+constexpr std::size_t kMaxFrameBytes = 64 * 1024 * 1024;  // ZMQ_MAXMSGSIZE and zstd output bound
+
+// A CURVE key pair for the transport (never the Ed25519 signing key).
+struct CurveKeys {
+  std::array<std::uint8_t, 32> public_key{};
+  std::array<std::uint8_t, 32> secret_key{};
+  static CurveKeys generate();
+  std::string public_z85() const;
+};
+bool curve_key_from_z85(const std::string& z85, std::array<std::uint8_t, 32>& out);
+
+struct PeerConfig {
+  std::string endpoint;                          // "tcp://127.0.0.1:7001"
+  std::array<std::uint8_t, 32> server_public{};  // the peer's CURVE public key
+};
+
+struct ReplicatorOptions {
+  std::string listen;  // "tcp://127.0.0.1:7000", or empty for a node that only connects
+  std::vector<PeerConfig> peers;
+  CurveKeys keys;
+  // Scope prefixes this node wants from its peers ("" = everything).
+  std::vector<std::string> scopes;
+  // ZAP: may a client with this CURVE public key connect? Required.
+  std::function<bool(const std::array<std::uint8_t, 32>&)> admit;
+  std::size_t batch_changes = 1000;
+  std::size_t credit = 4;  // batches in flight per peer
+  std::chrono::milliseconds heartbeat{1000};
+  std::chrono::milliseconds peer_timeout{5000};
+  std::uint32_t schema_version = 1;
+};
+
+struct PeerStatus {
+  std::string name;  // endpoint, or "inbound:<node id prefix>"
+  bool connected = false;
+  std::string node_id_hex;
+  std::int64_t last_contact_ms_ago = -1;
+  std::uint64_t changes_sent = 0, changes_received = 0;
+  std::uint64_t bytes_sent = 0, bytes_received = 0;
+  std::uint64_t batches_acked = 0;
+  std::uint64_t they_lack = 0;  // changes of their scopes they have not acknowledged
+  std::uint64_t rejected = 0;   // changes of theirs our store refused
+  std::string last_error;
+};
+
+class Replicator {
+ public:
+  // Starts the ZAP handler, binds / connects, and runs the session thread.
+  static Result<std::unique_ptr<Replicator>> start(Writer& writer, ReplicatorOptions options);
+  ~Replicator();  // stops the threads and closes the sockets
+  Replicator(const Replicator&) = delete;
+  Replicator& operator=(const Replicator&) = delete;
+
+  std::vector<PeerStatus> status() const;
+  // Wakes the session thread to push newly committed changes now.
+  void notify();
+
+ private:
+  class Impl;
+  explicit Replicator(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace wardsync

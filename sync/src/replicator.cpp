@@ -1,0 +1,497 @@
+// The replication session over ZeroMQ (see replicator.hpp for the protocol).
+#include "wardsync/sync/replicator.hpp"
+
+#include <sodium.h>
+#include <zstd.h>
+
+#include <atomic>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <zmq.hpp>
+
+#include "session.pb.h"
+#include "wardsync.pb.h"
+#include "wardsync/sync/store.hpp"
+#include "zap_internal.hpp"
+
+namespace wardsync {
+
+namespace {
+
+using Steady = std::chrono::steady_clock;
+
+CurveKeys keys_from_z85(const char* pub, const char* sec) {
+  CurveKeys k;
+  zmq_z85_decode(k.public_key.data(), pub);
+  zmq_z85_decode(k.secret_key.data(), sec);
+  return k;
+}
+
+void to_pb(const VersionVector& vv, google::protobuf::RepeatedPtrField<pb::StreamPos>* out) {
+  for (const auto& [key, head] : vv) {
+    pb::StreamPos* p = out->Add();
+    p->set_origin(key.origin.data(), key.origin.size());
+    p->set_scope(key.scope);
+    p->set_seq(head.seq);
+    p->set_head(head.head.data(), head.head.size());
+  }
+}
+
+VersionVector from_pb(const google::protobuf::RepeatedPtrField<pb::StreamPos>& in) {
+  VersionVector vv;
+  for (const auto& p : in) {
+    if (p.origin().size() != kPublicKeyBytes || p.head().size() != kHashBytes) continue;
+    StreamKey key;
+    std::memcpy(key.origin.data(), p.origin().data(), kPublicKeyBytes);
+    key.scope = p.scope();
+    StreamHead head;
+    head.seq = p.seq();
+    std::memcpy(head.head.data(), p.head().data(), kHashBytes);
+    vv[key] = head;
+  }
+  return vv;
+}
+
+bool in_scopes(const std::string& scope, const std::vector<std::string>& prefixes) {
+  if (prefixes.empty()) return true;
+  for (const auto& p : prefixes) {
+    if (scope.compare(0, p.size(), p) == 0) return true;
+  }
+  return false;
+}
+
+struct Session {
+  std::string name;
+  bool inbound = false;
+  std::string routing_id;                     // inbound: the ROUTER's id for the peer
+  std::unique_ptr<zmq::socket_t> dealer;      // outbound: our DEALER
+  bool ready = false;                         // HELLO received
+  PublicKey peer_node{};
+  std::vector<std::string> peer_scopes;
+  VersionVector peer_vv;                      // what they acknowledged holding
+  VersionVector sent_vv;                      // what we sent (at or beyond peer_vv)
+  std::map<std::uint64_t, Steady::time_point> in_flight;
+  std::uint64_t next_batch = 1;
+  Steady::time_point last_heard{}, last_sent{}, last_hello{};
+  PeerStatus stats;
+  bool pump_needed = true;
+};
+
+}  // namespace
+
+CurveKeys CurveKeys::generate() {
+  char pub[41];
+  char sec[41];
+  if (zmq_curve_keypair(pub, sec) != 0) throw zmq::error_t();
+  CurveKeys k = keys_from_z85(pub, sec);
+  sodium_memzero(sec, sizeof sec);
+  return k;
+}
+
+std::string CurveKeys::public_z85() const {
+  char out[41];
+  zmq_z85_encode(out, public_key.data(), public_key.size());
+  return out;
+}
+
+bool curve_key_from_z85(const std::string& z85, std::array<std::uint8_t, 32>& out) {
+  if (z85.size() != 40) return false;
+  return zmq_z85_decode(out.data(), z85.c_str()) != nullptr;
+}
+
+class Replicator::Impl {
+ public:
+  Impl(Writer& writer, ReplicatorOptions options) : writer_(writer), options_(std::move(options)) {}
+  ~Impl() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+  Status start();
+  std::vector<PeerStatus> status() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return status_;
+  }
+  void notify() { dirty_ = true; }
+
+ private:
+  void loop();
+  void handle(Session& s, const std::string& bytes);
+  void tick(Session& s, Steady::time_point now);
+  void pump(Session& s, Steady::time_point now);
+  void send(Session& s, const pb::Envelope& env);
+  void send_hello(Session& s, Steady::time_point now);
+  void publish_status(Steady::time_point now);
+  Session& inbound_session(const std::string& routing_id);
+
+  Writer& writer_;
+  ReplicatorOptions options_;
+  zmq::context_t ctx_;
+  std::unique_ptr<ZapHandler> zap_;
+  std::unique_ptr<zmq::socket_t> router_;
+  std::vector<std::unique_ptr<Session>> sessions_;  // outbound first, then inbound
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> dirty_{true};
+  std::thread thread_;
+  mutable std::mutex mu_;
+  std::vector<PeerStatus> status_;  // GUARDED_BY(mu_)
+  PublicKey node_id_{};
+};
+
+Status Replicator::Impl::start() {
+  if (!options_.admit) return {Code::kInvalidArgument, "replication needs a ZAP admission rule"};
+  int major = 0, minor = 0, patch = 0;
+  zmq_version(&major, &minor, &patch);
+  if (major * 10000 + minor * 100 + patch < 40302) {
+    return {Code::kUnavailable, "libzmq 4.3.2 or later is required"};
+  }
+  writer_.run([this](Store& store) {
+    node_id_ = store.node_id();
+    store.subscribe([this](const std::vector<AppliedChange>&) { dirty_ = true; });
+  }).get();
+  try {
+    // ZAP first: a CURVE socket bound without it would admit anyone.
+    zap_ = std::make_unique<ZapHandler>(ctx_, options_.admit);
+    auto secure = [&](zmq::socket_t& sock) {
+      sock.set(zmq::sockopt::linger, 0);
+      sock.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(kMaxFrameBytes));
+      sock.set(zmq::sockopt::sndhwm, 1000);
+      sock.set(zmq::sockopt::rcvhwm, 1000);
+      sock.set(zmq::sockopt::reconnect_ivl, 100);
+      sock.set(zmq::sockopt::reconnect_ivl_max, 5000);
+      sock.set(zmq::sockopt::zap_domain, "wardsync");
+      sock.set(zmq::sockopt::curve_secretkey, zmq::buffer(options_.keys.secret_key));
+      sock.set(zmq::sockopt::curve_publickey, zmq::buffer(options_.keys.public_key));
+    };
+    if (!options_.listen.empty()) {
+      router_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::router);
+      secure(*router_);
+      router_->set(zmq::sockopt::curve_server, 1);
+      router_->set(zmq::sockopt::router_mandatory, 1);  // never drop silently
+      router_->bind(options_.listen);
+    }
+    for (const auto& peer : options_.peers) {
+      auto s = std::make_unique<Session>();
+      s->name = peer.endpoint;
+      s->stats.name = peer.endpoint;
+      s->dealer = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::dealer);
+      secure(*s->dealer);
+      s->dealer->set(zmq::sockopt::curve_serverkey, zmq::buffer(peer.server_public));
+      s->dealer->connect(peer.endpoint);
+      sessions_.push_back(std::move(s));
+    }
+  } catch (const zmq::error_t& e) {
+    return {Code::kUnavailable, std::string("replication transport: ") + e.what()};
+  }
+  thread_ = std::thread([this] { loop(); });
+  return Status::ok();
+}
+
+Session& Replicator::Impl::inbound_session(const std::string& routing_id) {
+  for (auto& s : sessions_) {
+    if (s->inbound && s->routing_id == routing_id) return *s;
+  }
+  auto s = std::make_unique<Session>();
+  s->inbound = true;
+  s->routing_id = routing_id;
+  s->name = "inbound";
+  s->stats.name = "inbound";
+  sessions_.push_back(std::move(s));
+  return *sessions_.back();
+}
+
+void Replicator::Impl::send(Session& s, const pb::Envelope& env) {
+  std::string bytes = env.SerializeAsString();
+  try {
+    if (s.inbound) {
+      router_->send(zmq::buffer(s.routing_id), zmq::send_flags::sndmore);
+      router_->send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+    } else {
+      (void)s.dealer->send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+    }
+    s.stats.bytes_sent += bytes.size();
+    s.last_sent = Steady::now();
+  } catch (const zmq::error_t& e) {
+    // EHOSTUNREACH (peer gone, ROUTER_MANDATORY) or EAGAIN (queue full): the
+    // session resends from the peer's acknowledged position when it resumes.
+    s.stats.last_error = e.what();
+    s.ready = false;
+    s.in_flight.clear();
+  }
+}
+
+void Replicator::Impl::send_hello(Session& s, Steady::time_point now) {
+  pb::Envelope env;
+  pb::Hello* h = env.mutable_hello();
+  h->set_node_id(node_id_.data(), node_id_.size());
+  h->set_protocol(kProtocolVersion);
+  h->set_schema_version(options_.schema_version);
+  for (const auto& scope : options_.scopes) h->add_scopes(scope);
+  VersionVector vv = writer_.run_get<VersionVector>([](Store& st) { return st.version_vector(); });
+  to_pb(vv, h->mutable_vv());
+  send(s, env);
+  s.last_hello = now;
+}
+
+void Replicator::Impl::handle(Session& s, const std::string& bytes) {
+  s.last_heard = Steady::now();
+  s.stats.bytes_received += bytes.size();
+  pb::Envelope env;
+  if (bytes.size() > kMaxFrameBytes || !env.ParseFromString(bytes)) {
+    s.stats.last_error = "unreadable message";
+    return;
+  }
+  switch (env.kind_case()) {
+    case pb::Envelope::kHello: {
+      const pb::Hello& h = env.hello();
+      if (h.protocol() != kProtocolVersion || h.node_id().size() != kPublicKeyBytes) {
+        s.stats.last_error = "peer speaks protocol " + std::to_string(h.protocol());
+        return;
+      }
+      bool was_ready = s.ready;
+      if (was_ready && !s.inbound) {
+        // The listener answering a HELLO we repeated: the session is already up.
+        for (const auto& [key, head] : from_pb(h.vv())) {
+          if (s.peer_vv[key].seq < head.seq) s.peer_vv[key] = head;
+        }
+        break;
+      }
+      std::memcpy(s.peer_node.data(), h.node_id().data(), kPublicKeyBytes);
+      s.stats.node_id_hex = to_hex(s.peer_node);
+      if (s.inbound) s.stats.name = "inbound:" + s.stats.node_id_hex.substr(0, 16);
+      s.peer_scopes.assign(h.scopes().begin(), h.scopes().end());
+      // Resume from what the peer holds now: never from zero, never from a
+      // position it may have lost (a restored peer reports its real vector).
+      s.peer_vv = from_pb(h.vv());
+      s.sent_vv = s.peer_vv;
+      s.in_flight.clear();
+      s.ready = true;
+      s.pump_needed = true;
+      if (s.inbound || !was_ready) send_hello(s, Steady::now());
+      break;
+    }
+    case pb::Envelope::kBatch: {
+      const pb::Batch& b = env.batch();
+      if (b.raw_size() > kMaxFrameBytes ||
+          ZSTD_getFrameContentSize(b.zstd().data(), b.zstd().size()) != b.raw_size()) {
+        s.stats.last_error = "batch size does not match its frame";
+        return;
+      }
+      std::string raw(b.raw_size(), '\0');
+      std::size_t n = ZSTD_decompress(raw.data(), raw.size(), b.zstd().data(), b.zstd().size());
+      pb::ChangeBatch batch;
+      if (ZSTD_isError(n) || n != raw.size() || !batch.ParseFromString(raw)) {
+        s.stats.last_error = "batch does not decompress or parse";
+        return;
+      }
+      std::vector<WireChange> changes;
+      changes.reserve(static_cast<std::size_t>(batch.changes_size()));
+      for (auto& c : *batch.mutable_changes()) {
+        changes.push_back({std::move(*c.mutable_body()), std::move(*c.mutable_signature())});
+      }
+      // Apply, then acknowledge with the vector read after the commit.
+      std::pair<ApplyReport, VersionVector> done =
+          writer_.run_get<std::pair<ApplyReport, VersionVector>>([&](Store& st) {
+            ApplyReport r = st.apply(changes);
+            return std::make_pair(std::move(r), st.version_vector());
+          });
+      // Whatever a peer sent us, it holds: never send it back.
+      for (const auto& c : changes) {
+        auto hdr = parse_header(c);
+        if (!hdr.is_ok()) continue;
+        StreamHead now_held{hdr.value().seq, change_hash(c)};
+        StreamHead& sent = s.sent_vv[hdr.value().stream];
+        if (now_held.seq > sent.seq) sent = now_held;
+        StreamHead& theirs = s.peer_vv[hdr.value().stream];
+        if (now_held.seq > theirs.seq) theirs = now_held;
+      }
+      s.stats.changes_received += done.first.applied;
+      s.stats.rejected += done.first.rejected;
+      if (!done.first.problems.empty()) s.stats.last_error = done.first.problems.front().detail;
+      pb::Envelope ack;
+      ack.mutable_ack()->set_batch_no(b.batch_no());
+      ack.mutable_ack()->set_applied(static_cast<std::uint32_t>(done.first.applied));
+      ack.mutable_ack()->set_rejected(static_cast<std::uint32_t>(done.first.rejected));
+      to_pb(done.second, ack.mutable_ack()->mutable_vv());
+      send(s, ack);
+      break;
+    }
+    case pb::Envelope::kAck: {
+      const pb::Ack& a = env.ack();
+      s.in_flight.erase(a.batch_no());
+      ++s.stats.batches_acked;
+      s.peer_vv = from_pb(a.vv());
+      // What they now hold may be ahead of what we sent (others fed them too).
+      for (const auto& [key, head] : s.peer_vv) {
+        auto it = s.sent_vv.find(key);
+        if (it == s.sent_vv.end() || it->second.seq < head.seq) s.sent_vv[key] = head;
+      }
+      s.pump_needed = true;
+      break;
+    }
+    case pb::Envelope::kHeartbeat:
+    default: break;
+  }
+}
+
+void Replicator::Impl::pump(Session& s, Steady::time_point now) {
+  while (s.ready && s.in_flight.size() < options_.credit) {
+    VersionVector view = s.sent_vv;
+    std::vector<std::string> scopes = s.peer_scopes;
+    std::size_t limit = options_.batch_changes;
+    std::vector<WireChange> changes = writer_.run_get<std::vector<WireChange>>(
+        [&](Store& st) { return st.missing_for(view, limit, scopes); });
+    if (changes.empty()) {
+      s.pump_needed = false;
+      return;
+    }
+    pb::ChangeBatch batch;
+    for (const auto& c : changes) {
+      auto* sc = batch.add_changes();
+      sc->set_body(c.body);
+      sc->set_signature(c.signature);
+      auto h = parse_header(c);
+      if (!h.is_ok()) continue;
+      StreamHead& head = s.sent_vv[h.value().stream];
+      if (h.value().seq > head.seq) head = StreamHead{h.value().seq, change_hash(c)};
+    }
+    std::string raw = batch.SerializeAsString();
+    std::string packed(ZSTD_compressBound(raw.size()), '\0');
+    std::size_t n = ZSTD_compress(packed.data(), packed.size(), raw.data(), raw.size(), 3);
+    if (ZSTD_isError(n)) {
+      s.stats.last_error = "zstd failed";
+      return;
+    }
+    packed.resize(n);
+    pb::Envelope env;
+    pb::Batch* b = env.mutable_batch();
+    b->set_batch_no(s.next_batch);
+    b->set_count(static_cast<std::uint32_t>(changes.size()));
+    b->set_raw_size(raw.size());
+    b->set_zstd(std::move(packed));
+    s.in_flight[s.next_batch++] = now;
+    s.stats.changes_sent += changes.size();
+    send(s, env);
+  }
+}
+
+void Replicator::Impl::tick(Session& s, Steady::time_point now) {
+  auto hello_every = std::max<std::chrono::milliseconds>(options_.heartbeat, std::chrono::milliseconds(1000));
+  if (!s.inbound && !s.ready && now - s.last_hello > hello_every) send_hello(s, now);
+  if (!s.ready) return;
+  if (now - s.last_heard > options_.peer_timeout) {
+    // Silent peer: the link is down. Forget what was in flight; on resume the
+    // peer's HELLO says where to start.
+    s.ready = false;
+    s.in_flight.clear();
+    s.stats.last_error = "peer silent; reconnecting";
+    return;
+  }
+  if (!s.in_flight.empty() && now - s.in_flight.begin()->second > options_.peer_timeout) {
+    s.sent_vv = s.peer_vv;  // unacknowledged batches: send again from the last ack
+    s.in_flight.clear();
+    s.pump_needed = true;
+  }
+  if (s.pump_needed) pump(s, now);
+  if (now - s.last_sent > options_.heartbeat) {
+    pb::Envelope hb;
+    hb.mutable_heartbeat();
+    send(s, hb);
+  }
+}
+
+void Replicator::Impl::publish_status(Steady::time_point now) {
+  VersionVector mine = writer_.run_get<VersionVector>([](Store& st) { return st.version_vector(); });
+  std::vector<PeerStatus> out;
+  for (auto& s : sessions_) {
+    PeerStatus st = s->stats;
+    st.connected = s->ready;
+    st.last_contact_ms_ago =
+        s->last_heard == Steady::time_point{}
+            ? -1
+            : std::chrono::duration_cast<std::chrono::milliseconds>(now - s->last_heard).count();
+    std::uint64_t lack = 0;
+    for (const auto& [key, head] : mine) {
+      if (!in_scopes(key.scope, s->peer_scopes)) continue;
+      auto it = s->peer_vv.find(key);
+      std::uint64_t theirs = it == s->peer_vv.end() ? 0 : it->second.seq;
+      if (head.seq > theirs) lack += head.seq - theirs;
+    }
+    st.they_lack = lack;
+    out.push_back(std::move(st));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  status_ = std::move(out);
+}
+
+void Replicator::Impl::loop() {
+  Steady::time_point last_status{};
+  while (!stop_) {
+    std::vector<zmq::pollitem_t> items;
+    if (router_) items.push_back({static_cast<void*>(*router_), 0, ZMQ_POLLIN, 0});
+    std::vector<Session*> outbound;
+    for (auto& s : sessions_) {
+      if (s->inbound) continue;
+      items.push_back({static_cast<void*>(*s->dealer), 0, ZMQ_POLLIN, 0});
+      outbound.push_back(s.get());
+    }
+    try {
+      zmq::poll(items.data(), items.size(), std::chrono::milliseconds(20));
+      std::size_t i = 0;
+      if (router_) {
+        if (items[i].revents & ZMQ_POLLIN) {
+          for (int k = 0; k < 64; ++k) {
+            zmq::message_t id;
+            zmq::message_t body;
+            if (!router_->recv(id, zmq::recv_flags::dontwait)) break;
+            if (!id.more() || !router_->recv(body, zmq::recv_flags::dontwait)) continue;
+            while (body.more()) (void)router_->recv(body, zmq::recv_flags::dontwait);  // extra frames: ignored
+            handle(inbound_session(id.to_string()), body.to_string());
+          }
+        }
+        ++i;
+      }
+      for (Session* s : outbound) {
+        if (items[i++].revents & ZMQ_POLLIN) {
+          for (int k = 0; k < 64; ++k) {
+            zmq::message_t body;
+            if (!s->dealer->recv(body, zmq::recv_flags::dontwait)) break;
+            handle(*s, body.to_string());
+          }
+        }
+      }
+    } catch (const zmq::error_t& e) {
+      if (stop_) break;
+    }
+    auto now = Steady::now();
+    if (dirty_.exchange(false)) {
+      for (auto& s : sessions_) s->pump_needed = true;
+    }
+    for (auto& s : sessions_) tick(*s, now);
+    // Inbound sessions whose peer went silent are forgotten; it says HELLO again.
+    std::erase_if(sessions_, [&](const std::unique_ptr<Session>& s) {
+      return s->inbound && !s->ready && now - s->last_heard > options_.peer_timeout;
+    });
+    if (now - last_status > std::chrono::milliseconds(500)) {
+      publish_status(now);
+      last_status = now;
+    }
+  }
+}
+
+Replicator::Replicator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Replicator::~Replicator() = default;
+
+Result<std::unique_ptr<Replicator>> Replicator::start(Writer& writer, ReplicatorOptions options) {
+  auto impl = std::make_unique<Impl>(writer, std::move(options));
+  Status s = impl->start();
+  if (!s.is_ok()) return s;
+  return std::unique_ptr<Replicator>(new Replicator(std::move(impl)));
+}
+
+std::vector<PeerStatus> Replicator::status() const { return impl_->status(); }
+void Replicator::notify() { impl_->notify(); }
+
+}  // namespace wardsync
