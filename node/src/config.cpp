@@ -1,0 +1,187 @@
+#include "config.hpp"
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+namespace wardsync::node {
+
+namespace {
+
+std::string trim(const std::string& s) {
+  std::size_t b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  std::size_t e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+bool to_int(const std::string& s, long long lo, long long hi, long long& out) {
+  const char* end = s.data() + s.size();
+  auto [p, ec] = std::from_chars(s.data(), end, out);
+  return ec == std::errc() && p == end && out >= lo && out <= hi;
+}
+
+const char* level_name(LogLevel l) {
+  switch (l) {
+    case LogLevel::kDebug: return "debug";
+    case LogLevel::kInfo: return "info";
+    case LogLevel::kWarning: return "warning";
+    case LogLevel::kError: return "error";
+  }
+  return "info";
+}
+
+bool valid_scope(const std::string& scope) {
+  // Digits separated by '/', 2..4 levels: province[/district]/ward.
+  if (scope.empty() || scope.size() > 64) return false;
+  int parts = 1;
+  bool digit_seen = false;
+  for (char c : scope) {
+    if (c == '/') {
+      if (!digit_seen) return false;
+      ++parts;
+      digit_seen = false;
+    } else if (c >= '0' && c <= '9') {
+      digit_seen = true;
+    } else {
+      return false;
+    }
+  }
+  return digit_seen && parts >= 1 && parts <= 4;
+}
+
+}  // namespace
+
+std::filesystem::path Config::path_of(const std::string& file) const {
+  std::filesystem::path p(file);
+  return p.is_absolute() ? p : dir / p;
+}
+
+Status validate_config(const Config& c) {
+  auto bad = [](const std::string& key, const std::string& why) {
+    return Status{Code::kInvalidArgument, key + ": " + why};
+  };
+  if (c.office_code.empty() || c.office_code.size() > 32) return bad("office_code", "1 to 32 characters");
+  for (char ch : c.office_code) {
+    bool ok = (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') || ch == '.';
+    if (!ok) return bad("office_code", "digits, capital letters and '.' only (e.g. 000.00.12.H29 or 26734)");
+  }
+  if (c.office_name.empty() || c.office_name.size() > 200) return bad("office_name", "1 to 200 bytes");
+  if (c.tier != "ward" && c.tier != "district" && c.tier != "city") return bad("tier", "ward, district or city");
+  if (!valid_scope(c.scope)) return bad("scope", "administrative codes separated by '/', e.g. 79/760/26734");
+  if (c.node_number < 1 || c.node_number > 9) return bad("node_number", "1 to 9");
+  if (c.listen.find(':') == std::string::npos) return bad("listen", "host:port, e.g. 127.0.0.1:8080");
+  if (c.http_threads < 2 || c.http_threads > 512) return bad("http_threads", "2 to 512");
+  if (c.http_max_queued < 1 || c.http_max_queued > 10000) return bad("http_max_queued", "1 to 10000");
+  if (c.max_body_bytes < 1024 || c.max_body_bytes > 16 * 1024 * 1024) return bad("max_body_bytes", "1024 to 16777216");
+  if (c.session_idle_seconds < 1 || c.session_idle_seconds > 24 * 3600) return bad("session_idle_seconds", "1 to 86400");
+  if (c.lockout_failures < 1 || c.lockout_failures > 100) return bad("lockout_failures", "1 to 100");
+  if (c.lockout_seconds < 1 || c.lockout_seconds > 7 * 24 * 3600) return bad("lockout_seconds", "1 to 604800");
+  return Status::ok();
+}
+
+Result<Config> load_config(const std::filesystem::path& dir) {
+  std::filesystem::path path = dir / kConfigFileName;
+  std::ifstream in(path);
+  if (!in) return Status{Code::kNotFound, path.string() + ": cannot open (run 'wardnode init' first)"};
+  Config c;
+  c.dir = dir;
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (lineno > 10000) return Status{Code::kInvalidArgument, path.string() + ": too many lines"};
+    std::string t = trim(line);
+    if (t.empty() || t[0] == '#') continue;
+    std::size_t eq = t.find('=');
+    std::string where = path.string() + ":" + std::to_string(lineno) + ": ";
+    if (eq == std::string::npos) return Status{Code::kInvalidArgument, where + "expected 'key = value'"};
+    std::string key = trim(t.substr(0, eq));
+    std::string value = trim(t.substr(eq + 1));
+    long long n = 0;
+    auto number = [&](long long lo, long long hi, auto& field) -> bool {
+      if (!to_int(value, lo, hi, n)) return false;
+      field = static_cast<std::remove_reference_t<decltype(field)>>(n);
+      return true;
+    };
+    bool ok = true;
+    if (key == "office_code") c.office_code = value;
+    else if (key == "office_name") c.office_name = value;
+    else if (key == "tier") c.tier = value;
+    else if (key == "scope") c.scope = value;
+    else if (key == "node_number") ok = number(1, 9, c.node_number);
+    else if (key == "listen") c.listen = value;
+    else if (key == "http_threads") ok = number(2, 512, c.http_threads);
+    else if (key == "http_max_queued") ok = number(1, 10000, c.http_max_queued);
+    else if (key == "max_body_bytes") ok = number(1024, 16 * 1024 * 1024, c.max_body_bytes);
+    else if (key == "store_file") c.store_file = value;
+    else if (key == "local_file") c.local_file = value;
+    else if (key == "key_file") c.key_file = value;
+    else if (key == "procedures_file") c.procedures_file = value;
+    else if (key == "holidays_file") c.holidays_file = value;
+    else if (key == "log_level") ok = parse_log_level(value, c.log_level);
+    else if (key == "session_idle_seconds") ok = number(1, 86400, c.session_idle_seconds);
+    else if (key == "lockout_failures") ok = number(1, 100, c.lockout_failures);
+    else if (key == "lockout_seconds") ok = number(1, 604800, c.lockout_seconds);
+    else return Status{Code::kInvalidArgument, where + "unknown setting '" + key + "'"};
+    if (!ok) return Status{Code::kInvalidArgument, where + "bad value for '" + key + "'"};
+  }
+  Status s = validate_config(c);
+  if (!s.is_ok()) return Status{Code::kInvalidArgument, path.string() + ": " + s.message()};
+  return c;
+}
+
+std::string render_config(const Config& c) {
+  std::ostringstream o;
+  o << "# wardnode configuration. Written by 'wardnode init'; edit, then restart the node.\n"
+       "# Format: 'key = value', one per line; '#' starts a comment. Unknown keys are refused.\n"
+       "\n"
+       "# --- Office -------------------------------------------------------------------\n"
+       "# Prefix of every dossier code (Mã hồ sơ): the agency code of the office (TT 01/2018,\n"
+       "# e.g. 000.00.12.H29) or its administrative code. Digits, capital letters and '.'.\n"
+       "office_code = " << c.office_code << "\n"
+       "# The office's name as printed on receipts and shown in the UI.\n"
+       "office_name = " << c.office_name << "\n"
+       "# Tier of this node in the tree: ward, district or city.\n"
+       "tier = " << c.tier << "\n"
+       "# Administrative path of the records this node writes (province/district/ward codes,\n"
+       "# or province/ward in a two-level deployment, e.g. 79/26734).\n"
+       "scope = " << c.scope << "\n"
+       "# 1..9, embedded in every dossier code after the date so two boxes of one office\n"
+       "# (or a replacement box) never issue the same code offline. Give each box its own.\n"
+       "node_number = " << c.node_number << "\n"
+       "\n"
+       "# --- HTTP -----------------------------------------------------------------------\n"
+       "# Address and port the API listens on. Loopback by default: HTTPS with the office\n"
+       "# certificate is not implemented yet, so do not expose plain HTTP on the LAN.\n"
+       "listen = " << c.listen << "\n"
+       "# Worker threads (Poco keeps one per keep-alive connection) and queued connections.\n"
+       "http_threads = " << c.http_threads << "\n"
+       "http_max_queued = " << c.http_max_queued << "\n"
+       "# Largest request body accepted, in bytes (larger: 413, refused before reading).\n"
+       "max_body_bytes = " << c.max_body_bytes << "\n"
+       "\n"
+       "# --- Files (relative to this directory) -----------------------------------------\n"
+       "# The replicated store (SQLite, WAL, synchronous=FULL).\n"
+       "store_file = " << c.store_file << "\n"
+       "# Local-only state that never replicates: sessions, failed-login counters.\n"
+       "local_file = " << c.local_file << "\n"
+       "# The node's Ed25519 signing key (mode 0600; its public half is the node id).\n"
+       "key_file = " << c.key_file << "\n"
+       "# Procedure catalogue and holiday calendar (copied here by init; the city's\n"
+       "# catalogue replaces them once synced).\n"
+       "procedures_file = " << c.procedures_file << "\n"
+       "holidays_file = " << c.holidays_file << "\n"
+       "\n"
+       "# --- Logging and sign-in --------------------------------------------------------\n"
+       "# Lowest level written to stderr: debug, info, warning, error.\n"
+       "log_level = " << level_name(c.log_level) << "\n"
+       "# A session unused for this many seconds is signed out.\n"
+       "session_idle_seconds = " << c.session_idle_seconds << "\n"
+       "# After this many failed sign-ins in a row an account is locked for lockout_seconds.\n"
+       "lockout_failures = " << c.lockout_failures << "\n"
+       "lockout_seconds = " << c.lockout_seconds << "\n";
+  return o.str();
+}
+
+}  // namespace wardsync::node

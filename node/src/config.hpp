@@ -1,0 +1,54 @@
+// The node's configuration file, <datadir>/wardnode.conf: "key = value" lines,
+// '#' comments. `wardnode init` writes it with a comment above every setting;
+// `wardnode run` reads it and refuses unknown keys or bad values by name, so a
+// typo never silently falls back to a default.
+//
+// Thread safety: a plain value, read-only after loading.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "log.hpp"
+#include "wardsync/sync/status.hpp"
+
+namespace wardsync::node {
+
+struct Config {
+  // Office.
+  std::string office_code;  // prefix of dossier codes: agency code or ward code
+  std::string office_name;  // shown on receipts and in the UI
+  std::string tier = "ward";  // ward | district | city
+  std::string scope;          // administrative path, e.g. "79/760/26734" or "79/26734"
+  int node_number = 1;        // 1..9, embedded in dossier codes; unique within the office
+  // Network.
+  std::string listen = "127.0.0.1:8080";
+  int http_threads = 64;
+  int http_max_queued = 256;
+  std::size_t max_body_bytes = 64 * 1024;
+  // Files (relative paths are relative to the data directory).
+  std::string store_file = "node.db";
+  std::string local_file = "local.db";
+  std::string key_file = "node.key";
+  std::string procedures_file = "data/procedures.json";
+  std::string holidays_file = "data/holidays.json";
+  // Logging and sessions.
+  LogLevel log_level = LogLevel::kInfo;
+  int session_idle_seconds = 30 * 60;
+  int lockout_failures = 5;
+  int lockout_seconds = 15 * 60;
+
+  std::filesystem::path dir;  // the data directory (not in the file)
+  std::filesystem::path path_of(const std::string& file) const;
+};
+
+inline constexpr const char* kConfigFileName = "wardnode.conf";
+
+[[nodiscard]] Result<Config> load_config(const std::filesystem::path& dir);
+// The documented file text for `config` (every setting with its comment).
+std::string render_config(const Config& config);
+// Checks codes, scope, ranges; the message names the key.
+[[nodiscard]] Status validate_config(const Config& config);
+
+}  // namespace wardsync::node

@@ -1,0 +1,110 @@
+// Dossiers (hồ sơ): intake, code and lookup code, appointment, assignment,
+// workflow transitions, apology slip, listing and search.
+//
+// The code is unique nationwide even when issued offline:
+//   <office_code>-<YYMMDD>-<node digit><sequence, 4+ digits>
+// (TT 01/2018 Art 19 with the issuing node embedded after the date), e.g.
+// "26734-260302-10007". The sequence restarts every day and is derived from what is
+// durable after a restart (Sequencer), so an acknowledged code is never reissued.
+//
+// Thread safety: free functions over a NodeContext; safe from any thread.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/context.hpp"
+
+namespace wardsync::node {
+
+struct HistoryEntry {
+  std::string at;  // ISO local time of the change (from its HLC)
+  std::string by;  // username
+  std::string action;
+  std::string note;
+};
+
+struct Apology {
+  std::string new_appointment;  // YYYY-MM-DD (due at the end of that day)
+  std::string reason;
+  std::string issued_at;
+  std::string by;
+  bool notice_in_time = false;  // given at least one day before the original deadline
+};
+
+struct DossierView {
+  std::string id;
+  std::string code;
+  std::string lookup_code;
+  std::string applicant_name, cccd, dob, phone, address;
+  std::string procedure_code, procedure_name;
+  std::string channel;
+  std::vector<std::string> components;
+  std::string fee_vnd;
+  std::string note;
+  std::string received_at, received_by;
+  std::string appointment;  // ISO local
+  std::string due_day;      // YYYY-MM-DD
+  std::string assignee;
+  std::string status;
+  std::uint32_t cycle = 0;
+  std::string decided_by;
+  std::string returned_at;
+  std::string timing;  // "early" | "on_time" | "late" once returned; "" before
+  bool overdue = false;  // open and past its appointment
+  std::optional<Apology> apology;
+  std::vector<HistoryEntry> history;
+  bool has_conflicts = false;
+};
+
+struct ApplicantInput {
+  std::string name, cccd, dob, phone, address;
+};
+
+struct NewDossier {
+  ApplicantInput applicant;
+  std::string procedure_code;
+  std::string channel;  // counter | kiosk | online
+  std::vector<std::string> components;
+  std::optional<std::int64_t> fee_vnd;
+  std::string note;
+  // Seeding only (wardnode demo): a received moment in the past. The API never sets it.
+  std::optional<std::int64_t> received_unix_seconds;
+};
+
+// The view of a stored dossier record (no reads of its own).
+DossierView dossier_view(NodeContext& ctx, const Record& record);
+
+Outcome<DossierView> create_dossier(NodeContext& ctx, const Actor& actor, const NewDossier& input);
+Outcome<DossierView> get_dossier(NodeContext& ctx, const std::string& id);
+// By code (exact), or by code and lookup code for the citizen's kiosk lookup.
+Outcome<DossierView> find_dossier_by_code(NodeContext& ctx, const std::string& code);
+
+struct DossierFilter {
+  std::string status, assignee, procedure_code;
+  std::string due;  // "" | "today" | "late"
+  std::string cursor;  // id hex of the last item of the previous page
+  std::size_t limit = 50;
+};
+struct DossierPage {
+  std::vector<DossierView> items;
+  std::string next_cursor;  // "" at the end
+};
+Outcome<DossierPage> list_dossiers(NodeContext& ctx, const DossierFilter& filter);
+// By code, CCCD or name, with or without diacritics (FTS; never a scan).
+Outcome<std::vector<DossierView>> search_dossiers(NodeContext& ctx, const std::string& query, std::size_t limit);
+
+// action: start | request_supplement | resume | approve | reject | return | cancel
+Outcome<DossierView> transition_dossier(NodeContext& ctx, const Actor& actor, const std::string& id,
+                                        const std::string& action, const std::string& note);
+Outcome<DossierView> assign_dossier(NodeContext& ctx, const Actor& actor, const std::string& id,
+                                    const std::string& assignee);
+Outcome<DossierView> apologize(NodeContext& ctx, const Actor& actor, const std::string& id,
+                               const std::string& new_date, const std::string& reason);
+
+// Stage numbers of the status rank (see schema.cpp).
+inline constexpr std::uint32_t kStageReceived = 1, kStageInProgress = 2, kStageSupplement = 3, kStageDecided = 4,
+                               kStageClosed = 5;
+
+}  // namespace wardsync::node

@@ -1,0 +1,72 @@
+// What a domain call returns: a value, or an error the HTTP edge can answer with
+// precisely (field errors in Vietnamese and English for 400, 404, 409, ...).
+// Thread safety: plain values.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace wardsync::node {
+
+struct FieldError {
+  std::string field;       // JSON path of the input, e.g. "applicant.cccd"
+  std::string code;        // machine-readable: "required", "format", "too_long", ...
+  std::string message_vi;  // Vietnamese with full diacritics
+  std::string message_en;
+};
+
+enum class ErrorKind {
+  kInvalid,       // 400: field errors
+  kUnauthorized,  // 401
+  kForbidden,     // 403
+  kNotFound,      // 404
+  kConflict,      // 409: illegal transition, second apology, empty queue
+  kLocked,        // 429: account locked after failed sign-ins
+  kUnavailable,   // 503: write queue full, calendar does not cover the date
+  kInternal,      // 500
+};
+
+struct DomainError {
+  ErrorKind kind = ErrorKind::kInternal;
+  std::string code;  // machine-readable, e.g. "illegal_transition"
+  std::string message_vi;
+  std::string message_en;
+  std::vector<FieldError> fields;
+};
+
+inline DomainError invalid(std::vector<FieldError> fields) {
+  return DomainError{ErrorKind::kInvalid, "invalid_input", "Dữ liệu không hợp lệ.", "Invalid input.",
+                     std::move(fields)};
+}
+inline DomainError not_found(std::string what_vi, std::string what_en) {
+  return DomainError{ErrorKind::kNotFound, "not_found", "Không tìm thấy " + what_vi + ".",
+                     std::move(what_en) + " not found.", {}};
+}
+inline DomainError conflict(std::string code, std::string vi, std::string en) {
+  return DomainError{ErrorKind::kConflict, std::move(code), std::move(vi), std::move(en), {}};
+}
+inline DomainError internal_error() {
+  return DomainError{ErrorKind::kInternal, "internal", "Lỗi hệ thống; vui lòng thử lại.",
+                     "Internal error; please try again.", {}};
+}
+
+template <typename T>
+class Outcome {
+ public:
+  Outcome(T value) : value_(std::move(value)) {}                 // NOLINT
+  Outcome(DomainError error) : error_(std::move(error)) {}       // NOLINT
+  bool ok() const { return value_.has_value(); }
+  T& value() { return *value_; }
+  const T& value() const { return *value_; }
+  const DomainError& error() const { return error_; }
+
+ private:
+  std::optional<T> value_;
+  DomainError error_;
+};
+
+struct Done {};
+
+}  // namespace wardsync::node

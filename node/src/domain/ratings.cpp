@@ -1,0 +1,44 @@
+#include "domain/ratings.hpp"
+
+#include "schema.hpp"
+
+namespace wardsync::node {
+
+Outcome<RatingView> add_rating_at(NodeContext& ctx, const Actor& actor, const NewRating& in, std::int64_t when) {
+  std::vector<FieldError> errors;
+  if (in.level != "satisfied" && in.level != "acceptable" && in.level != "unsatisfied")
+    errors.push_back({"level", "enum", "Mức đánh giá phải là satisfied, acceptable hoặc unsatisfied.",
+                      "level must be satisfied, acceptable or unsatisfied."});
+  if (in.clerk.empty())
+    errors.push_back({"clerk", "required", "Cán bộ được đánh giá là bắt buộc.", "The clerk rated is required."});
+  std::optional<RecordId> dossier;
+  auto reader = ctx.readers.acquire();
+  if (!reader) return internal_error();
+  if (!in.clerk.empty() && reader->find(kClerks, "username", in.clerk, 1).empty())
+    errors.push_back({"clerk", "unknown", "Không có cán bộ với tên đăng nhập này.", "No clerk with this username."});
+  if (!in.dossier_id.empty()) {
+    dossier = RecordId::from_hex(in.dossier_id);
+    if (!dossier || !reader->get(kDossiers, *dossier))
+      errors.push_back({"dossier_id", "unknown", "Không tìm thấy hồ sơ.", "Dossier not found."});
+  }
+  if (!errors.empty()) return invalid(std::move(errors));
+  if (actor.role == Role::kItAdmin) return forbidden();
+  if (dossier && !reader->find(kRatings, "dossier", in.dossier_id, 1).empty())
+    return conflict("already_rated", "Hồ sơ này đã được đánh giá.", "This dossier was already rated.");
+  std::string day = format_date(local_from_unix_seconds(when).date);
+  Transaction txn(actor.username, ctx.config.scope);
+  RecordWrite& w = txn.create(kRatings);
+  w.set_once("clerk", in.clerk).set_once("level", in.level).set_once("day", day).set_once("at", iso_local(when));
+  if (dossier) w.set_once("dossier", in.dossier_id);
+  auto done = commit_durably(ctx, std::move(txn));
+  if (!done.ok()) return done.error();
+  RatingView v{done.value().records.front().hex(), in.dossier_id, in.clerk, in.level, day, iso_local(when)};
+  ctx.log.info("ratings", "rating " + v.id + " " + in.level);
+  return v;
+}
+
+Outcome<RatingView> add_rating(NodeContext& ctx, const Actor& actor, const NewRating& in) {
+  return add_rating_at(ctx, actor, in, now_seconds(ctx));
+}
+
+}  // namespace wardsync::node

@@ -1,0 +1,74 @@
+// Shared by the API's handler files: the request being served (method, path
+// segments under /api/v1, query, parsed JSON body, the signed-in clerk) and the
+// helpers that answer it. Private to node/src/http.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include "domain/context.hpp"
+#include "sessions.hpp"
+
+namespace wardsync::node::http {
+
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+struct Exchange {
+  Poco::Net::HTTPServerRequest& req;
+  Poco::Net::HTTPServerResponse& resp;
+  NodeContext& ctx;
+  SessionStore& sessions;
+  std::string method;
+  std::vector<std::string> seg;  // path segments after /api/v1
+  std::map<std::string, std::string> query;
+  Object::Ptr body;  // parsed by need_body()
+  std::optional<Session> session;
+  std::optional<Actor> actor;
+  std::string token;  // the session cookie's value, when sent
+  bool answered = false;
+};
+
+// Answers.
+void send_json(Exchange& ex, int status, const Object& obj);
+void send_error(Exchange& ex, const DomainError& error);
+void send_simple_error(Exchange& ex, int status, const std::string& code, const std::string& vi, const std::string& en);
+
+// Authentication: fills ex.actor from the session cookie. false (and answered
+// 401) when there is none. For unsafe methods also checks X-CSRF-Token (403).
+bool require_session(Exchange& ex);
+// require_session() and one of `roles` (403 otherwise).
+bool require_role(Exchange& ex, std::initializer_list<Role> roles);
+// Parses the body as a JSON object (413/400 answered on failure).
+bool need_body(Exchange& ex);
+
+// Reading body fields with type checks; a wrong type adds a field error.
+std::string body_string(Exchange& ex, const std::string& key, std::vector<FieldError>& errors,
+                        const std::string& path = "");
+std::optional<std::int64_t> body_int(Exchange& ex, const std::string& key, std::vector<FieldError>& errors);
+std::string query_param(Exchange& ex, const std::string& key);
+
+// Outcome → answer.
+template <typename T, typename F>
+void answer(Exchange& ex, Outcome<T>&& out, int status, F&& to_json) {
+  if (!out.ok()) {
+    send_error(ex, out.error());
+    return;
+  }
+  send_json(ex, status, to_json(out.value()));
+}
+
+// Route groups; each returns false when the path is not theirs.
+bool route_sessions(Exchange& ex);   // health, sessions, users, sync status
+bool route_dossiers(Exchange& ex);   // dossiers
+bool route_desk(Exchange& ex);       // procedures, calendar, tickets, queues, ratings, reports
+
+void method_not_allowed(Exchange& ex);
+
+}  // namespace wardsync::node::http

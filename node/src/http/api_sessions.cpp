@@ -1,0 +1,247 @@
+// Health, sign-in sessions, clerk accounts and the sync status.
+#include "domain/clerks.hpp"
+#include "http/api_internal.hpp"
+#include "password.hpp"
+#include "schema.hpp"
+#include "wardsync/sync/store.hpp"
+
+namespace wardsync::node::http {
+
+namespace {
+
+Object user_json(const Clerk& c) {
+  Object o;
+  o.set("id", c.id);
+  o.set("username", c.username);
+  o.set("display_name", c.display_name);
+  o.set("role", role_name(c.role));
+  o.set("disabled", c.disabled);
+  return o;
+}
+
+void health(Exchange& ex) {
+  Object o;
+  o.set("status", "ok");
+  o.set("node_id", to_hex(ex.ctx.node_id));
+  o.set("office_code", ex.ctx.config.office_code);
+  o.set("office_name", ex.ctx.config.office_name);
+  o.set("tier", ex.ctx.config.tier);
+  o.set("scope", ex.ctx.config.scope);
+  o.set("version", "0.1.0");
+  send_json(ex, 200, o);
+}
+
+void login(Exchange& ex) {
+  if (!need_body(ex)) return;
+  std::vector<FieldError> errors;
+  std::string username = body_string(ex, "username", errors);
+  std::string password = body_string(ex, "password", errors);
+  if (username.empty() && errors.empty())
+    errors.push_back({"username", "required", "Tên đăng nhập là bắt buộc.", "Username is required."});
+  if (password.empty() && errors.size() < 2)
+    errors.push_back({"password", "required", "Mật khẩu là bắt buộc.", "Password is required."});
+  if (username.size() > 64 || password.size() > kPasswordBytesMax)
+    errors.push_back({"username", "too_long", "Tên đăng nhập hoặc mật khẩu quá dài.", "Username or password too long."});
+  if (!errors.empty()) {
+    send_error(ex, invalid(std::move(errors)));
+    return;
+  }
+  auto locked = [&](std::uint64_t ms) {
+    ex.resp.set("Retry-After", std::to_string((ms + 999) / 1000));
+    send_simple_error(ex, 429, "locked",
+                      "Tài khoản tạm khóa do đăng nhập sai nhiều lần; vui lòng thử lại sau.",
+                      "Account locked after repeated failed sign-ins; try again later.");
+  };
+  if (std::uint64_t ms = ex.sessions.locked_for_ms(username); ms > 0) {
+    ex.ctx.log.warning("auth", "sign-in refused: account locked");
+    locked(ms);
+    return;
+  }
+  std::optional<Clerk> clerk;
+  {
+    auto reader = ex.ctx.readers.acquire();
+    if (!reader) throw std::runtime_error("no reader");
+    clerk = find_clerk(*reader, username);
+  }
+  bool ok = false;
+  if (clerk && !clerk->disabled) {
+    ok = verify_password(clerk->password_hash, password);
+  } else {
+    burn_password_time(password);
+  }
+  if (!ok) {
+    bool now_locked = ex.sessions.record_failure(username);
+    ex.ctx.log.warning("auth", now_locked ? "sign-in failed; account now locked" : "sign-in failed");
+    send_simple_error(ex, 401, "bad_credentials", "Sai tên đăng nhập hoặc mật khẩu.", "Wrong username or password.");
+    return;
+  }
+  ex.sessions.clear_failures(username);
+  auto created = ex.sessions.create(clerk->id, clerk->username);
+  if (!created.is_ok()) throw std::runtime_error(created.status().to_string());
+  ex.resp.add("Set-Cookie", "wardsid=" + created.value().token + "; Path=/; HttpOnly; SameSite=Strict");
+  ex.ctx.log.info("auth", "signed in: " + clerk->username);
+  Object o;
+  o.set("user", user_json(*clerk));
+  o.set("csrf_token", created.value().session.csrf);
+  o.set("idle_timeout_seconds", ex.ctx.config.session_idle_seconds);
+  send_json(ex, 200, o);
+}
+
+void me(Exchange& ex) {
+  if (!require_session(ex)) return;
+  Object u;
+  u.set("id", ex.actor->clerk_id);
+  u.set("username", ex.actor->username);
+  u.set("display_name", ex.actor->display_name);
+  u.set("role", role_name(ex.actor->role));
+  Object o;
+  o.set("user", u);
+  o.set("csrf_token", ex.session->csrf);
+  o.set("idle_timeout_seconds", ex.ctx.config.session_idle_seconds);
+  send_json(ex, 200, o);
+}
+
+void logout(Exchange& ex) {
+  if (!require_session(ex)) return;
+  ex.sessions.remove(ex.token);
+  ex.resp.add("Set-Cookie", "wardsid=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+  ex.ctx.log.info("auth", "signed out: " + ex.actor->username);
+  Object o;
+  o.set("ok", true);
+  send_json(ex, 200, o);
+}
+
+void users(Exchange& ex) {
+  // /users, /users/{username}/password, /users/{username}/disabled
+  if (!require_role(ex, {Role::kItAdmin})) return;
+  if (ex.seg.size() == 1 && ex.method == "GET") {
+    auto reader = ex.ctx.readers.acquire();
+    if (!reader) throw std::runtime_error("no reader");
+    Array arr;
+    for (const auto& c : list_clerks(*reader)) arr.add(user_json(c));
+    Object o;
+    o.set("items", arr);
+    send_json(ex, 200, o);
+    return;
+  }
+  if (ex.seg.size() == 1 && ex.method == "POST") {
+    if (!need_body(ex)) return;
+    std::vector<FieldError> errors;
+    NewClerk n{body_string(ex, "username", errors), body_string(ex, "display_name", errors),
+               body_string(ex, "role", errors), body_string(ex, "password", errors)};
+    if (!errors.empty()) {
+      send_error(ex, invalid(std::move(errors)));
+      return;
+    }
+    answer(ex, add_clerk(ex.ctx, ex.actor->username, n), 201, user_json);
+    return;
+  }
+  if (ex.seg.size() == 3 && ex.method == "POST" && ex.seg[2] == "password") {
+    if (!need_body(ex)) return;
+    std::vector<FieldError> errors;
+    std::string pw = body_string(ex, "password", errors);
+    if (!errors.empty()) {
+      send_error(ex, invalid(std::move(errors)));
+      return;
+    }
+    auto out = set_password(ex.ctx, ex.actor->username, ex.seg[1], pw);
+    if (out.ok()) ex.sessions.remove_clerk(out.value().id);
+    answer(ex, std::move(out), 200, user_json);
+    return;
+  }
+  if (ex.seg.size() == 3 && ex.method == "POST" && ex.seg[2] == "disabled") {
+    if (!need_body(ex)) return;
+    if (!ex.body->has("disabled") || !ex.body->get("disabled").isBoolean()) {
+      send_error(ex, invalid({{"disabled", "type", "Trường disabled phải là true hoặc false.",
+                               "disabled must be true or false."}}));
+      return;
+    }
+    bool disabled = ex.body->getValue<bool>("disabled");
+    auto out = set_disabled(ex.ctx, ex.actor->username, ex.seg[1], disabled);
+    if (out.ok() && disabled) ex.sessions.remove_clerk(out.value().id);
+    answer(ex, std::move(out), 200, user_json);
+    return;
+  }
+  if (ex.seg.size() <= 3) {
+    method_not_allowed(ex);
+    return;
+  }
+  send_simple_error(ex, 404, "not_found", "Không có địa chỉ này.", "No such path.");
+}
+
+void sync_status(Exchange& ex) {
+  if (!require_role(ex, {Role::kItAdmin, Role::kLeader})) return;
+  auto reader = ex.ctx.readers.acquire();
+  if (!reader) throw std::runtime_error("no reader");
+  VersionVector vv = reader->version_vector();
+  StoreStats stats = reader->stats();
+  WriterStats ws = ex.ctx.writer.stats();
+  Array streams;
+  std::uint64_t local_changes = 0;
+  for (const auto& [key, head] : vv) {
+    Object s;
+    s.set("origin", to_hex(key.origin));
+    s.set("scope", key.scope);
+    s.set("seq", head.seq);
+    s.set("head", to_hex(head.head));
+    s.set("local", key.origin == ex.ctx.node_id);
+    if (key.origin == ex.ctx.node_id) local_changes += head.seq;
+    streams.add(s);
+  }
+  Object st;
+  st.set("changes", stats.changes);
+  st.set("records", stats.records);
+  st.set("held", stats.held);
+  st.set("conflicts", stats.conflicts);
+  st.set("quarantined_origins", stats.quarantined_origins);
+  Object w;
+  w.set("transactions", ws.transactions);
+  w.set("groups", ws.groups);
+  Object un;
+  // No peer link exists yet: everything written here is unacknowledged upstream.
+  un.set("peer", Poco::Dynamic::Var());
+  un.set("changes", local_changes);
+  Object o;
+  o.set("node_id", to_hex(ex.ctx.node_id));
+  o.set("scope", ex.ctx.config.scope);
+  o.set("version_vector", streams);
+  o.set("stats", st);
+  o.set("writer", w);
+  o.set("unacknowledged_by_upstream", un);
+  o.set("peers", Array());
+  send_json(ex, 200, o);
+}
+
+}  // namespace
+
+bool route_sessions(Exchange& ex) {
+  const auto& s = ex.seg;
+  if (s.size() == 1 && s[0] == "health") {
+    if (ex.method == "GET") health(ex);
+    else method_not_allowed(ex);
+    return true;
+  }
+  if (s.size() == 1 && s[0] == "sessions") {
+    if (ex.method == "POST") login(ex);
+    else method_not_allowed(ex);
+    return true;
+  }
+  if (s.size() == 2 && s[0] == "sessions" && s[1] == "current") {
+    if (ex.method == "GET") me(ex);
+    else if (ex.method == "DELETE") logout(ex);
+    else method_not_allowed(ex);
+    return true;
+  }
+  if (!s.empty() && s[0] == "users") {
+    users(ex);
+    return true;
+  }
+  if (s.size() == 2 && s[0] == "sync" && s[1] == "status") {
+    if (ex.method == "GET") sync_status(ex);
+    else method_not_allowed(ex);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace wardsync::node::http

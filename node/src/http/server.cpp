@@ -1,0 +1,340 @@
+#include "http/server.hpp"
+
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/NameValueCollection.h>
+#include <Poco/ThreadPool.h>
+#include <Poco/URI.h>
+#include <sodium.h>
+
+#include <sstream>
+
+#include "domain/clerks.hpp"
+#include "http/api_internal.hpp"
+
+namespace wardsync::node {
+
+namespace http {
+
+namespace {
+
+constexpr std::size_t kJsonDepthMax = 16;
+constexpr const char* kCookieName = "wardsid";
+
+int status_of(ErrorKind k) {
+  switch (k) {
+    case ErrorKind::kInvalid: return 400;
+    case ErrorKind::kUnauthorized: return 401;
+    case ErrorKind::kForbidden: return 403;
+    case ErrorKind::kNotFound: return 404;
+    case ErrorKind::kConflict: return 409;
+    case ErrorKind::kLocked: return 429;
+    case ErrorKind::kUnavailable: return 503;
+    case ErrorKind::kInternal: return 500;
+  }
+  return 500;
+}
+
+bool unsafe_method(const std::string& m) { return m == "POST" || m == "PUT" || m == "PATCH" || m == "DELETE"; }
+
+}  // namespace
+
+void send_json(Exchange& ex, int status, const Object& obj) {
+  if (ex.answered) return;
+  ex.answered = true;
+  std::ostringstream os;
+  obj.stringify(os);
+  std::string text = os.str();
+  ex.resp.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+  ex.resp.setContentType("application/json; charset=utf-8");
+  ex.resp.set("Cache-Control", "no-store");
+  ex.resp.set("X-Content-Type-Options", "nosniff");
+  ex.resp.setContentLength64(static_cast<Poco::Int64>(text.size()));
+  ex.resp.send().write(text.data(), static_cast<std::streamsize>(text.size()));
+}
+
+void send_error(Exchange& ex, const DomainError& e) {
+  Object o;
+  o.set("error", e.code);
+  o.set("message_vi", e.message_vi);
+  o.set("message_en", e.message_en);
+  if (!e.fields.empty()) {
+    Array fields;
+    for (const auto& f : e.fields) {
+      Object fo;
+      fo.set("field", f.field);
+      fo.set("code", f.code);
+      fo.set("message_vi", f.message_vi);
+      fo.set("message_en", f.message_en);
+      fields.add(fo);
+    }
+    o.set("fields", fields);
+  }
+  send_json(ex, status_of(e.kind), o);
+}
+
+void send_simple_error(Exchange& ex, int status, const std::string& code, const std::string& vi, const std::string& en) {
+  Object o;
+  o.set("error", code);
+  o.set("message_vi", vi);
+  o.set("message_en", en);
+  send_json(ex, status, o);
+}
+
+void method_not_allowed(Exchange& ex) {
+  send_simple_error(ex, 405, "method_not_allowed", "Phương thức không được hỗ trợ cho địa chỉ này.",
+                    "Method not allowed for this path.");
+}
+
+bool require_session(Exchange& ex) {
+  if (ex.actor) return true;
+  if (!ex.token.empty()) ex.session = ex.sessions.touch(ex.token);
+  if (ex.session) {
+    auto reader = ex.ctx.readers.acquire();
+    if (reader) {
+      auto clerk = get_clerk(*reader, ex.session->clerk_id);
+      if (clerk && !clerk->disabled) ex.actor = Actor{clerk->id, clerk->username, clerk->display_name, clerk->role};
+    }
+  }
+  if (!ex.actor) {
+    send_simple_error(ex, 401, "unauthenticated", "Vui lòng đăng nhập (phiên đã hết hạn hoặc không hợp lệ).",
+                      "Please sign in (the session expired or is invalid).");
+    return false;
+  }
+  if (unsafe_method(ex.method)) {
+    std::string csrf = ex.req.get("X-CSRF-Token", "");
+    if (csrf.size() != ex.session->csrf.size() ||
+        sodium_memcmp(csrf.data(), ex.session->csrf.data(), csrf.size()) != 0) {
+      send_simple_error(ex, 403, "csrf", "Thiếu hoặc sai mã chống giả mạo (X-CSRF-Token).",
+                        "Missing or wrong anti-forgery token (X-CSRF-Token).");
+      return false;
+    }
+  }
+  return true;
+}
+
+bool require_role(Exchange& ex, std::initializer_list<Role> roles) {
+  if (!require_session(ex)) return false;
+  for (Role r : roles)
+    if (ex.actor->role == r) return true;
+  send_error(ex, forbidden());
+  return false;
+}
+
+bool need_body(Exchange& ex) {
+  if (ex.body) return true;
+  const std::size_t cap = ex.ctx.config.max_body_bytes;
+  auto too_large = [&] {
+    ex.resp.setKeepAlive(false);  // the unread rest of the body would be taken for the next request
+    send_simple_error(ex, 413, "too_large", "Nội dung yêu cầu quá lớn.", "Request body too large.");
+    return false;
+  };
+  Poco::Int64 declared = ex.req.getContentLength64();
+  if (declared != Poco::Net::HTTPMessage::UNKNOWN_CONTENT_LENGTH &&
+      (declared < 0 || static_cast<std::uint64_t>(declared) > cap))
+    return too_large();
+  // Read at most cap + 1 bytes whatever the header says (chunked bodies have none).
+  std::string text;
+  if (declared > 0) text.reserve(static_cast<std::size_t>(declared));
+  std::istream& in = ex.req.stream();
+  char buf[4096];
+  while (in) {
+    in.read(buf, sizeof buf);
+    std::streamsize n = in.gcount();
+    if (n <= 0) break;
+    if (text.size() + static_cast<std::size_t>(n) > cap) return too_large();
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  auto bad_json = [&](const std::string& en) {
+    send_error(ex, invalid({{"", "json", "Nội dung không phải JSON hợp lệ (một đối tượng).", en}}));
+    return false;
+  };
+  if (text.empty()) return bad_json("Body must be a JSON object.");
+  try {
+    Poco::JSON::Parser parser;
+    parser.setDepth(kJsonDepthMax);
+    Poco::Dynamic::Var v = parser.parse(text);
+    if (v.type() != typeid(Object::Ptr)) return bad_json("Body must be a JSON object.");
+    ex.body = v.extract<Object::Ptr>();
+  } catch (const Poco::Exception& e) {
+    return bad_json("Body is not valid JSON: " + e.message());
+  }
+  return true;
+}
+
+std::string body_string(Exchange& ex, const std::string& key, std::vector<FieldError>& errors, const std::string& path) {
+  return [&]() -> std::string {
+    Object::Ptr obj = ex.body;
+    std::string name = path.empty() ? key : path + "." + key;
+    if (!path.empty()) {
+      if (!obj->has(path)) return "";
+      if (!obj->isObject(path)) {
+        errors.push_back({path, "type", "Trường này phải là một đối tượng.", "This field must be an object."});
+        return "";
+      }
+      obj = obj->getObject(path);
+    }
+    if (!obj->has(key) || obj->isNull(key)) return "";
+    Poco::Dynamic::Var v = obj->get(key);
+    if (!v.isString()) {
+      errors.push_back({name, "type", "Trường này phải là chuỗi ký tự.", "This field must be a string."});
+      return "";
+    }
+    return v.extract<std::string>();
+  }();
+}
+
+std::optional<std::int64_t> body_int(Exchange& ex, const std::string& key, std::vector<FieldError>& errors) {
+  if (!ex.body->has(key) || ex.body->isNull(key)) return std::nullopt;
+  Poco::Dynamic::Var v = ex.body->get(key);
+  if (!v.isInteger()) {
+    errors.push_back({key, "type", "Trường này phải là số nguyên.", "This field must be an integer."});
+    return std::nullopt;
+  }
+  return v.convert<Poco::Int64>();
+}
+
+std::string query_param(Exchange& ex, const std::string& key) {
+  auto it = ex.query.find(key);
+  return it == ex.query.end() ? "" : it->second;
+}
+
+namespace {
+
+class ApiHandler final : public Poco::Net::HTTPRequestHandler {
+ public:
+  ApiHandler(NodeContext& ctx, SessionStore& sessions) : ctx_(ctx), sessions_(sessions) {}
+
+  void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) override {
+    Exchange ex{req, resp, ctx_, sessions_, req.getMethod(), {}, {}, nullptr, std::nullopt, std::nullopt, "", false};
+    try {
+      serve(ex);
+    } catch (const std::exception& e) {
+      fail(ex, e.what());
+    } catch (...) {
+      fail(ex, "unknown exception");
+    }
+  }
+
+ private:
+  void fail(Exchange& ex, const std::string& what) {
+    std::uint32_t id = randombytes_random();
+    ctx_.log.error("http", "request " + std::to_string(id) + " " + ex.method + " failed: " + what);
+    if (ex.answered) return;
+    try {
+      Object o;
+      o.set("error", "internal");
+      o.set("message_vi", "Lỗi hệ thống; vui lòng thử lại (mã " + std::to_string(id) + ").");
+      o.set("message_en", "Internal error; please try again (id " + std::to_string(id) + ").");
+      o.set("id", std::to_string(id));
+      send_json(ex, 500, o);
+    } catch (...) {
+      // The connection is gone; nothing more to say.
+    }
+  }
+
+  void serve(Exchange& ex) {
+    Poco::URI uri(ex.req.getURI());
+    std::string path = uri.getPath();
+    static const std::string kPrefix = "/api/v1";
+    if (path.compare(0, kPrefix.size(), kPrefix) != 0 || (path.size() > kPrefix.size() && path[kPrefix.size()] != '/')) {
+      if (path == "/" && ex.method == "GET") {
+        Object o;
+        o.set("service", "wardnode");
+        o.set("office", ctx_.config.office_name);
+        o.set("api", "/api/v1");
+        o.set("message_vi", "Nút wardsync đang chạy. Giao diện web chưa được cài; API ở /api/v1.");
+        send_json(ex, 200, o);
+        return;
+      }
+      send_simple_error(ex, 404, "not_found", "Không có địa chỉ này.", "No such path.");
+      return;
+    }
+    std::string rest = path.substr(kPrefix.size());
+    std::string cur;
+    for (char c : rest) {
+      if (c == '/') {
+        if (!cur.empty()) ex.seg.push_back(cur);
+        cur.clear();
+      } else {
+        cur += c;
+      }
+    }
+    if (!cur.empty()) ex.seg.push_back(cur);
+    for (const auto& [k, v] : uri.getQueryParameters()) ex.query[k] = v;
+    Poco::Net::NameValueCollection cookies;
+    ex.req.getCookies(cookies);
+    ex.token = cookies.get(kCookieName, "");
+    if (route_sessions(ex) || route_dossiers(ex) || route_desk(ex)) {
+      if (!ex.answered) send_simple_error(ex, 500, "internal", "Lỗi hệ thống.", "Internal error (no answer).");
+      return;
+    }
+    send_simple_error(ex, 404, "not_found", "Không có địa chỉ này.", "No such path.");
+  }
+
+  NodeContext& ctx_;
+  SessionStore& sessions_;
+};
+
+class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  Factory(NodeContext& ctx, SessionStore& sessions) : ctx_(ctx), sessions_(sessions) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+    return new ApiHandler(ctx_, sessions_);
+  }
+
+ private:
+  NodeContext& ctx_;
+  SessionStore& sessions_;
+};
+
+}  // namespace
+
+}  // namespace http
+
+ApiServer::ApiServer(NodeContext& ctx, SessionStore& sessions) : ctx_(ctx), sessions_(sessions) {}
+
+ApiServer::~ApiServer() { stop(); }
+
+Status ApiServer::start() {
+  try {
+    Poco::Net::SocketAddress addr(ctx_.config.listen);
+    Poco::Net::ServerSocket socket;
+    socket.bind(addr, true);
+    socket.listen(128);
+    port_ = socket.address().port();
+    auto* params = new Poco::Net::HTTPServerParams;
+    params->setMaxThreads(ctx_.config.http_threads);
+    params->setMaxQueued(ctx_.config.http_max_queued);
+    params->setKeepAlive(true);
+    params->setMaxKeepAliveRequests(10000);
+    params->setKeepAliveTimeout(Poco::Timespan(15, 0));
+    params->setTimeout(Poco::Timespan(30, 0));
+    // The server's own pool: Poco's default pool is capped at 16 threads.
+    pool_ = std::make_unique<Poco::ThreadPool>(2, ctx_.config.http_threads + 2, 60);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new http::Factory(ctx_, sessions_), *pool_, socket, params);
+    server_->start();
+  } catch (const Poco::Exception& e) {
+    return Status{Code::kUnavailable, "cannot listen on " + ctx_.config.listen + ": " + e.displayText()};
+  }
+  return Status::ok();
+}
+
+void ApiServer::stop() {
+  if (server_) {
+    server_->stopAll(true);
+    server_.reset();
+  }
+  if (pool_) {
+    pool_->joinAll();
+    pool_.reset();
+  }
+}
+
+}  // namespace wardsync::node

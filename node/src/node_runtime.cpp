@@ -1,0 +1,55 @@
+#include "node_runtime.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "schema.hpp"
+#include "wardsync/sync/store.hpp"
+
+namespace wardsync::node {
+
+Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(const std::filesystem::path& dir, Logger& log,
+                                                       std::optional<std::string> listen_override) {
+  std::unique_ptr<NodeRuntime> rt(new NodeRuntime());
+  auto cfg = load_config(dir);
+  if (!cfg.is_ok()) return cfg.status();
+  rt->config_ = std::move(cfg).value();
+  if (listen_override) rt->config_.listen = *listen_override;
+  log.set_level(rt->config_.log_level);
+  std::string lock_path = (dir / "node.lock").string();
+  rt->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (rt->lock_fd_ < 0) return Status{Code::kIo, lock_path + ": cannot open"};
+  if (::flock(rt->lock_fd_, LOCK_EX | LOCK_NB) != 0)
+    return Status{Code::kUnavailable, dir.string() + " is in use by another wardnode process (stop it first)"};
+  auto key = Identity::load(rt->config_.path_of(rt->config_.key_file));
+  if (!key.is_ok()) return key.status();
+  rt->identity_.emplace(std::move(key).value());
+  PublicKey node_id = rt->identity_->public_key();
+  auto cat = Catalogue::load_file(rt->config_.path_of(rt->config_.procedures_file));
+  if (!cat.is_ok()) return cat.status();
+  rt->catalogue_.emplace(std::move(cat).value());
+  auto cal = Calendar::load_file(rt->config_.path_of(rt->config_.holidays_file));
+  if (!cal.is_ok()) return cal.status();
+  rt->calendar_.emplace(std::move(cal).value());
+  StoreOptions opts;
+  opts.path = rt->config_.path_of(rt->config_.store_file).string();
+  opts.durable = true;  // a clerk's save is acknowledged only once on disk
+  auto store = Store::open(opts, node_schema(), *rt->identity_, rt->clock_);
+  if (!store.is_ok()) return store.status();
+  rt->writer_ = std::make_unique<Writer>(std::move(store).value());
+  // Readers: enough for both cores plus threads waiting on the disk; each holds a page cache.
+  rt->readers_ = std::make_unique<ReaderPool>(opts.path, node_schema(), 8);
+  rt->ctx_.reset(new NodeContext{rt->config_, log, rt->clock_, *rt->catalogue_, *rt->calendar_, *rt->writer_,
+                                 *rt->readers_, node_id, {}, {}, {}});
+  return rt;
+}
+
+NodeRuntime::~NodeRuntime() {
+  ctx_.reset();
+  readers_.reset();
+  writer_.reset();  // drains pending commits
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+}  // namespace wardsync::node

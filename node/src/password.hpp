@@ -1,0 +1,26 @@
+// Password hashing: Argon2id through libsodium's crypto_pwhash_str (interactive
+// limits: 64 MiB, 2 passes). At most kConcurrentHashes hashes run at once, so a
+// burst of sign-ins cannot exhaust the box's memory (DESIGN.md, Rules learned);
+// the rest wait their turn.
+//
+// Thread safety: every function may be called from any thread.
+#pragma once
+
+#include <string>
+
+#include "wardsync/sync/status.hpp"
+
+namespace wardsync::node {
+
+inline constexpr int kConcurrentHashes = 2;
+inline constexpr std::size_t kPasswordBytesMin = 8;
+inline constexpr std::size_t kPasswordBytesMax = 256;
+
+[[nodiscard]] Result<std::string> hash_password(const std::string& password);
+// False for a wrong password or a malformed hash.
+bool verify_password(const std::string& hash, const std::string& password);
+// Costs one hash like a real verification: used for unknown users so a sign-in
+// for a name that does not exist takes as long as one that does.
+void burn_password_time(const std::string& password);
+
+}  // namespace wardsync::node

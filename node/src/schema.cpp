@@ -1,0 +1,105 @@
+// Field by field, why each merge type:
+//  - lww: a value a clerk may correct later (applicant details, assignee); the
+//    newest write wins and unseen concurrent versions stay journalled.
+//  - once: a fact fixed when it happens (dossier code, lookup code, received time,
+//    appointment, ticket number, apology): numbers issued are never reissued or
+//    changed, and the apology's new date may be set only once (TT 01/2018 Art 19(9)).
+//  - rank: a workflow status that only moves forward, even with offline edits.
+//    Dossier stages: received 1 < in_progress 2 < supplement_requested 3 <
+//    approved|rejected 4 < returned|cancelled 5 (terminal). A supplement request
+//    ends a cycle: resuming starts cycle+1 at in_progress, so it still moves forward.
+//    Ticket stages: issued 1 < called 2 < served|skipped 3 (terminal).
+//  - set: the papers received (components), added and removed concurrently.
+//  - log: the processing history (lưu vết), every entry kept.
+#include "schema.hpp"
+
+#include <cstdlib>
+#include <cstdio>
+
+namespace wardsync::node {
+
+namespace {
+
+FieldSpec f(const char* name, MergeType type, bool indexed = false, bool searchable = false) {
+  return FieldSpec{name, type, indexed, searchable};
+}
+
+Schema build() {
+  using M = MergeType;
+  Schema s(kNodeSchemaVersion);
+  Status st = s.add({kDossiers,
+                     {
+                         f("code", M::kOnce, true, true),
+                         f("lookup_code", M::kOnce),
+                         f("applicant_name", M::kLww, false, true),
+                         f("cccd", M::kLww, true, true),
+                         f("dob", M::kLww),
+                         f("phone", M::kLww),
+                         f("address", M::kLww),
+                         f("procedure_code", M::kLww, true),
+                         f("channel", M::kLww),
+                         f("components", M::kSet),
+                         f("fee_vnd", M::kLww),
+                         f("note", M::kLww),
+                         f("received_at", M::kOnce),
+                         f("received_day", M::kOnce, true),
+                         f("received_by", M::kOnce, true),
+                         f("appointment", M::kOnce),
+                         f("due_day", M::kOnce, true),
+                         f("assignee", M::kLww, true),
+                         f("status", M::kRank, true),
+                         f("history", M::kLog),
+                         f("apology", M::kOnce),
+                         f("decided_by", M::kLww),
+                         f("returned_at", M::kOnce),
+                         f("returned_day", M::kOnce, true),
+                     }});
+  if (st.is_ok()) {
+    st = s.add({kTickets,
+                {
+                    f("queue", M::kOnce, true),  // "YYYY-MM-DD/<counter>"
+                    f("counter", M::kOnce),
+                    f("day", M::kOnce),
+                    f("number", M::kOnce),
+                    f("issued_at", M::kOnce),
+                    f("state", M::kRank),
+                    f("handled_by", M::kLww),
+                    f("events", M::kLog),
+                }});
+  }
+  if (st.is_ok()) {
+    st = s.add({kRatings,
+                {
+                    f("dossier", M::kOnce, true),
+                    f("clerk", M::kOnce, true),
+                    f("level", M::kOnce),
+                    f("day", M::kOnce, true),
+                    f("at", M::kOnce),
+                }});
+  }
+  if (st.is_ok()) {
+    st = s.add({kClerks,
+                {
+                    f("username", M::kOnce, true),
+                    f("display_name", M::kLww),
+                    f("role", M::kLww),
+                    f("password_hash", M::kLww),
+                    f("disabled", M::kLww),
+                }});
+  }
+  if (!st.is_ok()) {
+    // A bad declaration is a programming error caught by the first test run.
+    std::fprintf(stderr, "error schema: %s\n", st.to_string().c_str());
+    std::abort();
+  }
+  return s;
+}
+
+}  // namespace
+
+const Schema& node_schema() {
+  static const Schema schema = build();
+  return schema;
+}
+
+}  // namespace wardsync::node

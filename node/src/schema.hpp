@@ -1,0 +1,22 @@
+// The node's replicated collections and each field's merge type, in one place
+// (DESIGN.md, Data model). Every domain module writes only fields declared here.
+#pragma once
+
+#include <cstdint>
+
+#include "wardsync/sync/schema.hpp"
+
+namespace wardsync::node {
+
+inline constexpr std::uint32_t kNodeSchemaVersion = 1;
+
+// Collection names.
+inline constexpr const char* kDossiers = "dossier";
+inline constexpr const char* kTickets = "ticket";
+inline constexpr const char* kRatings = "rating";
+inline constexpr const char* kClerks = "clerk";
+
+// The whole schema (built once; cheap to copy).
+const Schema& node_schema();
+
+}  // namespace wardsync::node
