@@ -1,0 +1,27 @@
+// Three static apps, one build: the clerks' app at /, the kiosk at /kiosk/, the
+// hall display at /display/. Everything (scripts, styles, fonts) lands in dist/
+// with relative URLs, so the node can serve dist/ from any folder and nothing is
+// fetched from outside the node at run time.
+import { defineConfig } from 'vite';
+import { resolve } from 'node:path';
+
+export default defineConfig({
+  base: './',
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2020',
+    assetsInlineLimit: 0,
+    modulePreload: { polyfill: false },
+    rollupOptions: {
+      input: {
+        clerk: resolve(import.meta.dirname, 'index.html'),
+        kiosk: resolve(import.meta.dirname, 'kiosk/index.html'),
+        display: resolve(import.meta.dirname, 'display/index.html'),
+      },
+    },
+  },
+  server: {
+    proxy: { '/api': process.env.WARDNODE_URL || 'http://127.0.0.1:8080' },
+  },
+});
