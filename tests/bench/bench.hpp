@@ -64,4 +64,7 @@ bool generate_workload(std::size_t n, std::size_t group, const Schema& schema,
 int run_apply(int argc, char** argv);
 void print_apply_help();
 
+// --- replicate_bench.cpp -----------------------------------------------------
+int run_replicate(int argc, char** argv);
+
 }  // namespace wardsync::bench

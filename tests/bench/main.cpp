@@ -2,7 +2,7 @@
 //
 //   wardsync-bench apply      apply a peer's changes to a fresh store, per verify mode
 //   wardsync-bench http       (not yet) the node's HTTP API under load
-//   wardsync-bench replicate  (not yet) two nodes replicating over ZeroMQ
+//   wardsync-bench replicate  ward -> district -> city over ZeroMQ, real processes
 //
 // Exit codes: 0 the work was done correctly, 1 something was wrong (a change not
 // applied, a problem reported, digests differ), 2 usage.
@@ -35,8 +35,9 @@ void print_help() {
       "             and that all receivers hold equal digests.\n"
       "  http       (not implemented yet) the node's HTTP API under keep-alive load:\n"
       "             reads by key, durable inserts, group commit.\n"
-      "  replicate  (not implemented yet) two nodes replicating over ZeroMQ (CURVE):\n"
-      "             catch-up rate end to end, live push latency.\n"
+      "  replicate  Real wardsync-peer processes over ZeroMQ (CURVE, ZAP) on 127.0.0.1:\n"
+      "             a ward's 100k-change catch-up to its district (changes/s), bytes\n"
+      "             on the wire per body byte, and 1,000 fresh changes over two hops.\n"
       "\n"
       "`wardsync-bench <command> --help` explains a command's options.\n");
 }
@@ -55,7 +56,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (command == "apply") return wardsync::bench::run_apply(argc - 1, argv + 1);
-    if (command == "http" || command == "replicate") {
+    if (command == "replicate") return wardsync::bench::run_replicate(argc - 1, argv + 1);
+    if (command == "http") {
       std::fprintf(stderr, "wardsync-bench %s: not implemented yet\n", command.c_str());
       return 2;
     }

@@ -5,7 +5,7 @@
 //   wardsync-peer keys --dir D                 create D/node.key (Ed25519) and D/curve.key
 //   wardsync-peer show --dir D                 print "<node id hex> <curve public z85>"
 //   wardsync-peer run --dir D --scope S [--listen EP] [--peer EP=Z85]... [--subscribe P]...
-//                     [--allow Z85]... [--write N] [--seconds T]
+//                     [--allow Z85]... [--write N] [--write-after MS] [--seconds T]
 //   wardsync-peer state --dir D                print one line per stream: origin scope seq
 #include <sodium.h>
 #include <zmq.h>
@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
   std::string scope, listen;
   std::vector<std::string> subscribe, allow;
   std::vector<ws::PeerConfig> peers;
-  long write = 0, seconds = 3600;
+  long write = 0, seconds = 3600, write_after_ms = 0;
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
     std::string v = i + 1 < argc ? argv[i + 1] : "";
@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
     else if (a == "--allow") allow.push_back(v);
     else if (a == "--write") write = std::stol(v);
     else if (a == "--seconds") seconds = std::stol(v);
+    else if (a == "--write-after") write_after_ms = std::stol(v);
     else if (a == "--peer") {
       // ENDPOINT=KEY; the key is 40 Z85 characters, which may include '='.
       ws::PeerConfig p;
@@ -150,6 +151,13 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, on_signal);
 
   // Writes in groups of 200 transactions, each acknowledged only when durable.
+  if (write_after_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(write_after_ms));
+  auto epoch_ms = [] {
+    return static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count());
+  };
+  std::printf("write-start %lld\n", epoch_ms());
   for (long done = 0; done < write && !g_stop;) {
     std::vector<std::future<ws::Result<ws::CommitInfo>>> acks;
     for (int k = 0; k < 200 && done < write; ++k, ++done) {
@@ -163,7 +171,7 @@ int main(int argc, char** argv) {
     }
     rep.value()->notify();
   }
-  std::printf("wrote %ld\n", write);
+  std::printf("wrote %ld\nwrite-done %lld\n", write, epoch_ms());
   std::fflush(stdout);
   auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   while (!g_stop && std::chrono::steady_clock::now() < end) {
