@@ -44,12 +44,14 @@ class Stmt {
   Stmt& operator=(const Stmt&) = delete;
 
   Stmt& bind(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i, v); return *this; }
+  // Bound bytes are NOT copied (SQLITE_STATIC): they must stay alive until the
+  // statement is reset, which every caller does right after stepping it.
   Stmt& bind(int i, std::string_view blob) {
-    sqlite3_bind_blob(stmt_, i, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_blob(stmt_, i, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
     return *this;
   }
   Stmt& bind_text(int i, std::string_view text) {
-    sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
     return *this;
   }
   Stmt& bind_blob_static(int i, const void* data, std::size_t n) {
@@ -59,7 +61,8 @@ class Stmt {
   // SQLITE_ROW → true, SQLITE_DONE → false; anything else throws (caught at the Store's edge).
   bool step();
   void run() { step(); reset(); }
-  void reset() { sqlite3_reset(stmt_); sqlite3_clear_bindings(stmt_); }
+  // Every use binds every parameter again, so bindings are not cleared.
+  void reset() { sqlite3_reset(stmt_); }
 
   std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
   std::string blob(int col) const {
