@@ -1,0 +1,69 @@
+// Trust: node certificates, delegation and revocation.
+//
+// An authority key (city or province) is a trust root. It issues certificates
+// that bind a node's signing key (its id) to its transport (CURVE) key, office,
+// tier and scope, for a validity period. A certificate with `may_issue` lets its
+// node (a district) issue certificates within its own scope. A revocation, signed
+// by the certificate's issuer or a root, withdraws it. Certificates and
+// revocations are plain signed bytes, so they travel as record fields and replicate.
+//
+// Thread safety: TrustStore is not thread-safe; guard it or copy it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "wardsync/sync/identity.hpp"
+#include "wardsync/sync/status.hpp"
+
+namespace wardsync {
+
+using CurveKey = std::array<std::uint8_t, 32>;
+
+struct CertificateInfo {
+  PublicKey node_id{};
+  CurveKey curve_public{};
+  std::string office_code;
+  std::string tier;
+  std::string scope;
+  std::uint64_t not_before_ms = 0;
+  std::uint64_t not_after_ms = 0;
+  PublicKey issuer{};
+  bool may_issue = false;
+};
+
+// Signed bytes (serialized `Signed` message) of a certificate or a revocation.
+std::string issue_certificate(const Identity& issuer, CertificateInfo info);
+std::string issue_revocation(const Identity& issuer, const PublicKey& node, std::uint64_t at_ms,
+                             const std::string& reason);
+Result<CertificateInfo> read_certificate(const std::string& signed_bytes);
+
+class TrustStore {
+ public:
+  void add_root(const PublicKey& authority) { roots_.insert(authority); }
+  // Adds a certificate or a revocation (signature checked here; whether the
+  // issuer may issue is checked when the chain is evaluated).
+  Status add(const std::string& signed_bytes);
+
+  // The node's certificate if it chains to a root through issuers allowed to
+  // issue within the scope, is valid at `now_ms`, and neither it nor any
+  // certificate above it is revoked.
+  std::optional<CertificateInfo> valid_certificate(const PublicKey& node, std::uint64_t now_ms) const;
+  // May a peer presenting this transport key connect (the ZAP rule)?
+  bool admits_transport_key(const CurveKey& key, std::uint64_t now_ms) const;
+
+ private:
+  bool chain_ok(const CertificateInfo& cert, std::uint64_t now_ms, int depth) const;
+  bool revoked(const PublicKey& node, const PublicKey& issuer) const;
+
+  std::set<PublicKey> roots_;
+  std::map<PublicKey, std::vector<CertificateInfo>> certs_;     // by node id
+  std::map<PublicKey, std::set<PublicKey>> revocations_;         // node id → who revoked it
+};
+
+}  // namespace wardsync

@@ -1,0 +1,65 @@
+// Search folding: Vietnamese marks removed, đ folded by hand, case folded; the
+// FTS query built from a user's words; and search through a real store.
+#include <catch2/catch.hpp>
+
+#include "sync_test_util.hpp"
+#include "wardsync/sync/reader.hpp"
+#include "wardsync/sync/text.hpp"
+
+using namespace wardsync;
+using namespace wardsync::test;
+
+TEST_CASE("fold_for_search removes marks and folds d-stroke", "[sync][text]") {
+  CHECK(fold_for_search("Nguyễn Văn An") == "nguyen van an");
+  CHECK(fold_for_search("ĐẶNG THỊ Ửng") == "dang thi ung");
+  CHECK(fold_for_search("Trần Đức Thắng") == "tran duc thang");
+  // Decomposed input (base letter + combining marks) folds the same.
+  CHECK(fold_for_search("Nguye\xcc\x82\xcc\x83n") == "nguyen");
+  CHECK(fold_for_search("079099012345") == "079099012345");
+  CHECK(fold_for_search("bad \xff utf8") == "bad  utf8");
+}
+
+TEST_CASE("search through the store and a Reader finds names with or without marks", "[sync][text]") {
+  Schema schema(1);
+  REQUIRE(schema.add({"people", {{"name", MergeType::kLww, false, true}, {"cccd", MergeType::kLww, true, true}}})
+              .is_ok());
+  TempDir dir;
+  Identity id = identity(3);
+  FakeClock clock(kT0);
+  StoreOptions opt;
+  opt.path = dir.file("s.db");
+  auto opened = Store::open(opt, schema, id, clock);
+  REQUIRE(opened.is_ok());
+  auto store = std::move(opened).value();
+  auto add = [&](const std::string& name, const std::string& cccd) {
+    Transaction t("clerk", "79/760/26734");
+    t.create("people").set("name", name).set("cccd", cccd);
+    auto r = store->commit(t);
+    REQUIRE(r.is_ok());
+    return r.value().records[0];
+  };
+  RecordId an = add("Nguyễn Văn An", "001099012345");
+  RecordId dang = add("Đặng Thị Bình", "079188000111");
+  add("Trần Văn Cường", "068200123456");
+
+  CHECK(store->search("people", "nguyen van an", 10) == std::vector<RecordId>{an});
+  CHECK(store->search("people", "Nguyễn", 10) == std::vector<RecordId>{an});
+  CHECK(store->search("people", "dang", 10) == std::vector<RecordId>{dang});
+  CHECK(store->search("people", "079188", 10) == std::vector<RecordId>{dang});  // prefix of the CCCD
+  CHECK(store->search("people", "van", 10).size() == 2);
+  CHECK(store->search("people", "\"; DROP TABLE records; --", 10).empty());
+  CHECK(store->search("people", "", 10).empty());
+
+  // A rename is followed by the index.
+  Transaction t("clerk", "79/760/26734");
+  t.update("people", an).set("name", "Lê Thị Hoa");
+  REQUIRE(store->commit(t).is_ok());
+  CHECK(store->search("people", "nguyen", 10).empty());
+  CHECK(store->search("people", "hoa", 10) == std::vector<RecordId>{an});
+
+  auto reader = Reader::open(dir.file("s.db"), schema);
+  REQUIRE(reader.is_ok());
+  CHECK(reader.value()->search("people", "le thi hoa", 10) == std::vector<RecordId>{an});
+  CHECK(reader.value()->get("people", dang)->text("name") == "Đặng Thị Bình");
+  CHECK(reader.value()->find("people", "cccd", "068200123456", 5).size() == 1);
+}
