@@ -33,6 +33,7 @@ struct Exchange {
   std::optional<Actor> actor;
   std::string token;  // the session cookie's value, when sent
   bool answered = false;
+  bool body_read = false;  // the request body was consumed (or refused and the connection closed)
 };
 
 // Answers.

@@ -25,6 +25,7 @@ namespace http {
 namespace {
 
 constexpr std::size_t kJsonDepthMax = 16;
+constexpr Poco::Int64 kDrainBytesMax = 1024 * 1024;
 constexpr const char* kCookieName = "wardsid";
 
 int status_of(ErrorKind k) {
@@ -48,6 +49,20 @@ bool unsafe_method(const std::string& m) { return m == "POST" || m == "PUT" || m
 void send_json(Exchange& ex, int status, const Object& obj) {
   if (ex.answered) return;
   ex.answered = true;
+  if (!ex.body_read) {
+    // Answered before reading the body (401, 403, 404...): discard a small body so
+    // the keep-alive connection stays in step; close the connection otherwise.
+    ex.body_read = true;
+    Poco::Int64 len = ex.req.getContentLength64();
+    if (len > 0 && static_cast<std::uint64_t>(len) <= ex.ctx.config.max_body_bytes) {
+      char sink[4096];
+      std::istream& in = ex.req.stream();
+      while (in.read(sink, sizeof sink) || in.gcount() > 0) {
+      }
+    } else if (len > 0 || ex.req.getChunkedTransferEncoding()) {
+      ex.resp.setKeepAlive(false);
+    }
+  }
   std::ostringstream os;
   obj.stringify(os);
   std::string text = os.str();
@@ -129,8 +144,18 @@ bool require_role(Exchange& ex, std::initializer_list<Role> roles) {
 
 bool need_body(Exchange& ex) {
   if (ex.body) return true;
+  ex.body_read = true;
   const std::size_t cap = ex.ctx.config.max_body_bytes;
   auto too_large = [&] {
+    // Discard (never store) a moderately oversized body so the client reads our
+    // answer instead of a connection reset; anything larger is cut off unread.
+    Poco::Int64 len = ex.req.getContentLength64();
+    if (len > 0 && len <= kDrainBytesMax) {
+      char sink[4096];
+      std::istream& in = ex.req.stream();
+      while (in.read(sink, sizeof sink) || in.gcount() > 0) {
+      }
+    }
     ex.resp.setKeepAlive(false);  // the unread rest of the body would be taken for the next request
     send_simple_error(ex, 413, "too_large", "Nội dung yêu cầu quá lớn.", "Request body too large.");
     return false;

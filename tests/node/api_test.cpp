@@ -1,0 +1,440 @@
+// Drives every endpoint of a real `wardnode run` over HTTP: happy paths, bad
+// input (400 with field errors in two languages, 404, 409, 413), roles, CSRF,
+// lock-out and idle timeout. Each test case runs its own node on a copy of one
+// demo data directory (clerks motcua, chuyenvien, lanhdao, admin; password demo1234).
+#include <algorithm>
+#include <set>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "node_process.hpp"
+
+using namespace wardtest;
+
+namespace {
+
+using Conf = std::map<std::string, std::string>;
+
+struct Node {
+  TempDir tmp;
+  NodeProcess proc;
+  explicit Node(const Conf& config = {}) : proc(tmp.path() / "d") {
+    copy_dir(demo_template(), tmp.path() / "d");
+    for (const auto& [k, v] : config) set_config(tmp.path() / "d", k, v);
+    proc.start();
+  }
+  Client signed_in(const std::string& user) {
+    Client c(proc.port());
+    auto r = c.login(user, kDemoPassword);
+    REQUIRE(r.status == 200);
+    return c;
+  }
+};
+
+const std::string kDossier =
+    R"({"applicant":{"name":"Nguyễn Văn An","cccd":"079099012345","dob":"1999-08-15","phone":"0901234567",)"
+    R"("address":"Số 12 Lê Lợi, Phường Bến Thành"},"procedure_code":"1.001193","channel":"counter",)"
+    R"("components":["Tờ khai đăng ký khai sinh"]})";
+
+bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+std::size_t count_items(const Response& r) { return r.json->getArray("items")->size(); }
+
+}  // namespace
+
+TEST_CASE("health and unknown paths", "[node][api]") {
+  Node n;
+  Client c(n.proc.port());
+  auto h = c.get("/api/v1/health");
+  REQUIRE(h.status == 200);
+  CHECK(h.str("status") == "ok");
+  CHECK(h.str("node_id").size() == 64);
+  CHECK(h.str("scope") == "79/26743");
+  CHECK(c.get("/api/v1/nothing").status == 404);
+  CHECK(c.get("/api/v2/health").status == 404);
+  CHECK(c.post("/api/v1/health", "{}").status == 405);
+}
+
+TEST_CASE("sessions: sign in, me, CSRF, sign out", "[node][api][auth]") {
+  Node n;
+  Client c(n.proc.port());
+  CHECK(c.get("/api/v1/sessions/current").status == 401);
+  auto bad = c.post("/api/v1/sessions", R"({"username":"motcua"})", false);
+  CHECK(bad.status == 400);
+  CHECK(has(bad.field_errors(), "password:required"));
+  CHECK(c.post("/api/v1/sessions", "not json", false).status == 400);
+  CHECK(c.post("/api/v1/sessions", R"({"username":5,"password":"x"})", false).status == 400);
+  CHECK(c.login("motcua", "wrong-password").status == 401);
+  CHECK(c.login("nobody", "wrong-password").status == 401);
+  auto ok = c.login("motcua", kDemoPassword);
+  REQUIRE(ok.status == 200);
+  std::string set_cookie = ok.headers["Set-Cookie"];
+  CHECK(set_cookie.find("HttpOnly") != std::string::npos);
+  CHECK(set_cookie.find("SameSite=Strict") != std::string::npos);
+  CHECK(ok.json->getObject("user")->getValue<std::string>("role") == "clerk");
+  auto me = c.get("/api/v1/sessions/current");
+  REQUIRE(me.status == 200);
+  CHECK(me.str("csrf_token") == c.csrf);
+  // A state-changing request without the CSRF header (or with a wrong one) is refused.
+  CHECK(c.post("/api/v1/dossiers", kDossier, false).status == 403);
+  c.csrf = std::string(48, 'a');
+  CHECK(c.post("/api/v1/dossiers", kDossier).status == 403);
+  c.csrf = me.str("csrf_token");
+  Client lead = n.signed_in("lanhdao");
+  CHECK(count_items(lead.get("/api/v1/dossiers/search?q=079099012345")) == 0);  // nothing was written
+  CHECK(c.del("/api/v1/sessions/current", false).status == 403);
+  CHECK(c.del("/api/v1/sessions/current").status == 200);
+  CHECK(c.get("/api/v1/sessions/current").status == 401);
+}
+
+TEST_CASE("lock-out after five failed sign-ins", "[node][api][auth]") {
+  Node n(Conf{{"lockout_seconds", "3"}});
+  Client c(n.proc.port());
+  for (int i = 0; i < 5; ++i) CHECK(c.login("chuyenvien", "not-the-password").status == 401);
+  auto locked = c.login("chuyenvien", kDemoPassword);
+  CHECK(locked.status == 429);
+  CHECK(locked.str("error") == "locked");
+  CHECK(c.login("motcua", kDemoPassword).status == 200);  // other accounts unaffected
+  std::this_thread::sleep_for(std::chrono::milliseconds(3200));
+  CHECK(c.login("chuyenvien", kDemoPassword).status == 200);
+}
+
+TEST_CASE("an idle session expires", "[node][api][auth]") {
+  Node n(Conf{{"session_idle_seconds", "2"}});
+  Client c = n.signed_in("motcua");
+  CHECK(c.get("/api/v1/sessions/current").status == 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  CHECK(c.get("/api/v1/sessions/current").status == 200);  // activity keeps it alive
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  CHECK(c.get("/api/v1/sessions/current").status == 401);
+}
+
+TEST_CASE("procedures and calendar", "[node][api]") {
+  Node n;
+  Client c(n.proc.port());
+  auto all = c.get("/api/v1/procedures");
+  REQUIRE(all.status == 200);
+  CHECK(count_items(all) >= 10);
+  auto ks = c.get("/api/v1/procedures?q=khai%20sinh");
+  REQUIRE(ks.status == 200);
+  REQUIRE(count_items(ks) >= 1);
+  CHECK(ks.json->getArray("items")->getObject(0)->getValue<std::string>("name_vi").find("khai sinh") != std::string::npos);
+  auto one = c.get("/api/v1/procedures/1.001193");
+  REQUIRE(one.status == 200);
+  CHECK(one.json->getArray("components")->size() >= 2);
+  CHECK(c.get("/api/v1/procedures/9.999999").status == 404);
+
+  auto days = c.get("/api/v1/calendar/days?from=2026-02-13&to=2026-02-23");
+  REQUIRE(days.status == 200);
+  auto items = days.json->getArray("items");
+  REQUIRE(items->size() == 11);
+  CHECK(items->getObject(0)->getValue<bool>("working"));       // Fri 13/2
+  CHECK_FALSE(items->getObject(4)->getValue<bool>("working")); // Tue 17/2, mùng 1 Tết
+  CHECK(items->getObject(10)->getValue<bool>("working"));      // Mon 23/2
+  CHECK(c.get("/api/v1/calendar/days?from=2026-02-13").status == 400);
+  CHECK(c.get("/api/v1/calendar/days?from=2026-01-01&to=2027-12-31").status == 400);
+  // 3 working days from Friday morning before Tết: Mon 23/2 is day 1 after the break.
+  auto a = c.get("/api/v1/calendar/appointment?procedure=1.004873&received=2026-02-13T09:00");
+  REQUIRE(a.status == 200);
+  CHECK(a.str("appointment_date") == "2026-02-25");
+  auto bad = c.get("/api/v1/calendar/appointment?procedure=nope&received=13/02/2026");
+  CHECK(bad.status == 400);
+  CHECK(has(bad.field_errors(), "procedure:unknown"));
+  CHECK(has(bad.field_errors(), "received:format"));
+}
+
+TEST_CASE("dossiers: intake, read, list, search", "[node][api][dossiers]") {
+  Node n;
+  Client desk = n.signed_in("motcua");
+  auto r = desk.post("/api/v1/dossiers", kDossier);
+  REQUIRE(r.status == 201);
+  std::string id = r.str("id");
+  std::string code = r.str("code");
+  CHECK(code.rfind("26743-", 0) == 0);
+  CHECK(code.size() == std::string("26743-YYMMDD-10001").size());
+  CHECK(code.substr(13, 1) == "1");  // node number
+  CHECK(r.str("lookup_code").size() == 6);
+  CHECK(r.str("status") == "received");
+  CHECK_FALSE(r.str("appointment").empty());
+  auto r2 = desk.post("/api/v1/dossiers", kDossier);
+  REQUIRE(r2.status == 201);
+  CHECK(r2.str("code") != code);
+
+  auto got = desk.get("/api/v1/dossiers/" + id);
+  REQUIRE(got.status == 200);
+  CHECK(got.str("code") == code);
+  CHECK(got.json->getObject("applicant")->getValue<std::string>("name") == "Nguyễn Văn An");
+  CHECK(desk.get("/api/v1/dossiers/0123456789abcdef0123456789abcdef").status == 404);
+  CHECK(desk.get("/api/v1/dossiers/not-an-id").status == 404);
+
+  // Search: code, CCCD, name with and without diacritics; "dang" finds "Đặng".
+  auto by_code = desk.get("/api/v1/dossiers/search?q=" + code);
+  REQUIRE(by_code.status == 200);
+  CHECK(by_code.json->getArray("items")->getObject(0)->getValue<std::string>("id") == id);
+  CHECK(count_items(desk.get("/api/v1/dossiers/search?q=079099012345")) == 2);
+  auto plain = desk.get("/api/v1/dossiers/search?q=nguyen%20van%20an&limit=50");
+  REQUIRE(plain.status == 200);
+  bool found = false;
+  for (std::size_t i = 0; i < count_items(plain); ++i)
+    found = found || plain.json->getArray("items")->getObject(static_cast<unsigned>(i))->getValue<std::string>("id") == id;
+  CHECK(found);
+  auto dang = desk.get("/api/v1/dossiers/search?q=dang");
+  REQUIRE(count_items(dang) >= 1);
+  CHECK(dang.json->getArray("items")->getObject(0)->getObject("applicant")->getValue<std::string>("name").find("Đặng") !=
+        std::string::npos);
+  CHECK(desk.get("/api/v1/dossiers/search?q=").status == 400);
+
+  // Listing with filters and cursor paging.
+  auto p1 = desk.get("/api/v1/dossiers?limit=20");
+  REQUIRE(p1.status == 200);
+  CHECK(count_items(p1) == 20);
+  std::string cursor = p1.str("next_cursor");
+  REQUIRE_FALSE(cursor.empty());
+  std::set<std::string> ids;
+  std::size_t pages = 0;
+  for (std::string cur;; ++pages) {
+    auto p = desk.get("/api/v1/dossiers?limit=20" + (cur.empty() ? "" : "&cursor=" + cur));
+    REQUIRE(p.status == 200);
+    for (std::size_t i = 0; i < count_items(p); ++i)
+      CHECK(ids.insert(p.json->getArray("items")->getObject(static_cast<unsigned>(i))->getValue<std::string>("id")).second);
+    cur = p.str("next_cursor");
+    if (cur.empty()) break;
+  }
+  CHECK(ids.size() >= 48);
+  CHECK(ids.count(id) == 1);
+  auto received = desk.get("/api/v1/dossiers?status=received&limit=200");
+  REQUIRE(received.status == 200);
+  for (std::size_t i = 0; i < count_items(received); ++i)
+    CHECK(received.json->getArray("items")->getObject(static_cast<unsigned>(i))->getValue<std::string>("status") == "received");
+  auto proc = desk.get("/api/v1/dossiers?procedure=1.001193&limit=200");
+  REQUIRE(proc.status == 200);
+  CHECK(count_items(proc) >= 2);
+  CHECK(desk.get("/api/v1/dossiers?due=today").status == 200);
+  auto late = desk.get("/api/v1/dossiers?due=late&limit=200");
+  REQUIRE(late.status == 200);
+  for (std::size_t i = 0; i < count_items(late); ++i)
+    CHECK(late.json->getArray("items")->getObject(static_cast<unsigned>(i))->getValue<bool>("overdue"));
+  CHECK(desk.get("/api/v1/dossiers?assignee=chuyenvien").status == 200);
+  auto badlist = desk.get("/api/v1/dossiers?status=lost&due=tomorrow&limit=0&cursor=zz");
+  CHECK(badlist.status == 400);
+  CHECK(badlist.field_errors().size() == 4);
+
+  // Roles: it_admin does not read citizens' dossiers.
+  Client admin = n.signed_in("admin");
+  CHECK(admin.get("/api/v1/dossiers/" + id).status == 403);
+  CHECK(admin.post("/api/v1/dossiers", kDossier).status == 403);
+}
+
+TEST_CASE("dossiers: bad input is refused and writes nothing", "[node][api][dossiers]") {
+  Node n;
+  Client desk = n.signed_in("motcua");
+  auto bad = desk.post("/api/v1/dossiers",
+                       R"({"applicant":{"name":"","cccd":"12345","dob":"2999-01-01","phone":"abc"},)"
+                       R"("procedure_code":"9.999","channel":"fax","fee_vnd":-5})");
+  REQUIRE(bad.status == 400);
+  auto f = bad.field_errors();
+  CHECK(has(f, "applicant.name:required"));
+  CHECK(has(f, "applicant.cccd:format"));
+  CHECK(has(f, "applicant.dob:format"));
+  CHECK(has(f, "applicant.phone:format"));
+  CHECK(has(f, "procedure_code:unknown"));
+  CHECK(has(f, "channel:enum"));
+  CHECK(has(f, "fee_vnd:range"));
+  CHECK(desk.post("/api/v1/dossiers", R"({"applicant":"x"})").status == 400);
+  CHECK(desk.post("/api/v1/dossiers", "[1,2]").status == 400);
+  CHECK(desk.post("/api/v1/dossiers", R"({"applicant":{"name":"A","cccd":"079099012345"},"procedure_code":"1.001193","components":[1]})").status == 400);
+  // Nesting deeper than the limit is refused before it is built.
+  std::string deep = std::string(200, '[') + std::string(200, ']');
+  CHECK(desk.post("/api/v1/dossiers", "{\"x\":" + deep + "}").status == 400);
+  // Oversized bodies: refused from the Content-Length, before reading.
+  std::string big = "{\"note\":\"" + std::string(70 * 1024, 'a') + "\"}";
+  auto large = desk.post("/api/v1/dossiers", big);
+  CHECK(large.status == 413);
+  Client again = n.signed_in("motcua");
+  auto lie = again.request("POST", "/api/v1/dossiers", kDossier, true, {{"Content-Length", "999999999"}});
+  CHECK(lie.status == 413);
+  Client check = n.signed_in("motcua");
+  CHECK(count_items(check.get("/api/v1/dossiers/search?q=079099012345")) == 0);
+}
+
+TEST_CASE("dossiers: workflow, roles, 409 for illegal transitions, apology once", "[node][api][dossiers]") {
+  Node n;
+  Client desk = n.signed_in("motcua");
+  Client spec = n.signed_in("chuyenvien");
+  Client lead = n.signed_in("lanhdao");
+  auto r = desk.post("/api/v1/dossiers", kDossier);
+  REQUIRE(r.status == 201);
+  std::string base = "/api/v1/dossiers/" + r.str("id");
+  auto act = [&](Client& c, const std::string& action, const std::string& note = "") {
+    return c.post(base + "/transitions", R"({"action":")" + action + R"(","note":")" + note + R"("})");
+  };
+  CHECK(act(desk, "approve").status == 403);   // a clerk cannot decide
+  CHECK(act(lead, "approve").status == 409);   // not in progress yet
+  CHECK(act(spec, "fly").status == 400);
+  CHECK(lead.post(base + "/transitions", "{}").status == 400);
+  CHECK(desk.post("/api/v1/dossiers/0123456789abcdef0123456789abcdef/transitions", R"({"action":"start"})").status == 404);
+
+  auto assign_bad = desk.post(base + "/assignment", R"({"assignee":"motcua2"})");  // not a specialist
+  CHECK(assign_bad.status == 400);
+  CHECK(spec.post(base + "/assignment", R"({"assignee":"chuyenvien"})").status == 403);
+  auto assigned = desk.post(base + "/assignment", R"({"assignee":"chuyenvien"})");
+  REQUIRE(assigned.status == 200);
+  CHECK(assigned.str("assignee") == "chuyenvien");
+
+  CHECK(act(spec, "start").status == 200);
+  CHECK(act(spec, "request_supplement").status == 400);  // reason required
+  auto sup = act(spec, "request_supplement", "Thiếu giấy chứng sinh");
+  REQUIRE(sup.status == 200);
+  CHECK(sup.str("status") == "supplement_requested");
+  auto resumed = act(desk, "resume");
+  REQUIRE(resumed.status == 200);
+  CHECK(resumed.str("status") == "in_progress");
+  CHECK(resumed.json->getValue<int>("cycle") == 2);  // a new cycle: still moving forward
+
+  // Apology slip: leader only, once.
+  CHECK(spec.post(base + "/apology", R"({"new_appointment":"2026-12-30","reason":"Cần xác minh"})").status == 403);
+  CHECK(lead.post(base + "/apology", R"({"new_appointment":"30/12/2026"})").status == 400);
+  CHECK(lead.get(base + "/apology").status == 404);
+  auto ap = lead.post(base + "/apology", R"({"new_appointment":"2026-12-30","reason":"Cần xác minh tại nơi cư trú"})");
+  REQUIRE(ap.status == 201);
+  CHECK(ap.json->getObject("apology")->getValue<std::string>("new_appointment") == "2026-12-30");
+  auto ap2 = lead.post(base + "/apology", R"({"new_appointment":"2026-12-31","reason":"Lần nữa"})");
+  CHECK(ap2.status == 409);
+  auto slip = lead.get(base + "/apology");
+  REQUIRE(slip.status == 200);
+  CHECK(slip.str("new_appointment") == "2026-12-30");
+  CHECK(slip.str("office_name") == "UBND Phường Bến Thành");
+
+  auto approved = act(lead, "approve");
+  REQUIRE(approved.status == 200);
+  CHECK(approved.str("decided_by") == "lanhdao");
+  CHECK(act(lead, "cancel", "Thử hủy").status == 409);
+  auto returned = act(desk, "return");
+  REQUIRE(returned.status == 200);
+  CHECK(returned.str("status") == "returned");
+  CHECK_FALSE(returned.str("timing").empty());
+  CHECK(act(desk, "return").status == 409);
+  CHECK(desk.post(base + "/assignment", R"({"assignee":"chuyenvien"})").status == 409);
+  auto hist = desk.get(base).json->getArray("history");
+  CHECK(hist->size() == 8);  // received, assign, start, supplement, resume, apology, approve, return
+}
+
+TEST_CASE("queue tickets: issue, call next, recall, skip, serve", "[node][api][queue]") {
+  Node n;
+  Client desk = n.signed_in("motcua");
+  auto before = desk.get("/api/v1/queues/7");
+  REQUIRE(before.status == 200);
+  CHECK(before.json->getValue<int>("waiting") == 0);
+  CHECK(desk.post("/api/v1/queues/7/call-next", "").status == 409);
+  std::vector<std::string> ids;
+  for (int i = 1; i <= 3; ++i) {
+    auto t = desk.post("/api/v1/tickets", R"({"counter":"7"})");
+    REQUIRE(t.status == 201);
+    CHECK(t.json->getValue<int>("number") == i);
+    ids.push_back(t.str("id"));
+  }
+  CHECK(desk.post("/api/v1/tickets", R"({"counter":"quầy 7"})").status == 400);
+  CHECK(desk.post("/api/v1/tickets", R"({})").status == 400);
+  CHECK(desk.get("/api/v1/queues/7").json->getValue<int>("waiting") == 3);
+  CHECK(desk.post("/api/v1/tickets/" + ids[1] + "/actions", R"({"action":"serve"})").status == 409);  // not called
+  auto c1 = desk.post("/api/v1/queues/7/call-next", "");
+  REQUIRE(c1.status == 200);
+  CHECK(c1.json->getValue<int>("number") == 1);
+  CHECK(c1.str("state") == "called");
+  auto rec = desk.post("/api/v1/tickets/" + ids[0] + "/actions", R"({"action":"recall"})");
+  REQUIRE(rec.status == 200);
+  CHECK(rec.str("state") == "called");
+  CHECK(desk.post("/api/v1/tickets/" + ids[0] + "/actions", R"({"action":"serve"})").str("state") == "served");
+  CHECK(desk.post("/api/v1/tickets/" + ids[0] + "/actions", R"({"action":"skip"})").status == 409);
+  auto c2 = desk.post("/api/v1/queues/7/call-next", "");
+  CHECK(c2.json->getValue<int>("number") == 2);
+  CHECK(desk.post("/api/v1/tickets/" + ids[1] + "/actions", R"({"action":"skip"})").str("state") == "skipped");
+  CHECK(desk.post("/api/v1/tickets/" + ids[1] + "/actions", R"({"action":"dance"})").status == 400);
+  auto q = desk.get("/api/v1/queues/7");
+  CHECK(q.json->getValue<int>("waiting") == 1);
+  CHECK(q.json->getValue<int>("last_issued") == 3);
+  CHECK(desk.get("/api/v1/tickets/" + ids[2]).str("state") == "issued");
+  CHECK(desk.get("/api/v1/tickets/0123456789abcdef0123456789abcdef").status == 404);
+  CHECK(desk.get("/api/v1/queues/7?day=yesterday").status == 400);
+  Client admin = n.signed_in("admin");
+  CHECK(admin.post("/api/v1/queues/7/call-next", "").status == 403);
+}
+
+TEST_CASE("ratings and reports", "[node][api][reports]") {
+  Node n;
+  Client desk = n.signed_in("motcua");
+  auto d = desk.post("/api/v1/dossiers", kDossier);
+  REQUIRE(d.status == 201);
+  auto ok = desk.post("/api/v1/ratings", R"({"dossier_id":")" + d.str("id") + R"(","clerk":"motcua","level":"satisfied"})");
+  REQUIRE(ok.status == 201);
+  CHECK(ok.str("level") == "satisfied");
+  CHECK(desk.post("/api/v1/ratings", R"({"dossier_id":")" + d.str("id") + R"(","clerk":"motcua","level":"satisfied"})")
+            .status == 409);
+  CHECK(desk.post("/api/v1/ratings", R"({"clerk":"motcua","level":"acceptable"})").status == 201);  // a visit
+  auto bad = desk.post("/api/v1/ratings", R"({"dossier_id":"zz","clerk":"ghost","level":"great"})");
+  CHECK(bad.status == 400);
+  CHECK(bad.field_errors().size() == 3);
+
+  Client lead = n.signed_in("lanhdao");
+  CHECK(desk.get("/api/v1/reports?from=2026-01-01&to=2026-12-31").status == 403);
+  auto rep = lead.get("/api/v1/reports?from=2020-01-01&to=2020-12-31");
+  REQUIRE(rep.status == 200);
+  CHECK(rep.json->getObject("totals")->getValue<int>("received") == 0);
+  CHECK(lead.get("/api/v1/reports?from=2026-02-01&to=2026-01-01").status == 400);
+  CHECK(lead.get("/api/v1/reports?from=2020-01-01&to=2026-01-01").status == 400);
+  CHECK(lead.get("/api/v1/reports").status == 400);
+  // The demo's last days: every dossier counted once, shares add up.
+  auto today = desk.get("/api/v1/dossiers/" + d.str("id")).str("received_at").substr(0, 10);
+  auto recent = lead.get("/api/v1/reports?from=2000-01-01&to=2000-01-02");
+  CHECK(recent.status == 200);
+  auto now = lead.get("/api/v1/reports?from=" + today + "&to=" + today);
+  REQUIRE(now.status == 200);
+  auto totals = now.json->getObject("totals");
+  CHECK(totals->getValue<int>("received") >= 1);
+  CHECK(totals->getValue<int>("received") ==
+        totals->getValue<int>("returned") + totals->getValue<int>("pending") + totals->getValue<int>("cancelled"));
+  auto sat = now.json->getObject("satisfaction");
+  CHECK(sat->getValue<int>("total") >= 2);
+}
+
+TEST_CASE("users: only it_admin manages accounts; disabled accounts cannot sign in", "[node][api][auth]") {
+  Node n;
+  Client admin = n.signed_in("admin");
+  Client lead = n.signed_in("lanhdao");
+  std::string body = R"({"username":"lan.le","display_name":"Lê Thị Lan","role":"clerk","password":"mat-khau-dai"})";
+  CHECK(lead.post("/api/v1/users", body).status == 403);
+  CHECK(lead.get("/api/v1/users").status == 403);
+  auto made = admin.post("/api/v1/users", body);
+  REQUIRE(made.status == 201);
+  CHECK(made.str("username") == "lan.le");
+  CHECK(admin.post("/api/v1/users", body).status == 409);
+  auto bad = admin.post("/api/v1/users", R"({"username":"X","display_name":"","role":"boss","password":"short"})");
+  CHECK(bad.status == 400);
+  CHECK(bad.field_errors().size() == 4);
+  CHECK(admin.get("/api/v1/users").json->getArray("items")->size() == 7);
+  Client lan(n.proc.port());
+  REQUIRE(lan.login("lan.le", "mat-khau-dai").status == 200);
+  CHECK(admin.post("/api/v1/users/lan.le/password", R"({"password":"mat-khau-moi-123"})").status == 200);
+  CHECK(lan.get("/api/v1/sessions/current").status == 401);  // signed out everywhere
+  REQUIRE(lan.login("lan.le", "mat-khau-moi-123").status == 200);
+  CHECK(admin.post("/api/v1/users/lan.le/disabled", R"({"disabled":"yes"})").status == 400);
+  CHECK(admin.post("/api/v1/users/ghost/disabled", R"({"disabled":true})").status == 404);
+  CHECK(admin.post("/api/v1/users/lan.le/disabled", R"({"disabled":true})").status == 200);
+  CHECK(lan.get("/api/v1/sessions/current").status == 401);
+  CHECK(lan.login("lan.le", "mat-khau-moi-123").status == 401);
+}
+
+TEST_CASE("sync status", "[node][api]") {
+  Node n;
+  Client admin = n.signed_in("admin");
+  Client desk = n.signed_in("motcua");
+  CHECK(desk.get("/api/v1/sync/status").status == 403);
+  auto s = admin.get("/api/v1/sync/status");
+  REQUIRE(s.status == 200);
+  CHECK(s.str("node_id") == admin.get("/api/v1/health").str("node_id"));
+  CHECK(s.json->getArray("version_vector")->size() >= 1);
+  auto un = s.json->getObject("unacknowledged_by_upstream");
+  CHECK(un->getValue<Poco::UInt64>("changes") > 0);
+  CHECK(s.json->getObject("stats")->getValue<Poco::UInt64>("records") > 50);
+}

@@ -1,0 +1,103 @@
+// Test harness: runs the real `wardnode` binary (path from WARDNODE_BIN) in a
+// temporary data directory, on a free loopback port, and talks to it over HTTP
+// with Poco's client. Used by the API, CLI and crash tests.
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/Net/HTTPClientSession.h>
+
+namespace wardtest {
+
+// A fresh directory under the system temp dir, removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+// Runs wardnode with `args`, feeding `input` on stdin; waits for it to exit.
+RunResult run_wardnode(const std::vector<std::string>& args, const std::string& input = "");
+
+int free_port();
+
+// Replaces (or appends) `key = value` in <dir>/wardnode.conf.
+void set_config(const std::filesystem::path& dir, const std::string& key, const std::string& value);
+
+// `wardnode run` as a child process.
+class NodeProcess {
+ public:
+  explicit NodeProcess(std::filesystem::path dir);
+  ~NodeProcess();  // SIGTERM, then SIGKILL if needed
+  NodeProcess(const NodeProcess&) = delete;
+  NodeProcess& operator=(const NodeProcess&) = delete;
+
+  // Starts on a free port and waits until /api/v1/health answers (fails the test otherwise).
+  void start();
+  void kill_hard();  // SIGKILL and reap
+  void stop();       // SIGTERM and reap
+  int port() const { return port_; }
+  bool running() const { return pid_ > 0; }
+
+ private:
+  std::filesystem::path dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+struct Response {
+  int status = 0;
+  std::string body;
+  Poco::JSON::Object::Ptr json;  // null when the body is not a JSON object
+  std::map<std::string, std::string> headers;
+  std::string str(const std::string& key) const;  // json field as string ("" if absent)
+  // The `code`s of the field errors of a 400, "field:code" each.
+  std::vector<std::string> field_errors() const;
+};
+
+// One HTTP client (keep-alive) with a cookie jar of one cookie and the CSRF token.
+class Client {
+ public:
+  explicit Client(int port);
+  Response get(const std::string& path);
+  Response post(const std::string& path, const std::string& body, bool with_csrf = true);
+  Response del(const std::string& path, bool with_csrf = true);
+  Response request(const std::string& method, const std::string& path, const std::string& body, bool with_csrf,
+                   const std::map<std::string, std::string>& extra_headers = {});
+  // Signs in; returns the response (CSRF token kept when 200).
+  Response login(const std::string& username, const std::string& password);
+  std::string cookie;
+  std::string csrf;
+
+ private:
+  std::unique_ptr<Poco::Net::HTTPClientSession> session_;
+};
+
+inline constexpr const char* kDemoPassword = "demo1234";
+
+// A demo data directory made once per test binary run and copied for each test
+// that needs one (seeding costs six Argon2id hashes and ~50 dossiers).
+std::filesystem::path demo_template();
+void copy_dir(const std::filesystem::path& from, const std::filesystem::path& to);
+
+}  // namespace wardtest
