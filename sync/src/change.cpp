@@ -63,12 +63,18 @@ bool from_pb(pb::MergeType type, MergeType& out) {
   }
 }
 
-Status decode_change(const WireChange& wire, DecodedChange& out) {
+Status decode_change(const WireChange& wire, DecodedChange& out, google::protobuf::Arena* arena) {
   if (wire.body.empty()) return malformed("empty body");
   if (wire.body.size() > kMaxChangeBodyBytes) return malformed("body larger than the limit");
   if (wire.signature.size() != kSignatureBytes) return malformed("signature is not 64 bytes");
-  if (!out.body.ParseFromString(wire.body)) return malformed("body is not a ChangeBody");
-  const pb::ChangeBody& b = out.body;
+  if (arena != nullptr) {
+    out.body = google::protobuf::Arena::CreateMessage<pb::ChangeBody>(arena);
+  } else {
+    out.owned = std::make_unique<pb::ChangeBody>();
+    out.body = out.owned.get();
+  }
+  if (!out.body->ParseFromString(wire.body)) return malformed("body is not a ChangeBody");
+  const pb::ChangeBody& b = *out.body;
   if (b.origin().size() != kPublicKeyBytes) return malformed("origin is not 32 bytes");
   if (b.scope().empty() || b.scope().size() > kMaxScopeBytes) return malformed("bad scope");
   if (b.seq() == 0) return malformed("sequence 0");
@@ -147,10 +153,10 @@ Result<ChangeHeader> parse_header(const WireChange& change) {
   if (!s.is_ok()) return s;
   ChangeHeader h;
   h.stream = d.stream;
-  h.seq = d.body.seq();
-  h.hlc = d.body.hlc();
+  h.seq = d.body->seq();
+  h.hlc = d.body->hlc();
   h.prev_hash = d.prev;
-  h.collection = d.body.collection();
+  h.collection = d.body->collection();
   h.record = d.record;
   return h;
 }

@@ -2,6 +2,7 @@
 // through decode_change(): sizes are checked before parsing, every field after.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "wardsync.pb.h"
@@ -13,7 +14,10 @@ namespace wardsync {
 
 struct DecodedChange {
   const WireChange* wire = nullptr;
-  pb::ChangeBody body;
+  // On the caller's arena when decode_change got one (a chunk of a batch: one
+  // free for all), else owned here.
+  pb::ChangeBody* body = nullptr;
+  std::unique_ptr<pb::ChangeBody> owned;
   StreamKey stream;
   Hash hash{};  // change_hash(): what the next change of the stream links to
   Hash prev{};  // zero for seq 1
@@ -22,7 +26,7 @@ struct DecodedChange {
 };
 
 // Parses and validates one change. On error nothing in `out` is meaningful.
-Status decode_change(const WireChange& wire, DecodedChange& out);
+Status decode_change(const WireChange& wire, DecodedChange& out, google::protobuf::Arena* arena = nullptr);
 
 // True when the signature over the exact body bytes is the origin's.
 bool signature_ok(const DecodedChange& change);

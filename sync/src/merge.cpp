@@ -208,8 +208,60 @@ const pb::FieldState* find_field(const pb::RecordState& state, const std::string
   return &*it;
 }
 
-pb::RecordState delta_of(const pb::ChangeBody& body, const Hash& body_hash) {
-  pb::RecordState d;
+namespace {
+
+// The state one op contributes to its field; false for an op of unknown type.
+bool fill_field(pb::FieldState& f, const pb::ChangeBody& body, const pb::FieldOp& op, int i,
+                const Hash& body_hash) {
+  f.set_name(op.field());
+  f.set_type(op.type());
+  switch (op.type()) {
+    case pb::LWW: {
+      *f.add_versions() = version_of(body, op);
+      // A base at or above the write itself cannot have been seen by it: ignore
+      // it, or a bad writer could erase its own value from the conflict list.
+      if (cmp_id(op.base_hlc(), op.base_origin(), body.hlc(), body.origin()) < 0) {
+        f.set_max_base_hlc(op.base_hlc());
+        f.set_max_base_origin(op.base_origin());
+      }
+      break;
+    }
+    case pb::ONCE:
+    case pb::RANK: *f.add_versions() = version_of(body, op); break;
+    case pb::SET:
+      if (op.kind() == pb::OP_ADD) {
+        pb::SetElement* e = f.add_elements();
+        e->set_value(op.value());
+        e->add_tags(make_tag(body_hash, static_cast<std::size_t>(i)));
+      } else {
+        for (const auto& t : op.removed_tags()) f.add_removed_tags(t);
+      }
+      break;
+    case pb::LOG: {
+      pb::LogEntry* e = f.add_entries();
+      e->set_hlc(body.hlc());
+      e->set_origin(body.origin());
+      e->set_op_index(static_cast<std::uint32_t>(i));
+      e->set_value(op.value());
+      e->set_author(body.author());
+      break;
+    }
+    case pb::COUNTER: {
+      pb::CounterShare* c = f.add_shares();
+      c->set_origin(body.origin());
+      c->set_p(op.counter_p());
+      c->set_n(op.counter_n());
+      break;
+    }
+    default: return false;
+  }
+  normalize(f);
+  return true;
+}
+
+}  // namespace
+
+void build_delta(const pb::ChangeBody& body, const Hash& body_hash, pb::RecordState& d) {
   d.set_created_hlc(body.hlc());
   if (body.tombstone()) {
     d.set_tombstone_hlc(body.hlc());
@@ -217,64 +269,27 @@ pb::RecordState delta_of(const pb::ChangeBody& body, const Hash& body_hash) {
     d.set_tombstone_author(body.author());
   }
   // Fields are built in op order, then sorted by name; an op on a field already
-  // built in this change is joined into it (rare: several set adds, log appends).
+  // built in this change is joined into it (several set adds, log appends).
   auto* fields = d.mutable_fields();
   for (int i = 0; i < body.ops_size(); ++i) {
     const pb::FieldOp& op = body.ops(i);
-    pb::FieldState f;
-    f.set_name(op.field());
-    f.set_type(op.type());
-    switch (op.type()) {
-      case pb::LWW: {
-        *f.add_versions() = version_of(body, op);
-        // A base at or above the write itself cannot have been seen by it: ignore
-        // it, or a bad writer could erase its own value from the conflict list.
-        if (cmp_id(op.base_hlc(), op.base_origin(), body.hlc(), body.origin()) < 0) {
-          f.set_max_base_hlc(op.base_hlc());
-          f.set_max_base_origin(op.base_origin());
-        }
-        break;
-      }
-      case pb::ONCE:
-      case pb::RANK: *f.add_versions() = version_of(body, op); break;
-      case pb::SET:
-        if (op.kind() == pb::OP_ADD) {
-          pb::SetElement* e = f.add_elements();
-          e->set_value(op.value());
-          e->add_tags(make_tag(body_hash, static_cast<std::size_t>(i)));
-        } else {
-          for (const auto& t : op.removed_tags()) f.add_removed_tags(t);
-        }
-        break;
-      case pb::LOG: {
-        pb::LogEntry* e = f.add_entries();
-        e->set_hlc(body.hlc());
-        e->set_origin(body.origin());
-        e->set_op_index(static_cast<std::uint32_t>(i));
-        e->set_value(op.value());
-        e->set_author(body.author());
-        break;
-      }
-      case pb::COUNTER: {
-        pb::CounterShare* s = f.add_shares();
-        s->set_origin(body.origin());
-        s->set_p(op.counter_p());
-        s->set_n(op.counter_n());
-        break;
-      }
-      default: continue;
-    }
-    normalize(f);
     auto same = std::find_if(fields->begin(), fields->end(),
-                             [&](const pb::FieldState& g) { return g.name() == f.name(); });
-    if (same != fields->end()) {
-      join_field(*same, f);
-    } else {
-      *fields->Add() = std::move(f);
+                             [&](const pb::FieldState& g) { return g.name() == op.field(); });
+    if (same == fields->end()) {
+      if (!fill_field(*fields->Add(), body, op, i, body_hash)) fields->RemoveLast();
+      continue;
     }
+    pb::FieldState* more = google::protobuf::Arena::CreateMessage<pb::FieldState>(d.GetArena());
+    if (fill_field(*more, body, op, i, body_hash)) join_field(*same, *more);
+    if (d.GetArena() == nullptr) delete more;
   }
   std::sort(fields->begin(), fields->end(),
             [](const pb::FieldState& a, const pb::FieldState& b) { return a.name() < b.name(); });
+}
+
+pb::RecordState delta_of(const pb::ChangeBody& body, const Hash& body_hash) {
+  pb::RecordState d;
+  build_delta(body, body_hash, d);
   return d;
 }
 

@@ -34,6 +34,8 @@ constexpr std::size_t kTagBytes = 18;  // 16 bytes of the body hash + 2 of op in
 std::string make_tag(const Hash& body_hash, std::size_t op_index);
 
 pb::RecordState delta_of(const pb::ChangeBody& body, const Hash& body_hash);
+// delta_of into a message the caller allocated (on an arena, say); `d` empty.
+void build_delta(const pb::ChangeBody& body, const Hash& body_hash, pb::RecordState& d);
 void join(pb::RecordState& state, const pb::RecordState& delta);
 void join(pb::RecordState& state, pb::RecordState&& delta);  // moves when `state` is empty
 bool has_conflicts(const pb::RecordState& state);

@@ -166,12 +166,23 @@ class Store::Impl {
 
   // -- per write transaction ------------------------------------------------
   struct Pending {
-    pb::RecordState state;
+    pb::RecordState* state = nullptr;  // on arena_
     std::set<std::pair<std::string, std::string>> old_index;
     bool existed = false;
     Hlc updated = 0;
   };
   std::map<RecordKey, Pending> pending_;
+  // Every protobuf message of one write transaction (decoded bodies, record
+  // states, deltas) lives here and is freed at once at its end.
+  google::protobuf::Arena* arena_ = nullptr;
+  struct ArenaScope {
+    explicit ArenaScope(Impl& impl) : impl_(impl) { impl_.arena_ = &arena_; }
+    ~ArenaScope() { impl_.arena_ = nullptr; }
+    ArenaScope(const ArenaScope&) = delete;
+    ArenaScope& operator=(const ArenaScope&) = delete;
+    Impl& impl_;
+    google::protobuf::Arena arena_;
+  };
   std::vector<AppliedChange> applied_;
   bool rebuild_needed_ = false;
 
@@ -321,13 +332,14 @@ Store::Impl::Pending& Store::Impl::load_pending(const std::string& collection, c
   auto it = pending_.find(key);
   if (it != pending_.end()) return it->second;
   Pending p;
+  p.state = google::protobuf::Arena::CreateMessage<pb::RecordState>(arena_);
   get_record_.bind_text(1, collection).bind(2, view(id));
   if (get_record_.step()) {
     std::string_view blob = get_record_.blob_view(0);
-    p.state.ParseFromArray(blob.data(), static_cast<int>(blob.size()));
+    p.state->ParseFromArray(blob.data(), static_cast<int>(blob.size()));
     p.updated = static_cast<Hlc>(get_record_.integer(1));
     p.existed = true;
-    p.old_index = index_entries(schema_.collection(collection), p.state);
+    p.old_index = index_entries(schema_.collection(collection), *p.state);
   }
   get_record_.reset();
   return pending_.emplace(std::move(key), std::move(p)).first->second;
@@ -337,18 +349,18 @@ void Store::Impl::flush_pending() {
   std::string blob;
   for (auto& [key, p] : pending_) {
     const auto& [collection, id] = key;
-    p.state.SerializeToString(&blob);
+    p.state->SerializeToString(&blob);
     put_record_.bind_text(1, collection)
         .bind(2, view(id))
         .bind(3, blob)
-        .bind(4, p.state.tombstone_hlc() != 0 ? 1 : 0)
-        .bind(5, merge::has_conflicts(p.state) ? 1 : 0)
+        .bind(4, p.state->tombstone_hlc() != 0 ? 1 : 0)
+        .bind(5, merge::has_conflicts(*p.state) ? 1 : 0)
         .bind(6, static_cast<std::int64_t>(p.updated))
         .run();
     const CollectionSpec* spec = schema_.collection(collection);
     if (spec == nullptr) continue;
-    update_search(collection, id, p.state);
-    auto now = index_entries(spec, p.state);
+    update_search(collection, id, *p.state);
+    auto now = index_entries(spec, *p.state);
     for (const auto& e : p.old_index) {
       if (now.count(e) != 0) continue;
       del_index_.bind_text(1, collection).bind_text(2, e.first).bind(3, e.second).bind(4, view(id)).run();
@@ -388,24 +400,26 @@ void Store::Impl::update_search(const std::string& collection, const RecordId& i
 void Store::Impl::append_change(const StreamInfo& info, const DecodedChange& c, bool sig_checked,
                                 bool local) {
   put_change_.bind(1, info.id)
-      .bind(2, static_cast<std::int64_t>(c.body.seq()))
+      .bind(2, static_cast<std::int64_t>(c.body->seq()))
       .bind(3, view(c.hash))
       .bind(4, c.wire->body)
       .bind(5, c.wire->signature)
       .bind(6, sig_checked ? 1 : 0)
       .run();
-  Pending& p = load_pending(c.body.collection(), c.record);
-  merge::join(p.state, merge::delta_of(c.body, c.hash));
-  p.updated = std::max<Hlc>(p.updated, c.body.hlc());
-  if (!local) clock_.observe(c.body.hlc());
+  Pending& p = load_pending(c.body->collection(), c.record);
+  auto* delta = google::protobuf::Arena::CreateMessage<pb::RecordState>(arena_);
+  merge::build_delta(*c.body, c.hash, *delta);
+  merge::join(*p.state, std::move(*delta));
+  p.updated = std::max<Hlc>(p.updated, c.body->hlc());
+  if (!local) clock_.observe(c.body->hlc());
   if (subscribers_.empty()) return;  // nobody listens: skip the per-change copies
   AppliedChange a;
   a.stream = c.stream;
-  a.seq = c.body.seq();
-  a.hlc = c.body.hlc();
-  a.collection = c.body.collection();
+  a.seq = c.body->seq();
+  a.hlc = c.body->hlc();
+  a.collection = c.body->collection();
   a.record = c.record;
-  a.author = c.body.author();
+  a.author = c.body->author();
   a.local = local;
   applied_.push_back(std::move(a));
 }
@@ -424,7 +438,7 @@ bool Store::Impl::stored_change(std::int64_t stream_id, std::uint64_t seq, WireC
 
 void Store::Impl::hold(const StreamInfo& info, const DecodedChange& c, int reason) {
   put_held_.bind(1, info.id)
-      .bind(2, static_cast<std::int64_t>(c.body.seq()))
+      .bind(2, static_cast<std::int64_t>(c.body->seq()))
       .bind(3, c.wire->body)
       .bind(4, c.wire->signature)
       .bind(5, reason)
@@ -462,7 +476,7 @@ void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>
                                std::deque<DecodedChange>& decoded) {
   if (quarantined_.count(key.origin) != 0) {
     report.rejected += incoming.size();
-    report.problems.push_back({Problem::Kind::kQuarantined, key, incoming.front()->body.seq(),
+    report.problems.push_back({Problem::Kind::kQuarantined, key, incoming.front()->body->seq(),
                                "origin is quarantined for a fork; changes refused"});
     return;
   }
@@ -477,20 +491,20 @@ void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>
     ++held_count;
     storage.push_back(WireChange{get_held_.blob(0), get_held_.blob(1)});
     DecodedChange& d = decoded.emplace_back();
-    if (decode_change(storage.back(), d).is_ok() && d.stream == key) {
+    if (decode_change(storage.back(), d, arena_).is_ok() && d.stream == key) {
       incoming.push_back(&d);
       from_held.insert(&d);
     }
   }
   get_held_.reset();
   std::stable_sort(incoming.begin(), incoming.end(),
-                   [](const DecodedChange* a, const DecodedChange* b) { return a->body.seq() < b->body.seq(); });
+                   [](const DecodedChange* a, const DecodedChange* b) { return a->body->seq() < b->body->seq(); });
 
   // Already held: duplicates, or forks when the bytes differ.
   std::vector<DecodedChange*> ahead;
   for (std::size_t i = 0; i < incoming.size(); ++i) {
     DecodedChange* c = incoming[i];
-    std::uint64_t seq = c->body.seq();
+    std::uint64_t seq = c->body->seq();
     if (seq <= info.seq) {
       WireChange mine;
       Hash mine_hash{};
@@ -506,7 +520,7 @@ void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>
       }
       continue;
     }
-    if (!ahead.empty() && ahead.back()->body.seq() == seq) {
+    if (!ahead.empty() && ahead.back()->body->seq() == seq) {
       if (ahead.back()->hash == c->hash) {
         if (from_held.count(c) == 0 && from_held.count(ahead.back()) == 0) ++report.duplicates;
         if (from_held.count(c) != 0) from_held.insert(ahead.back());  // already held: not again
@@ -526,7 +540,7 @@ void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>
 
   // The contiguous run from our head.
   std::size_t run_end = 0;
-  while (run_end < ahead.size() && ahead[run_end]->body.seq() == info.seq + 1 + run_end) ++run_end;
+  while (run_end < ahead.size() && ahead[run_end]->body->seq() == info.seq + 1 + run_end) ++run_end;
   const std::size_t contiguous_end = run_end;  // beyond it: a gap, held
 
   // Links: each body names the hash of its predecessor.
@@ -536,7 +550,7 @@ void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>
     if (ahead[linked]->prev != expect) break;
   }
   if (linked < run_end) {
-    std::uint64_t seq = ahead[linked]->body.seq();
+    std::uint64_t seq = ahead[linked]->body->seq();
     WireChange prev_wire;
     Hash prev_hash{};
     bool have_prev = linked > 0 ? (prev_wire = *ahead[linked - 1]->wire, true)
@@ -553,11 +567,11 @@ void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>
 
   // Clock: a timestamp too far ahead is held, with everything after it.
   std::size_t timely = 0;
-  while (timely < run_end && !clock_.too_far_ahead(ahead[timely]->body.hlc())) ++timely;
+  while (timely < run_end && !clock_.too_far_ahead(ahead[timely]->body->hlc())) ++timely;
   if (timely < run_end && !signature_ok(*ahead[timely])) {
     // Not the origin's clock but a forgery (a tampered timestamp, say): refuse it
     // rather than hold it, or a relay could make an honest office look skewed.
-    report.problems.push_back({Problem::Kind::kBadSignature, key, ahead[timely]->body.seq(),
+    report.problems.push_back({Problem::Kind::kBadSignature, key, ahead[timely]->body->seq(),
                                "signature does not verify (timestamp far ahead)"});
     report.rejected += run_end - timely;
     run_end = timely;
@@ -570,7 +584,7 @@ void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>
       std::size_t ok = 0;
       while (ok < accepted && signature_ok(*ahead[ok])) ++ok;
       if (ok < accepted) {
-        report.problems.push_back({Problem::Kind::kBadSignature, key, ahead[ok]->body.seq(),
+        report.problems.push_back({Problem::Kind::kBadSignature, key, ahead[ok]->body->seq(),
                                    "signature does not verify"});
         report.rejected += accepted - ok;
       }
@@ -581,7 +595,7 @@ void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>
       std::size_t bad_from = accepted - 1;
       bool prefix_ok = bad_from > 0 && signature_ok(*ahead[bad_from - 1]);
       std::size_t keep = prefix_ok ? bad_from : 0;
-      report.problems.push_back({Problem::Kind::kBadSignature, key, ahead[keep]->body.seq(),
+      report.problems.push_back({Problem::Kind::kBadSignature, key, ahead[keep]->body->seq(),
                                  "run refused: its last signature does not verify"});
       report.rejected += accepted - keep;
       accepted = keep;
@@ -591,7 +605,7 @@ void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>
   for (std::size_t i = 0; i < accepted; ++i) {
     bool checked = mode != VerifyMode::kChain || i + 1 == accepted;
     append_change(info, *ahead[i], checked, false);
-    info.seq = ahead[i]->body.seq();
+    info.seq = ahead[i]->body->seq();
     info.head = ahead[i]->hash;
   }
   report.applied += accepted;
@@ -604,12 +618,12 @@ void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>
     if (!skewed && !beyond_gap) continue;
     if (from_held.count(ahead[i]) != 0) continue;  // still held from before
     if (skewed && i == timely) {
-      report.problems.push_back({Problem::Kind::kClockSkew, key, ahead[i]->body.seq(),
-                                 "timestamp " + hlc_to_string(ahead[i]->body.hlc()) +
+      report.problems.push_back({Problem::Kind::kClockSkew, key, ahead[i]->body->seq(),
+                                 "timestamp " + hlc_to_string(ahead[i]->body->hlc()) +
                                      " is too far ahead of local time; held"});
     }
     if (held_count + newly_held >= options_.max_held_per_stream) {  // held_count: rows already there
-      report.problems.push_back({Problem::Kind::kHeldTooMany, key, ahead[i]->body.seq(),
+      report.problems.push_back({Problem::Kind::kHeldTooMany, key, ahead[i]->body->seq(),
                                  "too many changes waiting for a gap; dropped (will be resent)"});
       break;
     }
@@ -633,12 +647,13 @@ ApplyReport Store::Impl::apply(std::span<const WireChange> changes, VerifyMode m
   ApplyReport report;
   for (std::size_t start = 0; start < changes.size(); start += options_.apply_chunk_changes) {
     std::size_t end = std::min(changes.size(), start + options_.apply_chunk_changes);
+    ArenaScope arena(*this);  // before `decoded`: outlives nothing that points into it
     std::deque<DecodedChange> decoded;
     std::deque<WireChange> storage;
     std::map<StreamKey, std::vector<DecodedChange*>> by_stream;
     for (std::size_t i = start; i < end; ++i) {
       DecodedChange& d = decoded.emplace_back();
-      Status s = decode_change(changes[i], d);
+      Status s = decode_change(changes[i], d, arena_);
       if (!s.is_ok()) {
         ++report.rejected;
         report.problems.push_back(stray_problem(s.message()));
@@ -682,6 +697,7 @@ ApplyReport Store::Impl::retry_held() {
   }
   ApplyReport report;
   if (keys.empty()) return report;
+  ArenaScope arena(*this);
   try {
     sql::Transaction tx(db_);
     std::deque<DecodedChange> decoded;
@@ -726,7 +742,8 @@ void Store::Impl::rebuild_records() {
     RecordId id;
     copy_to(body.record_id(), id.bytes);
     Pending& p = pending_[{body.collection(), id}];
-    merge::join(p.state, merge::delta_of(body, h));
+    if (p.state == nullptr) p.state = google::protobuf::Arena::CreateMessage<pb::RecordState>(arena_);
+    merge::join(*p.state, merge::delta_of(body, h));
     p.updated = std::max<Hlc>(p.updated, body.hlc());
   }
 }
@@ -888,11 +905,11 @@ Result<CommitInfo> Store::Impl::commit_one(const Transaction& txn) {
       current = cached->second;
     } else if (!w.create) {
       Pending& p = load_pending(w.collection, id);
-      if (!p.existed && p.state.fields().empty() && p.state.created_hlc() == 0) {
+      if (!p.existed && p.state->fields().empty() && p.state->created_hlc() == 0) {
         pending_.erase({w.collection, id});  // or it would be written as an empty record
         return Status{Code::kNotFound, "no record " + id.hex() + " in " + w.collection};
       }
-      current = p.state;
+      current = *p.state;
     }
     pb::ChangeBody body;
     body.set_origin(view(key.origin).data(), kPublicKeyBytes);
@@ -925,7 +942,7 @@ Result<CommitInfo> Store::Impl::commit_one(const Transaction& txn) {
     Status s = decode_change(wire, d);
     if (!s.is_ok()) return Status{Code::kInternal, "own change does not decode: " + s.message()};
     append_change(stream, d, true, true);
-    stream.seq = d.body.seq();
+    stream.seq = d.body->seq();
     stream.head = d.hash;
   }
   write_stream(key, stream);
@@ -936,6 +953,7 @@ std::vector<Result<CommitInfo>> Store::Impl::commit_group(std::span<const Transa
   std::vector<Result<CommitInfo>> results;
   auto saved_streams = streams_;
   Identity::Unlocked key(identity_);  // one unlock for the whole group
+  ArenaScope arena(*this);
   try {
     sql::Transaction tx(db_);
     for (const Transaction* t : txns) {
@@ -1039,7 +1057,7 @@ bool Store::Impl::has_change(const WireChange& change) const {
   if (it == streams_.end()) return false;
   WireChange mine;
   Hash h{};
-  return stored_change(it->second.id, d.body.seq(), mine, h) && h == d.hash &&
+  return stored_change(it->second.id, d.body->seq(), mine, h) && h == d.hash &&
          mine.signature == change.signature;
 }
 
