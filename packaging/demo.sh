@@ -1,9 +1,35 @@
 #!/usr/bin/env bash
-# Builds wardsync and shows it working: the node's command line and a run of the
-# replication simulation (five offices, every fault on).
+# Builds wardnode and runs a demo ward office in the foreground:
+#   UBND Phường Bến Thành (TP.HCM), clerks of every role, five working days of
+#   dossiers in every state, today's queue tickets and ratings.
+# The demo data directory (./demo-data by default) is created once and reused.
+# Stop with Ctrl-C. Environment:
+#   WARDSYNC_DEMO_DIR     data directory (default ./demo-data)
+#   WARDSYNC_DEMO_LISTEN  address to listen on (default 127.0.0.1:8080)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+dir=${WARDSYNC_DEMO_DIR:-./demo-data}
+listen=${WARDSYNC_DEMO_LISTEN:-127.0.0.1:8080}
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build/release -j "$(nproc)" --target wardnode wardsync-sim
-./build/release/node/wardnode --help
-./build/release/tests/sim/wardsync-sim --seeds 1-20 --nodes 5 --ops 500 --faults all
+cmake --build build/release -j "$(nproc)" --target wardnode
+bin=./build/release/node/wardnode
+# Seeds only the first time; later runs keep what the demo clerks did.
+seed_log=$(mktemp)
+trap 'rm -f "$seed_log"' EXIT
+"$bin" demo --dir "$dir" --listen "$listen" 2>"$seed_log" || { cat "$seed_log" >&2; exit 1; }
+rm -f "$seed_log"
+cat <<MSG
+
+================================================================================
+ wardnode demo: UBND Phường Bến Thành — data in $dir
+ Open:   http://$listen/api/v1/health   (API reference: docs/api/openapi.yaml)
+ Logins (password demo1234): motcua (clerk), chuyenvien (specialist),
+         lanhdao (leader), admin (it_admin)
+ Try:    curl -c /tmp/wardsync.cookies -H 'Content-Type: application/json' \\
+           -d '{"username":"lanhdao","password":"demo1234"}' http://$listen/api/v1/sessions
+         curl -b /tmp/wardsync.cookies 'http://$listen/api/v1/dossiers/search?q=nguyen%20van%20an'
+ Stop:   Ctrl-C
+================================================================================
+
+MSG
+exec "$bin" run --dir "$dir" --listen "$listen"
