@@ -34,9 +34,16 @@ bool rank_less(const pb::Version& a, const pb::Version& b) {
   return a.rank_terminal() < b.rank_terminal();  // a total order, even for odd writers
 }
 
+// Sorts a repeated message field by moving pointers, never messages: moving
+// messages between a temporary and an arena would deep-copy them.
+template <typename T, typename Less>
+void sort_messages(google::protobuf::RepeatedPtrField<T>* items, Less less) {
+  std::sort(items->pointer_begin(), items->pointer_end(), [&](const T* a, const T* b) { return less(*a, *b); });
+}
+
 template <typename T, typename Less>
 void sort_unique(google::protobuf::RepeatedPtrField<T>* items, Less less) {
-  std::sort(items->begin(), items->end(), less);
+  sort_messages(items, less);
   auto eq = [&](const T& a, const T& b) { return !less(a, b) && !less(b, a); };
   auto end = std::unique(items->begin(), items->end(), eq);
   items->erase(end, items->end());
@@ -59,20 +66,20 @@ void normalize_lww(pb::FieldState& f) {
 void normalize_once(pb::FieldState& f) {
   // For each distinct value only its earliest write matters.
   auto* vs = f.mutable_versions();
-  std::sort(vs->begin(), vs->end(), [](const pb::Version& a, const pb::Version& b) {
+  sort_messages(vs, [](const pb::Version& a, const pb::Version& b) {
     if (a.value() != b.value()) return a.value() < b.value();
     return cmp_id(a, b) < 0;
   });
   vs->erase(std::unique(vs->begin(), vs->end(),
                         [](const pb::Version& a, const pb::Version& b) { return a.value() == b.value(); }),
             vs->end());
-  std::sort(vs->begin(), vs->end(), version_less);
+  sort_messages(vs, version_less);
 }
 
 void normalize_rank(pb::FieldState& f) {
   auto* vs = f.mutable_versions();
   if (vs->empty()) return;
-  std::sort(vs->begin(), vs->end(), rank_less);
+  sort_messages(vs, rank_less);
   pb::Version winner = *(vs->end() - 1);
   // Keep the winner and, of its cycle, the latest version of each terminal stage.
   google::protobuf::RepeatedPtrField<pb::Version> kept;
@@ -89,7 +96,7 @@ void normalize_rank(pb::FieldState& f) {
     }
     if (!dominated) *kept.Add() = v;
   }
-  std::sort(kept.begin(), kept.end(), rank_less);
+  sort_messages(&kept, rank_less);
   vs->Swap(&kept);
 }
 
@@ -97,7 +104,7 @@ void normalize_set(pb::FieldState& f) {
   sort_unique_bytes(f.mutable_removed_tags());
   const auto& removed = f.removed_tags();
   auto* elems = f.mutable_elements();
-  std::sort(elems->begin(), elems->end(),
+  sort_messages(elems,
             [](const pb::SetElement& a, const pb::SetElement& b) { return a.value() < b.value(); });
   // Merge elements with the same value (their tags unite).
   google::protobuf::RepeatedPtrField<pb::SetElement> out;
@@ -133,7 +140,7 @@ void normalize_log(pb::FieldState& f) {
 
 void normalize_counter(pb::FieldState& f) {
   auto* shares = f.mutable_shares();
-  std::sort(shares->begin(), shares->end(),
+  sort_messages(shares,
             [](const pb::CounterShare& a, const pb::CounterShare& b) { return a.origin() < b.origin(); });
   google::protobuf::RepeatedPtrField<pb::CounterShare> out;
   for (const auto& s : *shares) {
@@ -283,7 +290,7 @@ void build_delta(const pb::ChangeBody& body, const Hash& body_hash, pb::RecordSt
     if (fill_field(*more, body, op, i, body_hash)) join_field(*same, *more);
     if (d.GetArena() == nullptr) delete more;
   }
-  std::sort(fields->begin(), fields->end(),
+  sort_messages(fields,
             [](const pb::FieldState& a, const pb::FieldState& b) { return a.name() < b.name(); });
 }
 
