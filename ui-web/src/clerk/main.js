@@ -270,9 +270,11 @@ function intakeView(main) {
       h('span', {}, p.name_vi, h('small', {}, ` · ${p.field_vi || ''} · ${processingTime(p)}`))))));
     if (!found.length) list.replaceChildren(h('li', {}, h('span', { style: 'padding:.4rem .6rem;display:block' }, T('Không có thủ tục phù hợp.', 'No matching procedure.'))));
   }
-  function paintChecklist() {
-    const p = procs.find((x) => x.code === d.procedure_code);
-    if (!p) return checklist.replaceChildren(h('p', {}, T('Chưa chọn thủ tục.', 'No procedure chosen.')));
+  async function paintChecklist() {
+    if (!d.procedure_code) return checklist.replaceChildren(h('p', {}, T('Chưa chọn thủ tục.', 'No procedure chosen.')));
+    let p;
+    try { p = await api.procedure(d.procedure_code); } catch (e) { return checklist.replaceChildren(failure(e)); }
+    if (p.code !== d.procedure_code) return;
     checklist.replaceChildren(
       h('p', {}, h('strong', {}, p.name_vi), ' — ', T('Thời hạn', 'Time'), ': ', processingTime(p), '; ', T('Lệ phí', 'Fee'), ': ', feeText(p)),
       h('fieldset', {}, h('legend', {}, T('Thành phần hồ sơ đã nhận', 'Papers received')),
@@ -462,10 +464,10 @@ function actionName(a) {
 // ---------- reports ----------
 
 function reportsView(main) {
-  const today = new Date();
-  const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-  const from = h('input', { type: 'date', id: 'rep-from', value: iso(new Date(today.getFullYear(), today.getMonth(), 1)) });
-  const to = h('input', { type: 'date', id: 'rep-to', value: iso(today) });
+  // Days are Vietnam's days (the node's), whatever time zone this PC is set to.
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' }).format(new Date());
+  const from = h('input', { type: 'date', id: 'rep-from', value: today.slice(0, 8) + '01' });
+  const to = h('input', { type: 'date', id: 'rep-to', value: today });
   const body = h('div', { 'aria-live': 'polite' });
   async function load() {
     body.replaceChildren(T('Đang tải…', 'Loading…'));
@@ -497,7 +499,7 @@ function reportBody(r) {
   const satTotal = (s.satisfied || 0) + (s.acceptable || 0) + (s.unsatisfied || 0);
   const pct = (n) => (satTotal ? Math.round((1000 * n) / satTotal) / 10 : 0);
   const returned = (t.early || 0) + (t.on_time || 0) + (t.late || 0);
-  const legend = h('div', { class: 'legend' }, SERIES.map((x) => h('span', { style: `--c:${x[3]}` }, T(x[1], x[2]))));
+  const legend = () => h('div', { class: 'legend' }, SERIES.map((x) => h('span', { style: `--c:${x[3]}` }, T(x[1], x[2]))));
   const satColors = ['#1b7f3b', '#c18a00', '#b3261e'];
   return [
     h('div', { class: 'card' },
@@ -508,11 +510,11 @@ function reportBody(r) {
         h('dt', {}, T('Tỷ lệ đúng hạn (trước hạn + đúng hạn)', 'On time (early + on time)')), h('dd', {}, returned ? `${Math.round((1000 * ((t.early || 0) + (t.on_time || 0))) / returned) / 10} %` : '—'),
         h('dt', {}, T('Đang giải quyết / quá hạn', 'Pending / overdue')), h('dd', {}, `${t.pending ?? 0} / ${t.overdue ?? 0}`))),
     h('div', { class: 'card' },
-      h('h3', {}, T('Theo thủ tục', 'By procedure')), legend,
+      h('h3', {}, T('Theo thủ tục', 'By procedure')), legend(),
       stackedBars((r.by_procedure || []).map((x) => ({ label: x.name || x.key, values: SERIES.map((sr) => [x[sr[0]] || 0, sr[3]]) })), T('Biểu đồ hồ sơ theo thủ tục', 'Dossiers by procedure')),
       rows(r.by_procedure, T('Thủ tục', 'Procedure'))),
     h('div', { class: 'card' },
-      h('h3', {}, T('Theo cán bộ', 'By clerk')), legend,
+      h('h3', {}, T('Theo cán bộ', 'By clerk')), legend(),
       stackedBars((r.by_clerk || []).map((x) => ({ label: x.key || T('(chưa phân công)', '(unassigned)'), values: SERIES.map((sr) => [x[sr[0]] || 0, sr[3]]) })), T('Biểu đồ hồ sơ theo cán bộ', 'Dossiers by clerk')),
       rows(r.by_clerk, T('Cán bộ', 'Clerk'))),
     h('div', { class: 'card', 'data-test': 'satisfaction' },

@@ -82,7 +82,12 @@ export const health = () => call('GET', '/health');
 export const syncStatus = () => call('GET', '/sync/status');
 
 export const procedures = async (query) => items(await call('GET', '/procedures' + q({ q: query })), 'procedures');
-export const procedure = (code) => call('GET', '/procedures/' + enc(code));
+// The list carries no papers; the detail does. Details are cached for the page's life.
+const procDetail = new Map();
+export const procedure = async (code) => {
+  if (!procDetail.has(code)) procDetail.set(code, await call('GET', '/procedures/' + enc(code)));
+  return procDetail.get(code);
+};
 
 export const createDossier = (input) => call('POST', '/dossiers', input);
 export const dossier = (id) => call('GET', '/dossiers/' + enc(id));
@@ -92,7 +97,7 @@ export const transition = (id, action, note) => call('POST', `/dossiers/${enc(id
 
 export const queue = (counter) => call('GET', '/queues/' + enc(counter));
 export const issueTicket = (counter) => call('POST', '/tickets', { counter });
-export const callNext = (counter) => call('POST', `/queues/${enc(counter)}/call-next`, {});
+export const callNext = (counter) => call('POST', `/queues/${enc(counter)}/call-next`);
 export const ticketAction = (id, action) => call('POST', `/tickets/${enc(id)}/actions`, { action });
 
 export const rate = (input) => call('POST', '/ratings', input);
@@ -103,17 +108,24 @@ export const report = (from, to) => call('GET', '/reports' + q({ from, to }));
 // falls back to the staff API under the session of a kiosk account signed in once
 // by the IT officer, and shows a citizen only the one dossier whose code AND lookup
 // code match.
-async function kioskCall(method, path, body, fallback) {
-  try {
-    return await call(method, '/kiosk' + path, body);
-  } catch (e) {
-    if (e.status === 404 && e.code === 'not_found' && !e.fields.length) return fallback();
-    throw e;
+// Whether the node has them is asked once, with a body-less GET.
+let kioskApi = null;
+async function hasKioskApi() {
+  if (kioskApi === null) {
+    try { await call('GET', '/kiosk'); kioskApi = true; } catch (e) {
+      if (e.network) throw e;
+      kioskApi = !(e.status === 404 && e.code === 'not_found');
+    }
   }
+  return kioskApi;
+}
+async function kioskCall(method, path, body, fallback) {
+  return (await hasKioskApi()) ? call(method, '/kiosk' + path, body) : fallback();
 }
 const sameCode = (a, b) => String(a || '').trim().toUpperCase() === String(b || '').trim().toUpperCase();
 export const kiosk = {
   procedures: (query) => procedures(query),
+  procedure: (code) => procedure(code),
   ticket: (counter) => kioskCall('POST', '/tickets', { counter }, () => issueTicket(counter)),
   lookup: (code, lookup_code) => kioskCall('POST', '/lookup', { code, lookup_code }, async () => {
     const found = (await searchDossiers(code.trim())).find((d) => sameCode(d.code, code) && sameCode(d.lookup_code, lookup_code));

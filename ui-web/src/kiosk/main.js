@@ -101,7 +101,9 @@ function procedures(main) {
   const paint = () => list.replaceChildren(...all.filter((p) => matches(`${p.name_vi} ${p.field_vi}`, search.value)).slice(0, 12)
     .map((p) => h('li', {}, h('button', { type: 'button', onclick: () => detail(p) }, p.name_vi))));
   search.addEventListener('input', paint);
-  function detail(p) {
+  async function detail(summary) {
+    let p;
+    try { p = await api.procedure(summary.code); } catch (e) { return list.replaceChildren(problem(e)); }
     mount(main,
       h('h2', {}, p.name_vi),
       h('dl', { class: 'kv' },
@@ -125,13 +127,13 @@ function lookup(main) {
   const code = h('input', { type: 'text', id: 'k-code', autocomplete: 'off', autocapitalize: 'characters' });
   const lk = h('input', { type: 'text', id: 'k-lookup', autocomplete: 'off', autocapitalize: 'characters' });
   const out = h('div', { 'aria-live': 'polite' });
-  // The QR reader types "WS1|code|lookup" + Enter into the focused field.
-  code.addEventListener('input', () => {
-    const r = parseReceiptQr(code.value);
-    if (r) { code.value = r.code; lk.value = r.lookup_code; form.requestSubmit(); }
-  });
   const form = h('form', { onsubmit: async (ev) => {
     ev.preventDefault();
+    // The QR reader types "WS1|code|lookup" and Enter into the focused field.
+    for (const el of [code, lk]) {
+      const r = parseReceiptQr(el.value);
+      if (r) { code.value = r.code; lk.value = r.lookup_code; }
+    }
     out.replaceChildren(h('p', {}, T('Đang tra cứu…', 'Looking up…')));
     try {
       const d = await api.lookup(code.value.trim(), lk.value.trim());
@@ -182,7 +184,7 @@ function file(main) {
     const list = h('ul', { class: 'list' });
     let all = [];
     const paint = () => list.replaceChildren(...all.filter((p) => matches(`${p.name_vi} ${p.field_vi}`, search.value)).slice(0, 10)
-      .map((p) => h('li', {}, h('button', { type: 'button', 'aria-pressed': String(f.procedure?.code === p.code), onclick: () => { f.procedure = p; f.scanned = []; next(2); } }, p.name_vi))));
+      .map((p) => h('li', {}, h('button', { type: 'button', 'aria-pressed': String(f.procedure?.code === p.code), onclick: async () => { try { f.procedure = await api.procedure(p.code); f.scanned = []; next(2); } catch (e) { list.replaceChildren(problem(e)); } } }, p.name_vi))));
     search.addEventListener('input', paint);
     mount(main, h('h2', {}, T('Chọn thủ tục', 'Choose the procedure')), steps,
       h('label', { for: 'k-fproc' }, T('Gõ tên thủ tục (không cần dấu)', 'Type the procedure name')), search, list,
