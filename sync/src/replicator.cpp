@@ -114,7 +114,7 @@ class Replicator::Impl {
     std::lock_guard<std::mutex> lock(mu_);
     return status_;
   }
-  void notify() { dirty_ = true; }
+  void notify() { *dirty_ = true; }
 
  private:
   void loop();
@@ -133,7 +133,8 @@ class Replicator::Impl {
   std::unique_ptr<zmq::socket_t> router_;
   std::vector<std::unique_ptr<Session>> sessions_;  // outbound first, then inbound
   std::atomic<bool> stop_{false};
-  std::atomic<bool> dirty_{true};
+  // Shared with the store's subscriber, which may outlive this replicator.
+  std::shared_ptr<std::atomic<bool>> dirty_ = std::make_shared<std::atomic<bool>>(true);
   std::thread thread_;
   mutable std::mutex mu_;
   std::vector<PeerStatus> status_;  // GUARDED_BY(mu_)
@@ -149,7 +150,7 @@ Status Replicator::Impl::start() {
   }
   writer_.run([this](Store& store) {
     node_id_ = store.node_id();
-    store.subscribe([this](const std::vector<AppliedChange>&) { dirty_ = true; });
+    store.subscribe([dirty = dirty_](const std::vector<AppliedChange>&) { *dirty = true; });
   }).get();
   try {
     // ZAP first: a CURVE socket bound without it would admit anyone.
@@ -466,7 +467,7 @@ void Replicator::Impl::loop() {
       if (stop_) break;
     }
     auto now = Steady::now();
-    if (dirty_.exchange(false)) {
+    if (dirty_->exchange(false)) {
       for (auto& s : sessions_) s->pump_needed = true;
     }
     for (auto& s : sessions_) tick(*s, now);

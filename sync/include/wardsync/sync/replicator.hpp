@@ -54,7 +54,8 @@ struct ReplicatorOptions {
   CurveKeys keys;
   // Scope prefixes this node wants from its peers ("" = everything).
   std::vector<std::string> scopes;
-  // ZAP: may a client with this CURVE public key connect? Required.
+  // ZAP: may a client with this CURVE public key connect? Required. Called on
+  // the ZAP handler's own thread: guard shared state (a TrustStore) with a lock.
   std::function<bool(const std::array<std::uint8_t, 32>&)> admit;
   std::size_t batch_changes = 1000;
   std::size_t credit = 4;  // batches in flight per peer
