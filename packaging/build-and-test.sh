@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds wardsync twice and runs every test in both builds:
 #  1. Release with warnings as errors: unit tests, the simulation over 2,000 seeds,
-#     multi-process and browser tests, benchmark smoke runs (correctness only).
+#     multi-process tests, benchmark smoke runs (correctness only); then the web
+#     apps' browser tests in Debian's chromium against a real wardnode.
 #  2. Debug with AddressSanitizer + UndefinedBehaviorSanitizer: the same tests
 #     (the simulation over fewer seeds; benchmarks left out).
 # Usage: packaging/build-and-test.sh [--release-only]
@@ -18,6 +19,9 @@ cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DWARDSYNC_WERRO
 cmake --build build/release -j "$jobs"
 step "release tests"
 (cd build/release && ctest --output-on-failure -j "$jobs" --timeout 1800)
+
+step "web apps in Debian's chromium"
+WARDNODE="$PWD/build/release/node/wardnode" packaging/ui-test.sh
 
 if [ $release_only -eq 0 ]; then
   step "sanitizer build (ASan + UBSan)"
