@@ -194,6 +194,18 @@ describe('wardsync web apps in chromium', () => {
     await ld.getByRole('button', { name: 'Chờ lãnh đạo' }).click();
     await ld.getByRole('link', { name: shared.code }).click();
     await ld.getByRole('button', { name: 'Phê duyệt' }).waitFor();
+    await ld.getByLabel('Tên đăng nhập chuyên viên').fill('chuyenvien2');
+    await ld.getByRole('button', { name: 'Phân công', exact: true }).click();
+    await ld.getByText('chuyenvien2').first().waitFor();
+    // The new date must be a working day (Monday to Friday; no holiday falls two weeks from now in the test's window).
+    let t = Date.now() + 14 * 86400e3;
+    while ([0, 6].includes(new Date(t).getUTCDay())) t += 86400e3;
+    const later = new Date(t).toISOString().slice(0, 10);
+    await ld.getByLabel('Ngày hẹn mới').fill(later);
+    await ld.getByLabel('Lý do').fill('Cần xác minh thêm thông tin với nơi đăng ký cũ');
+    await ld.getByRole('button', { name: 'Lập phiếu xin lỗi' }).click();
+    await ld.getByText('Cần xác minh thêm thông tin với nơi đăng ký cũ').first().waitFor();
+    axeProblems.push(...(await axe(ld, 'clerk dossier page (leader)')));
     await shot(ld, 'clerk-dossier-leader');
     await ld.context().close();
   });

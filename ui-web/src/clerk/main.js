@@ -446,15 +446,41 @@ function paintDossier(main, d) {
         onclick: async () => {
           out.replaceChildren();
           try { paintDossier(main, await api.transition(d.id, t.action, note.value)); }
-          catch (e) { out.replaceChildren(failure(e)); }
+          catch (e) { out.replaceChildren(failure(e), fieldList(e)); }
         },
       }, T(t.vi, t.en)))), out) : '',
+    leaderTools(main, d),
     h('div', { class: 'card' }, h('h3', {}, T('Lịch sử xử lý', 'History')),
       history.length ? h('table', {},
         h('thead', {}, h('tr', {}, [T('Thời điểm', 'When'), T('Người thực hiện', 'By'), T('Thao tác', 'Action'), T('Ghi chú', 'Note')].map((x) => h('th', { scope: 'col' }, x)))),
         h('tbody', {}, history.map((e) => h('tr', {}, h('td', {}, dateVi(e.at)), h('td', {}, e.by), h('td', {}, actionName(e.action)), h('td', {}, e.note || '')))))
         : h('p', {}, '—')));
 }
+// Leader only: assign a specialist; an apology slip with a new date for an open dossier.
+function leaderTools(main, d) {
+  if (me.role !== 'leader') return '';
+  const open = ['received', 'in_progress', 'supplement_requested'].includes(d.status);
+  if (!open) return '';
+  const out = h('div', { 'aria-live': 'polite' });
+  const who = h('input', { type: 'text', id: 'assignee', value: d.assignee || '', autocomplete: 'off', style: 'max-width:16rem' });
+  const date = h('input', { type: 'date', id: 'apology-date', style: 'max-width:12rem' });
+  const reason = h('input', { type: 'text', id: 'apology-reason', autocomplete: 'off' });
+  const run = async (fn) => { out.replaceChildren(); try { paintDossier(main, await fn()); } catch (e) { out.replaceChildren(failure(e), fieldList(e)); } };
+  return h('div', { class: 'card' },
+    h('h3', {}, T('Phân công', 'Assignment')),
+    h('form', { class: 'row', onsubmit: (ev) => { ev.preventDefault(); run(() => api.assign(d.id, who.value.trim())); } },
+      h('label', { for: 'assignee' }, T('Tên đăng nhập chuyên viên', 'Specialist username')), who,
+      h('button', { class: 'btn secondary', type: 'submit' }, T('Phân công', 'Assign'))),
+    d.apology ? '' : [
+      h('h3', {}, T('Phiếu xin lỗi và hẹn lại', 'Apology slip with a new date')),
+      h('form', { onsubmit: (ev) => { ev.preventDefault(); run(() => api.apologize(d.id, date.value, reason.value.trim())); } },
+        h('label', { for: 'apology-date' }, T('Ngày hẹn mới', 'New date')), date,
+        h('label', { for: 'apology-reason' }, T('Lý do', 'Reason')), reason,
+        h('p', {}, h('button', { class: 'btn secondary', type: 'submit' }, T('Lập phiếu xin lỗi', 'Issue the apology slip'))))],
+    out);
+}
+const fieldList = (e) => (e.fields?.length ? h('ul', { class: 'error' }, e.fields.map((f) => h('li', {}, T(f.message_vi, f.message_en)))) : '');
+
 function actionName(a) {
   const t = TRANSITIONS.find((x) => x.action === a);
   if (t) return T(t.vi, t.en);

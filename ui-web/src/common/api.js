@@ -94,6 +94,8 @@ export const dossier = (id) => call('GET', '/dossiers/' + enc(id));
 export const dossiers = (filter) => call('GET', '/dossiers' + q(filter));
 export const searchDossiers = async (query) => items(await call('GET', '/dossiers/search' + q({ q: query })));
 export const transition = (id, action, note) => call('POST', `/dossiers/${enc(id)}/transitions`, { action, note });
+export const assign = (id, assignee) => call('POST', `/dossiers/${enc(id)}/assignment`, { assignee });
+export const apologize = (id, new_appointment, reason) => call('POST', `/dossiers/${enc(id)}/apology`, { new_appointment, reason });
 
 export const queue = (counter) => call('GET', '/queues/' + enc(counter));
 export const issueTicket = (counter) => call('POST', '/tickets', { counter });
