@@ -65,7 +65,7 @@ describe('wardsync web apps in chromium', () => {
     node = await startNode();
     origin = await startOrigin(node.url);
     browser = await launchChromium();
-    console.log(`# wardnode ${node.url} (data ${node.data}); apps on ${origin.url}` +
+    console.log(`# ${node.bin} at ${node.url}; apps on ${origin.url}` +
       (origin.proxied ? ' via the test\'s static server + /api proxy (the node does not serve ui-web/dist yet)' : ' served by the node'));
   });
   after(async () => {

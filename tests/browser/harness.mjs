@@ -64,9 +64,20 @@ export async function startNode() {
   const port = await freePort();
   const log = fs.openSync(path.join(dir, 'wardnode.log'), 'a');
   const proc = spawn(bin, ['run', '--dir', data, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', log, log] });
+  // Never leave a node behind, even when the test process dies.
+  const reap = () => { if (proc.exitCode === null) proc.kill('SIGKILL'); };
+  process.once('exit', reap);
   const url = `http://127.0.0.1:${port}`;
   await waitFor(url + '/api/v1/health');
-  return { bin, dir, data, url, proc, stop: () => new Promise((r) => { proc.once('exit', r); proc.kill('SIGTERM'); setTimeout(() => proc.kill('SIGKILL'), 5000).unref(); }) };
+  const stop = async () => {
+    if (proc.exitCode === null) {
+      await new Promise((r) => { proc.once('exit', r); proc.kill('SIGTERM'); setTimeout(reap, 5000).unref(); });
+    }
+    process.removeListener('exit', reap);
+    // The data dir (and wardnode.log) is kept with WARDSYNC_KEEP_DATA=1.
+    if (!process.env.WARDSYNC_KEEP_DATA) fs.rmSync(dir, { recursive: true, force: true });
+  };
+  return { bin, dir, data, url, proc, stop };
 }
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',

@@ -392,7 +392,15 @@ function workView(main, arg) {
     } }, h('label', { for: 'dos-search', class: 'sr-only' }, T('Tìm hồ sơ', 'Search dossiers')), searchBox,
     h('button', { class: 'btn', type: 'submit' }, T('Tìm', 'Search'))),
     body);
-  api.dossiers(tab[3]()).then((r) => body.replaceChildren(dossierTable(api.items(r)))).catch((e) => body.replaceChildren(failure(e)));
+  // Pages of 50, "Xem thêm" follows the node's cursor.
+  let shown = [];
+  const page = (cursor) => api.dossiers({ ...tab[3](), cursor, limit: 50 }).then((r) => {
+    shown = shown.concat(api.items(r));
+    body.replaceChildren(dossierTable(shown), r?.next_cursor
+      ? h('p', {}, h('button', { class: 'btn secondary', type: 'button', onclick: () => page(r.next_cursor) }, T('Xem thêm', 'More')))
+      : '');
+  }).catch((e) => body.replaceChildren(failure(e)));
+  page('');
 }
 
 function dossierTable(list) {
