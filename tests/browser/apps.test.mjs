@@ -170,6 +170,26 @@ describe('wardsync web apps in chromium', () => {
     await page.context().close();
   });
 
+  test('intake: a save that cannot reach the node keeps every field and says why', async () => {
+    const page = await clerkPage('motcua');
+    await page.getByRole('link', { name: 'Tiếp nhận hồ sơ' }).click();
+    await page.getByLabel('Tìm thủ tục').fill('chung thuc chu ky');
+    await page.getByRole('radio', { name: /^Chứng thực chữ ký/ }).check();
+    await page.getByLabel('Họ và tên').fill('Phạm Thị Hồng Nhung');
+    await page.getByLabel('Số CCCD').fill('079301009876');
+    await page.getByLabel('Ghi chú').fill('Ký trước mặt cán bộ');
+    await page.route('**/api/v1/dossiers', (route) => route.abort('connectionrefused'));
+    await page.getByRole('button', { name: 'Lưu hồ sơ' }).click();
+    await page.getByText('Không kết nối được với máy chủ của phường.', { exact: false }).waitFor();
+    assert.equal(await page.getByLabel('Họ và tên').inputValue(), 'Phạm Thị Hồng Nhung');
+    assert.equal(await page.getByLabel('Ghi chú').inputValue(), 'Ký trước mặt cán bộ');
+    assert.ok(await page.getByRole('radio', { name: /^Chứng thực chữ ký/ }).isChecked());
+    await page.unroute('**/api/v1/dossiers');
+    await page.getByRole('button', { name: 'Lưu hồ sơ' }).click();
+    await page.getByRole('heading', { name: 'Đã tiếp nhận hồ sơ' }).waitFor();
+    await page.context().close();
+  });
+
   test('specialist and leader: role-aware menus and transitions, sync indicator', async () => {
     const sp = await clerkPage('chuyenvien');
     assert.equal(await sp.getByRole('link', { name: 'Tiếp nhận hồ sơ' }).count(), 0, 'a specialist is not offered intake');
