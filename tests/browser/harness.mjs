@@ -25,7 +25,9 @@ export const KIOSK_USER = 'kiosk1';
 export const KIOSK_PASSWORD = 'kiosk-demo-1234';
 
 export function findWardnode() {
-  const candidates = [process.env.WARDNODE, path.join(root, 'build/release/node/wardnode'), path.join(root, 'build-node/node/wardnode')].filter(Boolean);
+  // An explicit WARDNODE is the only candidate: never test some other binary silently.
+  const candidates = process.env.WARDNODE ? [process.env.WARDNODE]
+    : [path.join(root, 'build/release/node/wardnode'), path.join(root, 'build-node/node/wardnode')];
   for (const c of candidates) {
     if (!fs.existsSync(c)) continue;
     try {
