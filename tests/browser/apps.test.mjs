@@ -157,6 +157,7 @@ describe('wardsync web apps in chromium', () => {
     await page.getByRole('link', { name: 'Xem hồ sơ' }).click();
     await page.getByRole('heading', { name: `Hồ sơ ${shared.code}` }).waitFor();
     assert.equal((await page.locator('[data-test=status]').textContent()).trim(), 'Đã tiếp nhận');
+    assert.equal((await page.locator('[data-test=applicant]').textContent()).trim(), 'Nguyễn Thị Ánh Dương');
     // A clerk may cancel or (later) return, never start or approve: not offered.
     assert.equal(await page.getByRole('button', { name: 'Phê duyệt' }).count(), 0);
     assert.equal(await page.getByRole('button', { name: 'Bắt đầu xử lý' }).count(), 0);
