@@ -63,6 +63,7 @@ struct Config {
   Faults faults;
   bool verbose = false;
   bool check_replay = false;
+  bool progress = false;
 };
 
 class SimClock final : public ws::Clock {
@@ -667,6 +668,7 @@ const char* kHelp =
     "  --faults LIST  comma list of drop,dup,delay,reorder,partition,restart,clock,hostile,\n"
     "                 or 'all' or 'none' (default all)\n"
     "  --check-replay run each seed twice and require identical digests\n"
+    "  --progress     print a line every 1,000 seeds (to stderr)\n"
     "  -v             print every problem the replicas report\n"
     "\n"
     "Prints one line per failing seed (replay it with --seeds N) and a summary.\n"
@@ -709,6 +711,8 @@ int main(int argc, char** argv) {
         }
       } else if (a == "--check-replay") {
         cfg.check_replay = true;
+      } else if (a == "--progress") {
+        cfg.progress = true;
       } else if (a == "-v") {
         cfg.verbose = true;
       } else {
@@ -752,6 +756,11 @@ int main(int argc, char** argv) {
     acked += o.acked;
     forgeries += o.forgeries;
     restarts += o.restarts;
+    if (cfg.progress && (seed - cfg.seed_first + 1) % 1000 == 0) {
+      std::fprintf(stderr, "wardsync-sim: through seed %llu: %llu converged, %llu failed\n",
+                   static_cast<unsigned long long>(seed), static_cast<unsigned long long>(passed),
+                   static_cast<unsigned long long>(failed));
+    }
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("wardsync-sim: seeds %llu-%llu, %d nodes, %d ops: %llu converged, %llu failed; "
