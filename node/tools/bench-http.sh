@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# HTTP benchmark of wardnode with wrk (Debian package `wrk`): a node holding N
+# dossiers (default 1,000,000, loaded once by the hidden `wardnode demo --dossiers N`
+# and reused), 50 concurrent connections, then prints p50/p99 latency and throughput
+# of dossier reads, searches and durable writes, and the node's resident memory.
+# Figures only: nothing here fails on timing.
+#
+# Usage: node/tools/bench-http.sh [BUILD_DIR] [DOSSIERS]
+#   BUILD_DIR  where wardnode was built (default build-node)
+#   env: BENCH_DIR (default /tmp/wardsync-bench-N), BENCH_SECONDS (default 20),
+#        BENCH_CONNECTIONS (default 50), BENCH_THREADS (default 2)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build=${1:-build-node}
+count=${2:-1000000}
+dir=${BENCH_DIR:-/tmp/wardsync-bench-$count}
+secs=${BENCH_SECONDS:-20}
+conns=${BENCH_CONNECTIONS:-50}
+threads=${BENCH_THREADS:-2}
+bin=$build/node/wardnode
+command -v wrk >/dev/null || { echo "bench-http: needs wrk (apt-get install wrk)" >&2; exit 2; }
+[ -x "$bin" ] || { echo "bench-http: build wardnode first ($bin)" >&2; exit 2; }
+
+if [ ! -f "$dir/.loaded" ]; then
+  rm -rf "$dir"
+  echo "bench-http: loading $count dossiers into $dir (once)..."
+  start=$(date +%s)
+  "$bin" demo --dir "$dir" --dossiers "$count" 2> "$dir.load.log" >/dev/null
+  echo "bench-http: loaded in $(( $(date +%s) - start )) s"
+  touch "$dir/.loaded"
+fi
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$bin" run --dir "$dir" --listen "127.0.0.1:$port" 2> "$dir/bench-run.log" &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/api/v1/health" >/dev/null && break; sleep 0.1; done
+
+work=$(mktemp -d)
+python3 - "$port" "$work" <<'PY'
+import json, random, sys, urllib.request, time
+port, work = sys.argv[1], sys.argv[2]
+base = f"http://127.0.0.1:{port}/api/v1"
+req = urllib.request.Request(base + "/sessions", data=json.dumps({"username": "lanhdao", "password": "demo1234"}).encode(),
+                             headers={"Content-Type": "application/json"})
+with urllib.request.urlopen(req) as r:
+    cookie = r.headers["Set-Cookie"].split(";")[0]
+    csrf = json.load(r)["csrf_token"]
+def get(path):
+    with urllib.request.urlopen(urllib.request.Request(base + path, headers={"Cookie": cookie})) as r:
+        return json.load(r)
+first = get("/dossiers?limit=1")["items"][0]["id"]
+lo = int(first[:16], 16) >> 16
+hi = int(time.time() * 1000)
+ids, names = set(), []
+random.seed(7)
+while len(ids) < 2000:
+    ms = random.randint(lo, hi)
+    page = get(f"/dossiers?limit=1&cursor={(ms << 16):016x}0000000000000000")["items"]
+    if page:
+        ids.add(page[0]["id"])
+        names.append(page[0]["applicant"]["name"])
+json.dump({"cookie": cookie, "csrf": csrf, "ids": sorted(ids), "names": names}, open(work + "/ctx.json", "w"))
+def lua_list(xs):
+    return "{" + ",".join(json.dumps(x, ensure_ascii=False) for x in xs) + "}"
+hdr = f'wrk.headers["Cookie"] = "{cookie}"\nwrk.headers["X-CSRF-Token"] = "{csrf}"\n'
+open(work + "/read.lua", "w").write(hdr + "local ids = " + lua_list(sorted(ids)) + """
+request = function()
+  return wrk.format("GET", "/api/v1/dossiers/" .. ids[math.random(#ids)])
+end
+""")
+# Searches: an applicant's name (folded or not) and the number in it, a CCCD, or a code.
+import unicodedata
+def fold(s):
+    s = s.replace("đ", "d").replace("Đ", "D")
+    return "".join(c for c in unicodedata.normalize("NFD", s) if unicodedata.category(c) != "Mn").lower()
+queries = []
+for i, n in enumerate(names[:1000]):
+    queries.append(fold(n) if i % 2 else n)
+import urllib.parse
+open(work + "/search.lua", "w").write(hdr + "local qs = " + lua_list([urllib.parse.quote(q) for q in queries]) + """
+request = function()
+  return wrk.format("GET", "/api/v1/dossiers/search?limit=20&q=" .. qs[math.random(#qs)])
+end
+""")
+body = json.dumps({"applicant": {"name": "Nguyễn Văn Bench", "cccd": "079099000001", "phone": "0901234567",
+                                  "address": "Số 1 Lê Lợi, Phường Bến Thành"},
+                   "procedure_code": "ct-chu-ky", "channel": "counter"}, ensure_ascii=False)
+open(work + "/write.lua", "w").write(hdr + 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = '
+                                     + json.dumps(body, ensure_ascii=False) + "\n")
+PY
+
+summary() {  # name, wrk output file
+  local rps p50 p99 errs
+  rps=$(awk '/Requests\/sec/ {print $2}' "$2")
+  p50=$(awk '/^ +50%/ {print $2}' "$2")
+  p99=$(awk '/^ +99%/ {print $2}' "$2")
+  errs=$(awk '/Non-2xx/ {print $4}' "$2")
+  printf "%-8s p50 %-9s p99 %-9s %10s req/s  non-2xx %s\n" "$1" "$p50" "$p99" "$rps" "${errs:-0}"
+}
+echo "bench-http: $count dossiers, $conns connections, $threads wrk threads, ${secs}s each"
+for kind in read search write; do
+  wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -s "$work/$kind.lua" "http://127.0.0.1:$port" > "$work/$kind.out" 2>&1 || true
+done
+echo
+for kind in read search write; do summary "$kind" "$work/$kind.out"; done
+rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+hwm=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
+echo "rss      now $((rss / 1024)) MiB, peak $((hwm / 1024)) MiB"
+echo "targets: read/search p99 <= 10 ms; write p99 <= 25 ms and >= 2000/s; RSS <= 128 MiB"
+echo "(wrk output: $work)"
