@@ -6,4 +6,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/packaging/ui-build.sh"
 cd "$root"
-exec node --test --test-concurrency=1 --test-reporter=spec tests/browser/
+# (no --test-concurrency: Debian 12's Node 18 lacks it; its default runs files one
+# after another on a 2-core machine)
+exec node --test --test-reporter=spec tests/browser/

@@ -3,7 +3,11 @@
 // with relative URLs, so the node can serve dist/ from any folder and nothing is
 // fetched from outside the node at run time.
 import { defineConfig } from 'vite';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// import.meta.dirname needs Node 20.11; Debian 12 ships Node 18.
+const here = dirname(fileURLToPath(import.meta.url));
 
 export default defineConfig({
   base: './',
@@ -15,9 +19,9 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     rollupOptions: {
       input: {
-        clerk: resolve(import.meta.dirname, 'index.html'),
-        kiosk: resolve(import.meta.dirname, 'kiosk/index.html'),
-        display: resolve(import.meta.dirname, 'display/index.html'),
+        clerk: resolve(here, 'index.html'),
+        kiosk: resolve(here, 'kiosk/index.html'),
+        display: resolve(here, 'display/index.html'),
       },
     },
   },
