@@ -144,7 +144,11 @@ export function smallTargets(page) {
     .map(({ el, r }) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} "${(el.textContent || el.value || '').trim().slice(0, 30)}" ${Math.round(r.width)}×${Math.round(r.height)}`));
 }
 
-export const screenshotDir = path.join(root, 'docs/screenshots');
+// Screenshots go to docs/screenshots only when asked (WARDSYNC_UPDATE_SCREENSHOTS=1),
+// so a test run never dirties the checkout; otherwise to a scratch folder.
+export const screenshotDir = process.env.WARDSYNC_UPDATE_SCREENSHOTS === '1'
+  ? path.join(root, 'docs/screenshots')
+  : path.join(os.tmpdir(), 'wardsync-screenshots');
 export async function shot(page, name) {
   fs.mkdirSync(screenshotDir, { recursive: true });
   await page.evaluate(() => document.fonts.ready);
