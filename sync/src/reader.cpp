@@ -64,7 +64,9 @@ RecordReader::RecordReader(sqlite3* db)
       list_(db, "SELECT id, state, updated FROM records WHERE collection=? ORDER BY id LIMIT ?"),
       list_after_(db, "SELECT id, state, updated FROM records WHERE collection=? AND id>? ORDER BY id LIMIT ?"),
       search_(db,
-              "SELECT m.id FROM record_search JOIN search_rows m ON m.row = record_search.rowid "
+              // CROSS JOIN keeps the FTS index as the outer loop: the planner
+              // otherwise walks every row of the collection testing MATCH on each.
+              "SELECT m.id FROM record_search CROSS JOIN search_rows m ON m.row = record_search.rowid "
               "WHERE record_search MATCH ? AND m.collection = ? ORDER BY m.id DESC LIMIT ?"),
       conflicts_(db, "SELECT id FROM records WHERE collection=? AND conflict=1 ORDER BY id LIMIT ?") {}
 
