@@ -41,15 +41,12 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(const std::filesystem::pa
   // Readers: enough for both cores plus threads waiting on the disk; each holds a page cache.
   rt->readers_ = std::make_unique<ReaderPool>(opts.path, node_schema(), 8);
   rt->ctx_.reset(new NodeContext{rt->config_, log, rt->clock_, *rt->catalogue_, *rt->calendar_, *rt->writer_,
-                                 *rt->readers_, node_id, {}, {}, {}, nullptr});
-  rt->fts_ = std::make_unique<FtsSearch>(opts.path, 8);
-  rt->ctx_->fts = rt->fts_.get();
+                                 *rt->readers_, node_id, {}, {}, {}});
   return rt;
 }
 
 NodeRuntime::~NodeRuntime() {
   ctx_.reset();
-  fts_.reset();
   readers_.reset();
   writer_.reset();  // drains pending commits
   if (lock_fd_ >= 0) ::close(lock_fd_);

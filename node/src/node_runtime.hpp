@@ -41,7 +41,6 @@ class NodeRuntime {
   std::optional<Calendar> calendar_;
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<ReaderPool> readers_;
-  std::unique_ptr<FtsSearch> fts_;
   std::unique_ptr<NodeContext> ctx_;
 };
 

@@ -51,15 +51,24 @@ def get(path):
         return json.load(r)
 first = get("/dossiers?limit=1")["items"][0]["id"]
 lo = int(first[:16], 16) >> 16
-hi = int(time.time() * 1000)
+def page_at(ms):
+    return get(f"/dossiers?limit=1&cursor={(ms << 16):016x}0000000000000000")["items"]
+# The newest dossier's time, by bisection (ids are time-ordered).
+a, b = lo, int(time.time() * 1000)
+while b - a > 1:
+    mid = (a + b) // 2
+    if page_at(mid): a = mid
+    else: b = mid
+hi = a
 ids, names = set(), []
 random.seed(7)
-while len(ids) < 2000:
-    ms = random.randint(lo, hi)
-    page = get(f"/dossiers?limit=1&cursor={(ms << 16):016x}0000000000000000")["items"]
-    if page:
-        ids.add(page[0]["id"])
-        names.append(page[0]["applicant"]["name"])
+def page_of(ms, n):
+    return get(f"/dossiers?limit={n}&cursor={(ms << 16):016x}0000000000000000")["items"]
+for _ in range(40):  # 40 random places, 50 consecutive dossiers each
+    for d in page_of(random.randint(lo, hi), 50):
+        if d["id"] not in ids:
+            ids.add(d["id"])
+            names.append(d["applicant"]["name"])
 json.dump({"cookie": cookie, "csrf": csrf, "ids": sorted(ids), "names": names}, open(work + "/ctx.json", "w"))
 def lua_list(xs):
     return "{" + ",".join(json.dumps(x, ensure_ascii=False) for x in xs) + "}"

@@ -12,7 +12,6 @@
 #include <string>
 
 #include "catalogue.hpp"
-#include "fts_search.hpp"
 #include "config.hpp"
 #include "domain/outcome.hpp"
 #include "log.hpp"
@@ -58,7 +57,6 @@ struct NodeContext {
   Sequencer dossier_numbers;
   Sequencer ticket_numbers;
   std::mutex queue_mu;  // serializes call-next so two counters never call one ticket
-  FtsSearch* fts = nullptr;  // see fts_search.hpp; nullptr: Reader::search
 };
 
 // Who is acting: the signed-in clerk (or "system" for seeding tools).

@@ -381,9 +381,7 @@ Outcome<std::vector<DossierView>> search_dossiers(NodeContext& ctx, const std::s
     auto more = reader->find(kDossiers, "cccd", query, limit);
     ids.insert(ids.end(), more.begin(), more.end());
   }
-  std::optional<std::vector<RecordId>> found;
-  if (ctx.fts != nullptr) found = ctx.fts->search(kDossiers, query, limit);
-  std::vector<RecordId> fts = found ? std::move(*found) : reader->search(kDossiers, query, limit);
+  auto fts = reader->search(kDossiers, query, limit);
   ids.insert(ids.end(), fts.begin(), fts.end());
   std::vector<DossierView> out;
   std::set<RecordId> seen;
