@@ -95,7 +95,7 @@ end
 body = json.dumps({"applicant": {"name": "Nguyễn Văn Bench", "cccd": "079099000001", "phone": "0901234567",
                                   "address": "Số 1 Lê Lợi, Phường Bến Thành"},
                    "procedure_code": "ct-chu-ky", "channel": "counter"}, ensure_ascii=False)
-open(work + "/write.lua", "w").write(hdr + 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = '
+open(work + "/write.lua", "w").write(hdr + 'wrk.method = "POST"\nwrk.path = "/api/v1/dossiers"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = '
                                      + json.dumps(body, ensure_ascii=False) + "\n")
 PY
 
