@@ -292,18 +292,31 @@ TEST_CASE("dossiers: workflow, roles, 409 for illegal transitions, apology once"
   CHECK(resumed.str("status") == "in_progress");
   CHECK(resumed.json->getValue<int>("cycle") == 2);  // a new cycle: still moving forward
 
-  // Apology slip: leader only, once.
-  CHECK(spec.post(base + "/apology", R"({"new_appointment":"2026-12-30","reason":"Cần xác minh"})").status == 403);
+  // Apology slip: leader only, once; the new date is a working day after the due date.
+  std::string due = resumed.str("due_date");
+  std::string next_year = std::to_string(std::stoi(due.substr(0, 4)) + 1);
+  auto window = lead.get("/api/v1/calendar/days?from=" + due + "&to=" + due.substr(0, 4) + "-12-31");
+  if (due.substr(5) >= "12-20") window = lead.get("/api/v1/calendar/days?from=" + due + "&to=" + next_year + "-01-31");
+  REQUIRE(window.status == 200);
+  std::string new_date;
+  auto days = window.json->getArray("items");
+  for (std::size_t i = 1; i < days->size() && new_date.empty(); ++i)
+    if (days->getObject(static_cast<unsigned>(i))->getValue<bool>("working"))
+      new_date = days->getObject(static_cast<unsigned>(i))->getValue<std::string>("date");
+  REQUIRE_FALSE(new_date.empty());
+  const std::string apology = R"({"new_appointment":")" + new_date + R"(","reason":"Cần xác minh tại nơi cư trú"})";
+  CHECK(spec.post(base + "/apology", apology).status == 403);
   CHECK(lead.post(base + "/apology", R"({"new_appointment":"30/12/2026"})").status == 400);
+  CHECK(lead.post(base + "/apology", R"({"new_appointment":")" + due + R"(","reason":"Sớm hơn"})").status == 400);
   CHECK(lead.get(base + "/apology").status == 404);
-  auto ap = lead.post(base + "/apology", R"({"new_appointment":"2026-12-30","reason":"Cần xác minh tại nơi cư trú"})");
+  auto ap = lead.post(base + "/apology", apology);
   REQUIRE(ap.status == 201);
-  CHECK(ap.json->getObject("apology")->getValue<std::string>("new_appointment") == "2026-12-30");
-  auto ap2 = lead.post(base + "/apology", R"({"new_appointment":"2026-12-31","reason":"Lần nữa"})");
+  CHECK(ap.json->getObject("apology")->getValue<std::string>("new_appointment") == new_date);
+  auto ap2 = lead.post(base + "/apology", apology);
   CHECK(ap2.status == 409);
   auto slip = lead.get(base + "/apology");
   REQUIRE(slip.status == 200);
-  CHECK(slip.str("new_appointment") == "2026-12-30");
+  CHECK(slip.str("new_appointment") == new_date);
   CHECK(slip.str("office_name") == "UBND Phường Bến Thành");
 
   auto approved = act(lead, "approve");
