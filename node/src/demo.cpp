@@ -164,8 +164,9 @@ bool seed_demo(NodeContext& ctx) {
 }
 
 bool seed_bulk_dossiers(NodeContext& ctx, std::size_t count) {
-  // Codes: one day per 2,000 dossiers going back from yesterday, so per-day
-  // sequences stay at 4 digits and today's numbering is untouched.
+  // Codes: one day per 2,000 dossiers going back from 40 days ago, so per-day
+  // sequences stay at 4 digits and never meet the codes of the demo's recent
+  // days or of today (bulk codes bypass the Sequencer to write fast).
   const std::size_t per_day = 2000;
   const std::size_t in_flight = 4000;
   std::int64_t now = now_seconds(ctx);
@@ -173,7 +174,7 @@ bool seed_bulk_dossiers(NodeContext& ctx, std::size_t count) {
   std::deque<std::future<Result<CommitInfo>>> pending;
   std::size_t done = 0;
   for (std::size_t i = 0; i < count; ++i) {
-    Date day = add_days(today, -1 - static_cast<std::int64_t>(i / per_day));
+    Date day = add_days(today, -40 - static_cast<std::int64_t>(i / per_day));
     std::size_t seq = i % per_day + 1;
     NewDossier n = dossier_for(ctx, i);
     char code[64];
