@@ -122,7 +122,7 @@ class Replicator::Impl {
   void tick(Session& s, Steady::time_point now);
   void pump(Session& s, Steady::time_point now);
   void send(Session& s, const pb::Envelope& env);
-  void send_hello(Session& s, Steady::time_point now);
+  void send_hello(Session& s, Steady::time_point now, bool resync = false);
   void publish_status(Steady::time_point now);
   Session& inbound_session(const std::string& routing_id);
 
@@ -223,9 +223,10 @@ void Replicator::Impl::send(Session& s, const pb::Envelope& env) {
   }
 }
 
-void Replicator::Impl::send_hello(Session& s, Steady::time_point now) {
+void Replicator::Impl::send_hello(Session& s, Steady::time_point now, bool resync) {
   pb::Envelope env;
   pb::Hello* h = env.mutable_hello();
+  h->set_resync(resync);
   h->set_node_id(node_id_.data(), node_id_.size());
   h->set_protocol(kProtocolVersion);
   h->set_schema_version(options_.schema_version);
@@ -244,6 +245,13 @@ void Replicator::Impl::handle(Session& s, const std::string& bytes) {
     s.stats.last_error = "unreadable message";
     return;
   }
+  if (s.inbound && !s.ready && env.kind_case() != pb::Envelope::kHello) {
+    // Data from a peer we hold no session for (we restarted, or it never said
+    // HELLO): apply nothing, ask it to start over (at most once a second).
+    auto now = Steady::now();
+    if (now - s.last_hello > std::chrono::seconds(1)) send_hello(s, now, true);
+    return;
+  }
   switch (env.kind_case()) {
     case pb::Envelope::kHello: {
       const pb::Hello& h = env.hello();
@@ -252,6 +260,12 @@ void Replicator::Impl::handle(Session& s, const std::string& bytes) {
         return;
       }
       bool was_ready = s.ready;
+      if (h.resync() && !s.inbound) {
+        // The listener lost our session (it restarted): what we sent since is
+        // gone with it. Start again from what it holds, and introduce ourselves.
+        s.ready = false;
+        was_ready = false;
+      }
       if (was_ready && !s.inbound) {
         // The listener answering a HELLO we repeated: the session is already up.
         for (const auto& [key, head] : from_pb(h.vv())) {
