@@ -74,7 +74,7 @@ struct Session {
   VersionVector sent_vv;                      // what we sent (at or beyond peer_vv)
   std::map<std::uint64_t, Steady::time_point> in_flight;
   std::uint64_t next_batch = 1;
-  Steady::time_point last_heard{}, last_sent{}, last_hello{};
+  Steady::time_point last_heard{}, last_sent{}, last_hello{}, last_ack{};
   PeerStatus stats;
   bool pump_needed = true;
 };
@@ -336,6 +336,7 @@ void Replicator::Impl::handle(Session& s, const std::string& bytes) {
     case pb::Envelope::kAck: {
       const pb::Ack& a = env.ack();
       s.in_flight.erase(a.batch_no());
+      s.last_ack = Steady::now();
       ++s.stats.batches_acked;
       s.peer_vv = from_pb(a.vv());
       // What they now hold may be ahead of what we sent (others fed them too).
@@ -404,7 +405,11 @@ void Replicator::Impl::tick(Session& s, Steady::time_point now) {
     s.stats.last_error = "peer silent; reconnecting";
     return;
   }
-  if (!s.in_flight.empty() && now - s.in_flight.begin()->second > options_.peer_timeout) {
+  // A live link loses nothing (TCP; a failed send resets the session), so
+  // in-flight batches are only sent again when no ack came for a long time:
+  // a busy receiver (a large catch-up on a slow box) must not cause resends.
+  auto ack_window = std::max<Steady::duration>(options_.peer_timeout * 6, std::chrono::seconds(30));
+  if (!s.in_flight.empty() && now - std::max(s.in_flight.begin()->second, s.last_ack) > ack_window) {
     s.sent_vv = s.peer_vv;  // unacknowledged batches: send again from the last ack
     s.in_flight.clear();
     s.pump_needed = true;

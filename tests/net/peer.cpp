@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
   ro.keys = keys;
   ro.scopes = subscribe;
   ro.admit = [admitted](const std::array<std::uint8_t, 32>& k) { return admitted.count(k) != 0; };
-  ro.peer_timeout = std::chrono::milliseconds(3000);
+  ro.peer_timeout = std::chrono::milliseconds(10000);  // sanitizer builds apply slowly
   ro.heartbeat = std::chrono::milliseconds(300);
   auto rep = ws::Replicator::start(writer, ro);
   if (!rep.is_ok()) return die(rep.status().to_string());
