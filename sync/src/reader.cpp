@@ -35,6 +35,8 @@ Record record_of(const std::string& collection, std::string_view id, std::string
 
 }  // namespace
 
+// Whole words, but the last one a prefix (the word being typed): prefixes of
+// every word ("nguyen"* "van"*) would match half the register.
 std::string fts_query(const std::string& text) {
   std::string folded = fold_for_search(text);
   std::string out;
@@ -42,7 +44,7 @@ std::string fts_query(const std::string& text) {
   auto flush = [&] {
     if (word.empty()) return;
     if (!out.empty()) out += ' ';
-    out += '"' + word + "\"*";
+    out += '"' + word + '"';
     word.clear();
   };
   for (char c : folded) {
@@ -54,6 +56,7 @@ std::string fts_query(const std::string& text) {
     }
   }
   flush();
+  if (!out.empty()) out += '*';
   return out;
 }
 
@@ -67,7 +70,9 @@ RecordReader::RecordReader(sqlite3* db)
               // CROSS JOIN keeps the FTS index as the outer loop: the planner
               // otherwise walks every row of the collection testing MATCH on each.
               "SELECT m.id FROM record_search CROSS JOIN search_rows m ON m.row = record_search.rowid "
-              "WHERE record_search MATCH ? AND m.collection = ? ORDER BY m.id DESC LIMIT ?"),
+              // Newest first in the index's own order, so FTS5 streams matches and
+              // stops at LIMIT instead of sorting every match of common names.
+              "WHERE record_search MATCH ? AND m.collection = ? ORDER BY record_search.rowid DESC LIMIT ?"),
       conflicts_(db, "SELECT id FROM records WHERE collection=? AND conflict=1 ORDER BY id LIMIT ?") {}
 
 std::optional<Record> RecordReader::get(const std::string& collection, const RecordId& id) const {

@@ -34,7 +34,7 @@ class RecordReader {
   mutable sql::Stmt get_, find_, list_, list_after_, search_, conflicts_;
 };
 
-// The FTS5 query for a user's search text: each folded word a quoted prefix term.
+// The FTS5 query for a user search: folded whole words, the last one a prefix.
 std::string fts_query(const std::string& text);
 
 }  // namespace wardsync

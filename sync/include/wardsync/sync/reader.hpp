@@ -37,7 +37,8 @@ class Reader {
                            std::size_t limit) const;
   // Full-text search over the collection's searchable fields, diacritics folded:
   // "nguyen van an" finds "Nguyễn Văn An", "dang" finds "Đặng". Every word of the
-  // query must match the start of a word. Backed by SQLite FTS5, never a scan.
+  // query must match a whole word, the last one may be the start of a word (as
+  // typed). Newest records first. Backed by SQLite FTS5, never a scan.
   std::vector<RecordId> search(const std::string& collection, const std::string& query,
                                std::size_t limit) const;
   std::vector<RecordId> with_conflicts(const std::string& collection, std::size_t limit) const;
