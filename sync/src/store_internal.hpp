@@ -1,0 +1,158 @@
+// Internal to the store: the Impl class shared by store.cpp (opening and
+// applying received changes), store_commit.cpp (local writes) and store_read.cpp
+// (serving peers, reads, the public face), and the small helpers they share.
+#pragma once
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "change_internal.hpp"
+#include "merge_internal.hpp"
+#include "reader_internal.hpp"
+#include "sqlite_internal.hpp"
+#include "wardsync/sync/store.hpp"
+
+namespace wardsync {
+namespace store_detail {
+
+
+inline std::string_view view(const PublicKey& k) { return {reinterpret_cast<const char*>(k.data()), k.size()}; }
+inline std::string_view view(const RecordId& id) {
+  return {reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size()};
+}
+template <typename A>
+inline void copy_to(std::string_view from, A& to) {
+  if (from.size() == to.size()) std::memcpy(to.data(), from.data(), to.size());
+}
+
+// A problem not tied to one stream (unparseable bytes, a database error).
+inline Problem stray_problem(std::string detail) {
+  Problem p;
+  p.kind = Problem::Kind::kMalformed;
+  p.detail = std::move(detail);
+  return p;
+}
+
+enum HeldReason : int { kHeldGap = 0, kHeldSkew = 1 };
+
+struct StreamInfo {
+  std::int64_t id = 0;
+  std::uint64_t seq = 0;
+  Hash head{};
+};
+
+using RecordKey = std::pair<std::string, RecordId>;
+
+// The indexed values of a record's state for the schema's indexed fields.
+inline std::set<std::pair<std::string, std::string>> index_entries(const CollectionSpec* spec,
+                                                            const pb::RecordState& state) {
+  std::set<std::pair<std::string, std::string>> out;
+  if (spec == nullptr) return out;
+  for (const auto& f : spec->fields) {
+    if (!f.indexed) continue;
+    const pb::FieldState* fs = merge::find_field(state, f.name);
+    if (fs == nullptr) continue;
+    if (fs->type() == pb::SET) {
+      for (const auto& e : fs->elements()) out.emplace(f.name, e.value());
+    } else if (!fs->versions().empty()) {
+      out.emplace(f.name, fs->type() == pb::ONCE ? fs->versions(0).value()
+                                                 : fs->versions(fs->versions_size() - 1).value());
+    }
+  }
+  return out;
+}
+
+
+}  // namespace store_detail
+using namespace store_detail;  // NOLINT: internal header, shared by the store's files only
+
+class Store::Impl {
+ public:
+  Impl(const StoreOptions& options, const Schema& schema, const Identity& identity, Clock& clock)
+      : options_(options), schema_(schema), identity_(identity), clock_(clock, options.max_forward_skew_ms) {}
+
+  Status open();
+  std::vector<Result<CommitInfo>> commit_group(std::span<const Transaction* const> txns);
+  ApplyReport apply(std::span<const WireChange> changes, VerifyMode mode);
+  ApplyReport retry_held();
+  VersionVector version_vector() const;
+  std::vector<WireChange> missing_for(const VersionVector& theirs, std::size_t limit,
+                                      const std::vector<std::string>& scopes) const;
+  const RecordReader& reader() const { return *reader_; }
+  std::vector<WireChange> stream_changes(const StreamKey& stream, std::uint64_t after_seq,
+                                         std::size_t limit, bool end_at_checked) const;
+  bool has_change(const WireChange& change) const;
+  std::vector<QuarantinedOrigin> quarantined() const;
+  StoreStats stats() const;
+  Hash digest() const;
+
+  std::vector<Subscriber> subscribers_;
+  const StoreOptions options_;
+  const Schema& schema_;
+  const Identity& identity_;
+  HybridClock clock_;
+
+ private:
+  // -- state kept in memory, mirrored in the database -----------------------
+  std::map<StreamKey, StreamInfo> streams_;
+  std::set<PublicKey> quarantined_;
+  std::int64_t next_stream_id_ = 1;
+
+  // -- per write transaction ------------------------------------------------
+  struct Pending {
+    pb::RecordState* state = nullptr;  // on arena_
+    std::set<std::pair<std::string, std::string>> old_index;
+    bool existed = false;
+    Hlc updated = 0;
+  };
+  std::map<RecordKey, Pending> pending_;
+  // Every protobuf message of one write transaction (decoded bodies, record
+  // states, deltas) lives here and is freed at once at its end.
+  google::protobuf::Arena* arena_ = nullptr;
+  struct ArenaScope {
+    explicit ArenaScope(Impl& impl) : impl_(impl) { impl_.arena_ = &arena_; }
+    ~ArenaScope() { impl_.arena_ = nullptr; }
+    ArenaScope(const ArenaScope&) = delete;
+    ArenaScope& operator=(const ArenaScope&) = delete;
+    Impl& impl_;
+    google::protobuf::Arena arena_;
+  };
+  std::vector<AppliedChange> applied_;
+  bool rebuild_needed_ = false;
+
+  Pending& load_pending(const std::string& collection, const RecordId& id);
+  void flush_pending();
+  StreamInfo& stream_info(const StreamKey& key);
+  void write_stream(const StreamKey& key, const StreamInfo& info);
+  void append_change(const StreamInfo& info, const DecodedChange& c, bool sig_checked, bool local);
+  void apply_stream(const StreamKey& key, std::vector<DecodedChange*>& incoming, VerifyMode mode,
+                    ApplyReport& report, std::deque<WireChange>& storage,
+                    std::deque<DecodedChange>& decoded);
+  bool stored_change(std::int64_t stream_id, std::uint64_t seq, WireChange& out, Hash& hash) const;
+  // Both validly signed: quarantine the origin with the proof, return true.
+  bool check_fork(const WireChange& a, const WireChange& b, const StreamKey& key, std::uint64_t seq,
+                  ApplyReport& report);
+  void hold(const StreamInfo& info, const DecodedChange& c, int reason);
+  void rebuild_records();
+  void notify();
+  Result<CommitInfo> commit_one(const Transaction& txn);
+  Status build_ops(const RecordWrite& w, const pb::RecordState& current, pb::ChangeBody& body);
+
+  sql::Db db_;
+  void update_search(const std::string& collection, const RecordId& id, const pb::RecordState& state);
+
+  mutable sql::Stmt get_record_, put_record_, del_index_, put_index_, put_change_, get_change_,
+      put_stream_, put_held_, get_held_, del_held_, range_changes_, search_row_, put_search_row_,
+      put_search_;
+  std::unique_ptr<RecordReader> reader_;
+};
+
+}  // namespace wardsync
