@@ -29,6 +29,7 @@ if [ $release_only -eq 0 ]; then
   cmake --build build/asan -j "$jobs"
   step "sanitizer tests"
   (cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+     LSAN_OPTIONS="suppressions=$PWD/../../tests/lsan.supp:print_suppressions=0" \
      ctest --output-on-failure -j "$jobs" --timeout 1800 -LE bench)
 fi
 step "all tests passed"
