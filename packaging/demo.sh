@@ -18,6 +18,7 @@ seed_log=$(mktemp)
 trap 'rm -f "$seed_log"' EXIT
 "$bin" demo --dir "$dir" --listen "$listen" 2>"$seed_log" || { cat "$seed_log" >&2; exit 1; }
 rm -f "$seed_log"
+api="http://$listen/api/v1"  # this node, on the local address it listens on
 cat <<MSG
 
 ================================================================================
@@ -26,8 +27,8 @@ cat <<MSG
  Logins (password demo1234): motcua (clerk), chuyenvien (specialist),
          lanhdao (leader), admin (it_admin)
  Try:    curl -c /tmp/wardsync.cookies -H 'Content-Type: application/json' \\
-           -d '{"username":"lanhdao","password":"demo1234"}' http://$listen/api/v1/sessions
-         curl -b /tmp/wardsync.cookies 'http://$listen/api/v1/dossiers/search?q=nguyen%20van%20an'
+           -d '{"username":"lanhdao","password":"demo1234"}' $api/sessions
+         curl -b /tmp/wardsync.cookies "$api/dossiers/search?q=nguyen%20van%20an"
  Stop:   Ctrl-C
 ================================================================================
 

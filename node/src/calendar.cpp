@@ -1,11 +1,11 @@
 // Working-day calendar: date arithmetic, the holidays file, appointment dates.
 #include "wardsync/node/calendar.hpp"
 
+#include "data_file.hpp"
 #include <Poco/Dynamic/Var.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
 
 #include <cassert>
 #include <cmath>
@@ -45,25 +45,6 @@ LocalDateTime at_minute(const Date& date, int minute_of_day_value) {
 Status invalid(std::string message) { return {Code::kInvalidArgument, std::move(message)}; }
 
 // Reads a whole file, refusing anything larger than max_bytes before reading it.
-Result<std::string> read_small_file(const std::filesystem::path& path, std::uintmax_t max_bytes) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) {
-    const Code code = ec == std::errc::no_such_file_or_directory ? Code::kNotFound : Code::kIo;
-    return Status(code, path.string() + ": " + ec.message());
-  }
-  if (size > max_bytes) {
-    return invalid(path.string() + ": file is " + std::to_string(size) + " bytes, more than the " +
-                   std::to_string(max_bytes) + " allowed");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(Code::kIo, path.string() + ": cannot open for reading");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (!in.good() && !in.eof()) return Status(Code::kIo, path.string() + ": read failed");
-  return buffer.str();
-}
-
 // A string member of a JSON object, or an error naming where it was expected.
 Result<std::string> get_string(const Poco::JSON::Object& object, const std::string& key,
                                const std::string& where) {
@@ -267,29 +248,10 @@ Result<Calendar> Calendar::parse(std::string_view json_text, std::string_view so
                                  const WorkingHours& hours) {
   const std::string source(source_name);
   if (Status status = validate_working_hours(hours); !status.is_ok()) return status;
-  if (json_text.size() > kFileBytesMax) return invalid(source + ": holidays file too large");
-
-  // Poco reports bad JSON by throwing; this is the component's edge, so turn it into a value.
-  Poco::Dynamic::Var root;
-  try {
-    Poco::JSON::Parser parser;
-    parser.setDepth(kJsonDepthMax);
-    root = parser.parse(std::string(json_text));
-  } catch (const Poco::Exception& e) {
-    return invalid(source + ": not valid JSON: " + e.displayText());
-  } catch (const std::exception& e) {
-    return invalid(source + ": not valid JSON: " + e.what());
-  }
-  if (root.type() != typeid(Poco::JSON::Object::Ptr)) {
-    return invalid(source + ": the top level must be a JSON object");
-  }
-  const auto top = root.extract<Poco::JSON::Object::Ptr>();
-
-  const Poco::Dynamic::Var version = top->get("format_version");
-  if (!version.isInteger() || version.convert<int>() != kHolidaysFormatVersion) {
-    return invalid(source + ": \"format_version\" must be " +
-                   std::to_string(kHolidaysFormatVersion));
-  }
+  auto file = parse_versioned_json(json_text, source, "holidays file", kFileBytesMax, kJsonDepthMax,
+                                     kHolidaysFormatVersion);
+  if (!file.is_ok()) return file.status();
+  const Poco::JSON::Object::Ptr top = file.value();
   const Poco::JSON::Array::Ptr years = top->getArray("years");
   if (years.isNull() || years->size() == 0) {
     return invalid(source + ": \"years\" must be a non-empty array");

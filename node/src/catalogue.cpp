@@ -1,11 +1,11 @@
 // Procedure catalogue: parsing and validating procedures.json.
 #include "catalogue.hpp"
 
+#include "data_file.hpp"
 #include <Poco/Dynamic/Var.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
 
 #include <algorithm>
 #include <fstream>
@@ -28,25 +28,6 @@ Status invalid(std::string message) { return {Code::kInvalidArgument, std::move(
 
 // Same contract as the calendar's reader; kept private to each loader so neither file
 // grows a public utility header.
-Result<std::string> read_small_file(const std::filesystem::path& path, std::uintmax_t max_bytes) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) {
-    const Code code = ec == std::errc::no_such_file_or_directory ? Code::kNotFound : Code::kIo;
-    return Status(code, path.string() + ": " + ec.message());
-  }
-  if (size > max_bytes) {
-    return invalid(path.string() + ": file is " + std::to_string(size) + " bytes, more than the " +
-                   std::to_string(max_bytes) + " allowed");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(Code::kIo, path.string() + ": cannot open for reading");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (!in.good() && !in.eof()) return Status(Code::kIo, path.string() + ": read failed");
-  return buffer.str();
-}
-
 // Strict UTF-8 check (no overlongs, no surrogates): names are printed on receipts and
 // searched without diacritics, so broken bytes must not get in.
 bool is_valid_utf8(std::string_view text) {
@@ -398,28 +379,10 @@ Result<Catalogue> Catalogue::load_file(const std::filesystem::path& path) {
 
 Result<Catalogue> Catalogue::parse(std::string_view json_text, std::string_view source_name) {
   const std::string source(source_name);
-  if (json_text.size() > kFileBytesMax) return invalid(source + ": catalogue file too large");
-
-  // Poco reports bad JSON by throwing; this is the loader's edge, so turn it into a value.
-  Poco::Dynamic::Var root;
-  try {
-    Poco::JSON::Parser parser;
-    parser.setDepth(kJsonDepthMax);
-    root = parser.parse(std::string(json_text));
-  } catch (const Poco::Exception& e) {
-    return invalid(source + ": not valid JSON: " + e.displayText());
-  } catch (const std::exception& e) {
-    return invalid(source + ": not valid JSON: " + e.what());
-  }
-  if (root.type() != typeid(Poco::JSON::Object::Ptr)) {
-    return invalid(source + ": the top level must be a JSON object");
-  }
-  const auto top = root.extract<Poco::JSON::Object::Ptr>();
-  const Poco::Dynamic::Var version = top->get("format_version");
-  if (!version.isInteger() || version.convert<int>() != kCatalogueFormatVersion) {
-    return invalid(source + ": \"format_version\" must be " +
-                   std::to_string(kCatalogueFormatVersion));
-  }
+  auto file = parse_versioned_json(json_text, source, "catalogue file", kFileBytesMax, kJsonDepthMax,
+                                     kCatalogueFormatVersion);
+  if (!file.is_ok()) return file.status();
+  const Poco::JSON::Object::Ptr top = file.value();
   const Poco::JSON::Array::Ptr procedures = top->getArray("procedures");
   if (procedures.isNull() || procedures->size() == 0) {
     return invalid(source + ": \"procedures\" must be a non-empty array");
