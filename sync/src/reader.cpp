@@ -36,27 +36,24 @@ Record record_of(const std::string& collection, std::string_view id, std::string
 }  // namespace
 
 // Whole words, but the last one a prefix (the word being typed): prefixes of
-// every word ("nguyen"* "van"*) would match half the register.
-std::string fts_query(const std::string& text) {
-  std::string folded = fold_for_search(text);
+// every word ("nguyen"* "van"*) would match half the register. FTS5 answers a
+// prefix query by merging the whole posting lists of every matching word
+// before the first row comes out (~13 ms for "an"* in a million dossiers), so
+// the last word is expanded here into its completions from `search_terms`
+// ("an" OR "anh"), which FTS5 streams newest first and stops at LIMIT.
+std::string fts_query(const std::vector<std::string>& words, const std::vector<std::string>& completions) {
   std::string out;
-  std::string word;
-  auto flush = [&] {
-    if (word.empty()) return;
-    if (!out.empty()) out += ' ';
-    out += '"' + word + '"';
-    word.clear();
-  };
-  for (char c : folded) {
-    bool keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (static_cast<unsigned char>(c) >= 0x80);
-    if (keep) {
-      word.push_back(c);
-    } else {
-      flush();
-    }
+  for (std::size_t i = 0; i + 1 < words.size(); ++i) out += '"' + words[i] + "\" AND ";
+  if (completions.empty() || completions.size() > kMaxCompletions) {
+    out += '"' + words.back() + "\"*";
+    return out;
   }
-  flush();
-  if (!out.empty()) out += '*';
+  out += '(';
+  for (std::size_t i = 0; i < completions.size(); ++i) {
+    if (i != 0) out += " OR ";
+    out += '"' + completions[i] + '"';
+  }
+  out += ')';
   return out;
 }
 
@@ -73,6 +70,9 @@ RecordReader::RecordReader(sqlite3* db)
               // Newest first in the index's own order, so FTS5 streams matches and
               // stops at LIMIT instead of sorting every match of common names.
               "WHERE record_search MATCH ? AND m.collection = ? ORDER BY record_search.rowid DESC LIMIT ?"),
+      // Words are UTF-8 and never hold the byte 0xFF, so prefix||x'FF' bounds them.
+      completions_(db, "SELECT term FROM search_terms WHERE term >= ?1 AND term < ?1 || x'FF' "
+                       "ORDER BY term LIMIT ?2"),
       conflicts_(db, "SELECT id FROM records WHERE collection=? AND conflict=1 ORDER BY id LIMIT ?") {}
 
 std::optional<Record> RecordReader::get(const std::string& collection, const RecordId& id) const {
@@ -110,9 +110,17 @@ std::vector<Record> RecordReader::list(const std::string& collection, std::optio
 std::vector<RecordId> RecordReader::search(const std::string& collection, const std::string& query,
                                            std::size_t limit) const {
   std::vector<RecordId> out;
-  std::string match = fts_query(query);
-  if (match.empty()) return out;
-  search_.bind_text(1, match).bind_text(2, collection).bind(3, static_cast<std::int64_t>(limit));
+  const std::vector<std::string> words = search_words(fold_for_search(query));
+  if (words.empty()) return out;
+  std::vector<std::string> completions;
+  completions_.bind_text(1, words.back()).bind(2, static_cast<std::int64_t>(kMaxCompletions + 1));
+  while (completions_.step()) completions.push_back(completions_.blob(0));
+  completions_.reset();
+  if (completions.empty()) return out;  // no indexed word starts with what was typed
+  const std::string match = fts_query(words, completions);  // bound without a copy: keep alive
+  search_.bind_text(1, match)
+      .bind_text(2, collection)
+      .bind(3, static_cast<std::int64_t>(limit));
   while (search_.step()) out.push_back(id_of(search_.blob_view(0)));
   search_.reset();
   return out;

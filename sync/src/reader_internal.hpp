@@ -31,10 +31,13 @@ class RecordReader {
 
  private:
   sqlite3* db_;
-  mutable sql::Stmt get_, find_, list_, list_after_, search_, conflicts_;
+  mutable sql::Stmt get_, find_, list_, list_after_, search_, completions_, conflicts_;
 };
 
-// The FTS5 query for a user search: folded whole words, the last one a prefix.
-std::string fts_query(const std::string& text);
+// The FTS5 query for a user search: the folded words, all whole but the last,
+// which matches any of its `completions` (indexed words it begins), or is
+// searched as an FTS5 prefix when it has more than kMaxCompletions.
+inline constexpr std::size_t kMaxCompletions = 32;
+std::string fts_query(const std::vector<std::string>& words, const std::vector<std::string>& completions);
 
 }  // namespace wardsync

@@ -139,6 +139,7 @@ Status Store::Impl::open() {
   search_row_ = sql::Stmt(db_.get(), "SELECT row FROM search_rows WHERE collection=? AND id=?");
   put_search_row_ = sql::Stmt(db_.get(), "INSERT INTO search_rows(collection, id) VALUES(?,?)");
   put_search_ = sql::Stmt(db_.get(), "INSERT OR REPLACE INTO record_search(rowid, text) VALUES(?,?)");
+  put_search_term_ = sql::Stmt(db_.get(), "INSERT OR IGNORE INTO search_terms(term) VALUES(?)");
   reader_ = std::make_unique<RecordReader>(db_.get());
   range_changes_ = sql::Stmt(db_.get(),
                              "SELECT body, sig, sig_checked FROM changes WHERE stream=? AND seq>? "
@@ -253,6 +254,7 @@ void Store::Impl::update_search(const std::string& collection, const RecordId& i
     row = sqlite3_last_insert_rowid(db_.get());
   }
   put_search_.bind(1, row).bind_text(2, text).run();
+  for (const std::string& word : search_words(text)) put_search_term_.bind_text(1, word).run();
 }
 
 void Store::Impl::append_change(const StreamInfo& info, const DecodedChange& c, bool sig_checked,
@@ -584,7 +586,7 @@ ApplyReport Store::Impl::retry_held() {
 void Store::Impl::rebuild_records() {
   rebuild_needed_ = false;
   flush_pending();
-  (void)db_.exec("DELETE FROM records; DELETE FROM record_index; DELETE FROM record_search; DELETE FROM search_rows;");
+  (void)db_.exec("DELETE FROM records; DELETE FROM record_index; DELETE FROM record_search; DELETE FROM search_rows; DELETE FROM search_terms;");
   std::set<std::int64_t> skip;
   for (const auto& [key, info] : streams_) {
     if (quarantined_.count(key.origin) != 0) skip.insert(info.id);

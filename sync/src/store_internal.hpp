@@ -151,7 +151,7 @@ class Store::Impl {
 
   mutable sql::Stmt get_record_, put_record_, del_index_, put_index_, put_change_, get_change_,
       put_stream_, put_held_, get_held_, del_held_, range_changes_, search_row_, put_search_row_,
-      put_search_;
+      put_search_, put_search_term_;
   std::unique_ptr<RecordReader> reader_;
 };
 

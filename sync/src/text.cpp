@@ -95,4 +95,21 @@ std::string fold_for_search(const std::string& text) {
   return out;
 }
 
+std::vector<std::string> search_words(const std::string& folded) {
+  std::vector<std::string> words;
+  std::string word;
+  for (char c : folded) {
+    const bool keep =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || static_cast<unsigned char>(c) >= 0x80;
+    if (keep) {
+      word.push_back(c);
+    } else if (!word.empty()) {
+      words.push_back(std::move(word));
+      word.clear();
+    }
+  }
+  if (!word.empty()) words.push_back(std::move(word));
+  return words;
+}
+
 }  // namespace wardsync

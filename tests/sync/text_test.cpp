@@ -2,6 +2,8 @@
 // FTS query built from a user's words; and search through a real store.
 #include <catch2/catch.hpp>
 
+#include <sqlite3.h>
+
 #include "sync_test_util.hpp"
 #include "wardsync/sync/reader.hpp"
 #include "wardsync/sync/text.hpp"
@@ -62,4 +64,63 @@ TEST_CASE("search through the store and a Reader finds names with or without mar
   CHECK(reader.value()->search("people", "le thi hoa", 10) == std::vector<RecordId>{an});
   CHECK(reader.value()->get("people", dang)->text("name") == "Đặng Thị Bình");
   CHECK(reader.value()->find("people", "cccd", "068200123456", 5).size() == 1);
+}
+
+TEST_CASE("the word being typed matches its completions, and a short prefix still works",
+          "[sync][text]") {
+  Schema schema(1);
+  REQUIRE(schema.add({"people", {{"name", MergeType::kLww, false, true}}}).is_ok());
+  TempDir dir;
+  Identity id = identity(4);
+  FakeClock clock(kT0);
+  StoreOptions opt;
+  opt.path = dir.file("s.db");
+  auto store = Store::open(opt, schema, id, clock).value();
+  auto add = [&](const std::string& name) {
+    Transaction t("clerk", "79/760/26734");
+    t.create("people").set("name", name);
+    return store->commit(t).value().records[0];
+  };
+  RecordId an = add("Nguyễn Văn An");
+  RecordId anh = add("Nguyễn Văn Anh");
+  add("Nguyễn Thị Ánh");  // "anh" after folding, but not "van"
+  // 40 different words beginning with "t": more completions than are expanded,
+  // so "t" falls back to an FTS prefix query and must still find them all.
+  for (int i = 0; i < 40; ++i) add("Phạm t" + std::string(1, static_cast<char>('a' + i % 26)) + std::to_string(i));
+
+  // Newest first.
+  CHECK(store->search("people", "nguyen van an", 10) == std::vector<RecordId>{anh, an});
+  CHECK(store->search("people", "nguyen van anh", 10) == std::vector<RecordId>{anh});
+  CHECK(store->search("people", "Nguyễn Văn A", 10) == std::vector<RecordId>{anh, an});
+  CHECK(store->search("people", "nguyen van anx", 10).empty());
+  CHECK(store->search("people", "nguyen van", 10).size() == 2);
+  CHECK(store->search("people", "pham t", 100).size() == 40);
+  CHECK(store->search("people", "t", 100).size() == 41);  // and "Thị" Ánh
+  CHECK(store->search("people", "t", 5).size() == 5);
+}
+
+TEST_CASE("a database from before the completions table gets it filled on open", "[sync][text]") {
+  Schema schema(1);
+  REQUIRE(schema.add({"people", {{"name", MergeType::kLww, false, true}}}).is_ok());
+  TempDir dir;
+  Identity id = identity(5);
+  FakeClock clock(kT0);
+  StoreOptions opt;
+  opt.path = dir.file("s.db");
+  RecordId hoa;
+  {
+    auto store = Store::open(opt, schema, id, clock).value();
+    Transaction t("clerk", "79/760/26734");
+    t.create("people").set("name", "Lê Thị Hoa");
+    hoa = store->commit(t).value().records[0];
+  }
+  // Back to schema 2, as an older wardnode left it.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(opt.path.c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "DROP TABLE search_terms; PRAGMA user_version=2;", nullptr, nullptr, nullptr) ==
+          SQLITE_OK);
+  sqlite3_close(db);
+
+  auto store = Store::open(opt, schema, id, clock).value();
+  CHECK(store->search("people", "le thi ho", 10) == std::vector<RecordId>{hoa});
 }

@@ -5,9 +5,14 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace wardsync {
 
 std::string fold_for_search(const std::string& text);
+
+// The words of already folded text, as the search index holds them: runs of
+// ASCII letters and digits and of non-ASCII bytes; everything else separates.
+std::vector<std::string> search_words(const std::string& folded);
 
 }  // namespace wardsync
