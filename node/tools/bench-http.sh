@@ -8,7 +8,8 @@
 # Usage: node/tools/bench-http.sh [BUILD_DIR] [DOSSIERS]
 #   BUILD_DIR  where wardnode was built (default build-node)
 #   env: BENCH_DIR (default /tmp/wardsync-bench-N), BENCH_SECONDS (default 20),
-#        BENCH_CONNECTIONS (default 50), BENCH_THREADS (default 2)
+#        BENCH_CONNECTIONS (default 50), BENCH_THREADS (default 2),
+#        BENCH_KINDS (default "read search write")
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build-node}
@@ -17,6 +18,7 @@ dir=${BENCH_DIR:-/tmp/wardsync-bench-$count}
 secs=${BENCH_SECONDS:-20}
 conns=${BENCH_CONNECTIONS:-50}
 threads=${BENCH_THREADS:-2}
+kinds=${BENCH_KINDS:-read search write}
 bin=$build/node/wardnode
 command -v wrk >/dev/null || { echo "bench-http: needs wrk (apt-get install wrk)" >&2; exit 2; }
 [ -x "$bin" ] || { echo "bench-http: build wardnode first ($bin)" >&2; exit 2; }
@@ -100,19 +102,21 @@ open(work + "/write.lua", "w").write(hdr + 'wrk.method = "POST"\nwrk.path = "/ap
 PY
 
 summary() {  # name, wrk output file
-  local rps p50 p99 errs
+  local rps p50 p99 errs timeouts
   rps=$(awk '/Requests\/sec/ {print $2}' "$2")
   p50=$(awk '/^ +50%/ {print $2}' "$2")
   p99=$(awk '/^ +99%/ {print $2}' "$2")
   errs=$(awk '/Non-2xx/ {print $4}' "$2")
-  printf "%-8s p50 %-9s p99 %-9s %10s req/s  non-2xx %s\n" "$1" "$p50" "$p99" "$rps" "${errs:-0}"
+  timeouts=$(awk '/Socket errors/ {print $NF}' "$2")
+  printf "%-8s p50 %-9s p99 %-9s %10s req/s  non-2xx %s  timeouts %s\n" "$1" "$p50" "$p99" "$rps" "${errs:-0}" "${timeouts:-0}"
 }
 echo "bench-http: $count dossiers, $conns connections, $threads wrk threads, ${secs}s each"
-for kind in read search write; do
+echo "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), load $(cut -d' ' -f1-3 /proc/loadavg) before the run"
+for kind in $kinds; do
   wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -s "$work/$kind.lua" "http://127.0.0.1:$port" > "$work/$kind.out" 2>&1 || true
 done
 echo
-for kind in read search write; do summary "$kind" "$work/$kind.out"; done
+for kind in $kinds; do summary "$kind" "$work/$kind.out"; done
 rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 hwm=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
 echo "rss      now $((rss / 1024)) MiB, peak $((hwm / 1024)) MiB"
