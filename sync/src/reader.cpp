@@ -61,6 +61,10 @@ RecordReader::RecordReader(sqlite3* db)
     : db_(db),
       get_(db, "SELECT state, updated FROM records WHERE collection=? AND id=?"),
       find_(db, "SELECT id FROM record_index WHERE collection=? AND field=? AND value=? ORDER BY id LIMIT ?"),
+      find_after_(db, "SELECT id FROM record_index WHERE collection=? AND field=? AND value=? AND id>? "
+                      "ORDER BY id LIMIT ?"),
+      values_(db, "SELECT DISTINCT value FROM record_index WHERE collection=? AND field=? "
+                  "AND value >= ? AND value < ? ORDER BY value LIMIT ?"),
       list_(db, "SELECT id, state, updated FROM records WHERE collection=? ORDER BY id LIMIT ?"),
       list_after_(db, "SELECT id, state, updated FROM records WHERE collection=? AND id>? ORDER BY id LIMIT ?"),
       search_(db,
@@ -84,11 +88,31 @@ std::optional<Record> RecordReader::get(const std::string& collection, const Rec
 }
 
 std::vector<RecordId> RecordReader::find(const std::string& collection, const std::string& field,
-                                         const std::string& value, std::size_t limit) const {
+                                         const std::string& value, std::size_t limit,
+                                         std::optional<RecordId> after) const {
   std::vector<RecordId> out;
-  find_.bind_text(1, collection).bind_text(2, field).bind(3, value).bind(4, static_cast<std::int64_t>(limit));
-  while (find_.step()) out.push_back(id_of(find_.blob_view(0)));
-  find_.reset();
+  sql::Stmt& q = after ? find_after_ : find_;
+  q.bind_text(1, collection).bind_text(2, field).bind(3, value);
+  if (after) {
+    q.bind(4, view(*after)).bind(5, static_cast<std::int64_t>(limit));
+  } else {
+    q.bind(4, static_cast<std::int64_t>(limit));
+  }
+  while (q.step()) out.push_back(id_of(q.blob_view(0)));
+  q.reset();
+  return out;
+}
+
+std::vector<std::string> RecordReader::values_with_prefix(const std::string& collection, const std::string& field,
+                                                          const std::string& prefix, std::size_t limit) const {
+  std::vector<std::string> out;
+  // Values are UTF-8 text stored as blobs: no byte of one is 0xFF, so
+  // prefix + 0xFF is above every value that starts with the prefix.
+  const std::string upper = prefix + '\xff';
+  values_.bind_text(1, collection).bind_text(2, field).bind(3, prefix).bind(4, upper).bind(
+      5, static_cast<std::int64_t>(limit));
+  while (values_.step()) out.push_back(values_.blob(0));
+  values_.reset();
   return out;
 }
 
@@ -204,8 +228,13 @@ std::optional<Record> Reader::get(const std::string& collection, const RecordId&
   WARDSYNC_READ(reader_->get(collection, id), std::nullopt)
 }
 std::vector<RecordId> Reader::find(const std::string& collection, const std::string& field,
-                                   const std::string& value, std::size_t limit) const {
-  WARDSYNC_READ(reader_->find(collection, field, value, limit), {})
+                                   const std::string& value, std::size_t limit,
+                                   std::optional<RecordId> after) const {
+  WARDSYNC_READ(reader_->find(collection, field, value, limit, after), {})
+}
+std::vector<std::string> Reader::values_with_prefix(const std::string& collection, const std::string& field,
+                                                    const std::string& prefix, std::size_t limit) const {
+  WARDSYNC_READ(reader_->values_with_prefix(collection, field, prefix, limit), {})
 }
 std::vector<Record> Reader::list(const std::string& collection, std::optional<RecordId> after,
                                  std::size_t limit) const {

@@ -19,7 +19,9 @@ class RecordReader {
   explicit RecordReader(sqlite3* db);
   std::optional<Record> get(const std::string& collection, const RecordId& id) const;
   std::vector<RecordId> find(const std::string& collection, const std::string& field,
-                             const std::string& value, std::size_t limit) const;
+                             const std::string& value, std::size_t limit, std::optional<RecordId> after) const;
+  std::vector<std::string> values_with_prefix(const std::string& collection, const std::string& field,
+                                              const std::string& prefix, std::size_t limit) const;
   std::vector<Record> list(const std::string& collection, std::optional<RecordId> after,
                            std::size_t limit) const;
   std::vector<RecordId> search(const std::string& collection, const std::string& query,
@@ -31,7 +33,7 @@ class RecordReader {
 
  private:
   sqlite3* db_;
-  mutable sql::Stmt get_, find_, list_, list_after_, search_, completions_, conflicts_;
+  mutable sql::Stmt get_, find_, find_after_, values_, list_, list_after_, search_, completions_, conflicts_;
 };
 
 // The FTS5 query for a user search: the folded words, all whole but the last,

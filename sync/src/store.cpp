@@ -82,8 +82,10 @@ Status Store::Impl::open() {
                             : "PRAGMA synchronous=OFF; PRAGMA foreign_keys=OFF;";
   s = db_.exec(pragmas);
   if (!s.is_ok()) return s;
-  // Keep the WAL bounded even under constant readers (kiosk polling, sync).
+  // Keep the WAL bounded even under constant readers (kiosk polling, sync),
+  // checkpointing beside the writer rather than inside its commits.
   (void)db_.exec("PRAGMA wal_autocheckpoint=4000; PRAGMA journal_size_limit=67108864;");
+  if (options_.durable) checkpointer_ = Checkpointer::attach(db_.get(), options_.path);
   // 32 MiB of page cache: secondary indexes (CCCD, codes) take values in random
   // order, and with SQLite's 2 MB default every batch re-reads their leaf pages.
   (void)db_.exec("PRAGMA cache_size=-32768;");

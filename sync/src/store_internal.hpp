@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "change_internal.hpp"
+#include "checkpointer.hpp"
 #include "merge_internal.hpp"
 #include "reader_internal.hpp"
 #include "sqlite_internal.hpp"
@@ -153,6 +154,7 @@ class Store::Impl {
       put_stream_, put_held_, get_held_, del_held_, range_changes_, search_row_, put_search_row_,
       put_search_, put_search_term_;
   std::unique_ptr<RecordReader> reader_;
+  std::unique_ptr<Checkpointer> checkpointer_;  // after db_: stops before it closes
 };
 
 }  // namespace wardsync

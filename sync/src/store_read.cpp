@@ -173,8 +173,10 @@ std::optional<Record> Store::get(const std::string& collection, const RecordId& 
   return guarded<std::optional<Record>>([&] { return impl_->reader().get(collection, id); }, std::nullopt);
 }
 std::vector<RecordId> Store::find(const std::string& collection, const std::string& field,
-                                  const std::string& value, std::size_t limit) const {
-  return guarded<std::vector<RecordId>>([&] { return impl_->reader().find(collection, field, value, limit); }, {});
+                                  const std::string& value, std::size_t limit,
+                                  std::optional<RecordId> after) const {
+  return guarded<std::vector<RecordId>>(
+      [&] { return impl_->reader().find(collection, field, value, limit, after); }, {});
 }
 std::vector<Record> Store::list(const std::string& collection, std::optional<RecordId> after,
                                 std::size_t limit) const {

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "sync_test_util.hpp"
+#include "wardsync/sync/reader.hpp"
 
 using namespace wardsync;
 using namespace wardsync::test;
@@ -587,6 +588,26 @@ TEST_CASE("find by indexed field follows updates", "[sync][store]") {
   sync_into(*a, *b);
   CHECK(b->find("dossiers", "name", "Hoa", 10) == std::vector<RecordId>{x});
   CHECK(b->find("dossiers", "tags", "urgent", 10) == std::vector<RecordId>{z});
+}
+
+TEST_CASE("find pages after a cursor; values_with_prefix lists an index's values", "[sync][store]") {
+  TempDir dir;
+  Node a(1, dir.file("a.db"), true);
+  std::vector<RecordId> lan;
+  for (int i = 0; i < 5; ++i) lan.push_back(create_dossier(*a, "Lan"));
+  create_dossier(*a, "Lam");
+  create_dossier(*a, "Minh");
+  CHECK(a->find("dossiers", "name", "Lan", 2, lan[1]) == (std::vector<RecordId>{lan[2], lan[3]}));
+  CHECK(a->find("dossiers", "name", "Lan", 10, lan[3]) == std::vector<RecordId>{lan[4]});
+  CHECK(a->find("dossiers", "name", "Lan", 10, lan[4]).empty());
+
+  auto reader = Reader::open(dir.file("a.db"), test_schema());
+  REQUIRE(reader.is_ok());
+  CHECK(reader.value()->find("dossiers", "name", "Lan", 2, lan[2]) == (std::vector<RecordId>{lan[3], lan[4]}));
+  CHECK(reader.value()->values_with_prefix("dossiers", "name", "La", 10) == (std::vector<std::string>{"Lam", "Lan"}));
+  CHECK(reader.value()->values_with_prefix("dossiers", "name", "La", 1) == std::vector<std::string>{"Lam"});
+  CHECK(reader.value()->values_with_prefix("dossiers", "name", "", 10).size() == 3);
+  CHECK(reader.value()->values_with_prefix("dossiers", "name", "Lz", 10).empty());
 }
 
 TEST_CASE("list: records of a collection in creation order paged", "[sync][store]") {

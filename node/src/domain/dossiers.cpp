@@ -13,7 +13,8 @@ namespace wardsync::node {
 
 namespace {
 
-constexpr std::size_t kFindMax = 200000;  // ids fetched per filtered listing
+constexpr std::size_t kFindMax = 200000;  // codes scanned for the day's highest number
+constexpr std::size_t kListChunk = 256;   // index entries read at a time by a filtered listing
 constexpr const char* kOpenStatuses[] = {"received", "in_progress", "supplement_requested", "approved", "rejected"};
 
 bool is_closed(const std::string& status) { return status == "returned" || status == "cancelled"; }
@@ -181,16 +182,13 @@ std::string dossier_prefix(const Config& config, const Date& day) {
   return config.office_code + "-" + buf + "-" + std::to_string(config.node_number);
 }
 
-// The highest sequence this node has durably issued on `day` (0 if none).
-std::optional<std::uint64_t> highest_durable_sequence(NodeContext& ctx, const Date& day, const std::string& prefix) {
+// The highest sequence this node has durably issued on `day` (0 if none), from
+// the code index alone: no record is read, however busy the day was.
+std::optional<std::uint64_t> highest_durable_sequence(NodeContext& ctx, const std::string& prefix) {
   auto reader = ctx.readers.acquire();
   if (!reader) return std::nullopt;
   std::uint64_t highest = 0;
-  for (const auto& id : reader->find(kDossiers, "received_day", format_date(day), kFindMax)) {
-    auto r = reader->get(kDossiers, id);
-    if (!r) continue;
-    std::string code = r->text("code");
-    if (code.size() <= prefix.size() || code.compare(0, prefix.size(), prefix) != 0) continue;
+  for (const std::string& code : reader->values_with_prefix(kDossiers, "code", prefix, kFindMax)) {
     std::uint64_t seq = 0;
     auto [p, ec] = std::from_chars(code.data() + prefix.size(), code.data() + code.size(), seq);
     if (ec == std::errc() && p == code.data() + code.size()) highest = std::max(highest, seq);
@@ -251,7 +249,7 @@ Outcome<DossierView> create_dossier(NodeContext& ctx, const Actor& actor, const 
   }
   std::string prefix = dossier_prefix(ctx.config, received.date);
   std::uint64_t seq = ctx.dossier_numbers.next(
-      prefix, [&] { return highest_durable_sequence(ctx, received.date, prefix); });
+      prefix, [&] { return highest_durable_sequence(ctx, prefix); });
   if (seq == 0) return internal_error();
   char seqbuf[24];
   std::snprintf(seqbuf, sizeof seqbuf, "%04llu", static_cast<unsigned long long>(seq));
@@ -333,31 +331,49 @@ Outcome<DossierPage> list_dossiers(NodeContext& ctx, const DossierFilter& f) {
   auto reader = ctx.readers.acquire();
   if (!reader) return internal_error();
   // Pick the most selective index; the remaining filters apply to its candidates.
-  std::vector<RecordId> candidates;
-  bool indexed = true;
-  if (!f.status.empty()) candidates = reader->find(kDossiers, "status", f.status, kFindMax);
-  else if (!f.assignee.empty()) candidates = reader->find(kDossiers, "assignee", f.assignee, kFindMax);
-  else if (!f.procedure_code.empty()) candidates = reader->find(kDossiers, "procedure_code", f.procedure_code, kFindMax);
-  else if (f.due == "today") candidates = reader->find(kDossiers, "due_day", today, kFindMax);
-  else if (f.due == "late") {
-    for (const char* s : kOpenStatuses) {
-      auto ids = reader->find(kDossiers, "status", s, kFindMax);
-      candidates.insert(candidates.end(), ids.begin(), ids.end());
-    }
-    std::sort(candidates.begin(), candidates.end());
-  } else {
-    indexed = false;
+  const char* field = nullptr;
+  std::vector<std::string> values;
+  if (!f.status.empty()) {
+    field = "status", values = {f.status};
+  } else if (!f.assignee.empty()) {
+    field = "assignee", values = {f.assignee};
+  } else if (!f.procedure_code.empty()) {
+    field = "procedure_code", values = {f.procedure_code};
+  } else if (f.due == "today") {
+    field = "due_day", values = {today};
+  } else if (f.due == "late") {
+    field = "status", values.assign(std::begin(kOpenStatuses), std::end(kOpenStatuses));
   }
-  if (indexed) {
-    auto it = after ? std::upper_bound(candidates.begin(), candidates.end(), *after) : candidates.begin();
-    for (; it != candidates.end() && page.items.size() < f.limit; ++it) {
-      auto r = reader->get(kDossiers, *it);
-      if (!r || r->deleted) continue;
-      DossierView v = dossier_view(ctx, *r);
-      if (matches(v)) page.items.push_back(std::move(v));
+  if (field != nullptr) {
+    // Walk the index in id order from the cursor, a chunk at a time, until the
+    // page is full: a busy office's "received" list is never loaded whole.
+    std::optional<RecordId> from = after;
+    for (;;) {
+      std::vector<RecordId> chunk;
+      bool more = false;
+      for (const auto& value : values) {
+        auto ids = reader->find(kDossiers, field, value, kListChunk, from);
+        more = more || ids.size() == kListChunk;
+        chunk.insert(chunk.end(), ids.begin(), ids.end());
+      }
+      std::sort(chunk.begin(), chunk.end());
+      // With several values only the first kListChunk merged ids are sure to be
+      // the next ones in order: each value contributed its own first kListChunk.
+      if (chunk.size() > kListChunk) chunk.resize(kListChunk), more = true;
+      for (const auto& id : chunk) {
+        auto r = reader->get(kDossiers, id);
+        if (!r || r->deleted) continue;
+        DossierView v = dossier_view(ctx, *r);
+        if (!matches(v)) continue;
+        page.items.push_back(std::move(v));
+        if (page.items.size() == f.limit) {
+          page.next_cursor = page.items.back().id;
+          return page;
+        }
+      }
+      if (!more || chunk.empty()) return page;
+      from = chunk.back();
     }
-    if (it != candidates.end() && !page.items.empty()) page.next_cursor = page.items.back().id;
-    return page;
   }
   auto records = reader->list(kDossiers, after, f.limit + 1);
   for (std::size_t i = 0; i < records.size() && i < f.limit; ++i) {

@@ -31,8 +31,15 @@ class Reader {
   Reader& operator=(const Reader&) = delete;
 
   std::optional<Record> get(const std::string& collection, const RecordId& id) const;
+  // Ids of records whose indexed `field` holds `value`, in id (time) order,
+  // starting after `after` when given (for paging through a long index).
   std::vector<RecordId> find(const std::string& collection, const std::string& field,
-                             const std::string& value, std::size_t limit) const;
+                             const std::string& value, std::size_t limit,
+                             std::optional<RecordId> after = std::nullopt) const;
+  // The distinct values of an indexed field that start with `prefix`, in byte
+  // order (codes issued today: "26734-261123-1").
+  std::vector<std::string> values_with_prefix(const std::string& collection, const std::string& field,
+                                              const std::string& prefix, std::size_t limit) const;
   std::vector<Record> list(const std::string& collection, std::optional<RecordId> after,
                            std::size_t limit) const;
   // Full-text search over the collection's searchable fields, diacritics folded:

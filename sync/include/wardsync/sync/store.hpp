@@ -207,7 +207,8 @@ class Store {
   std::optional<Record> get(const std::string& collection, const RecordId& id) const;
   // Records whose indexed field holds `value` (set fields: contain it).
   std::vector<RecordId> find(const std::string& collection, const std::string& field,
-                             const std::string& value, std::size_t limit) const;
+                             const std::string& value, std::size_t limit,
+                             std::optional<RecordId> after = std::nullopt) const;
   // Records of a collection in id (= creation) order, after `after` when given.
   std::vector<Record> list(const std::string& collection, std::optional<RecordId> after,
                            std::size_t limit) const;
