@@ -27,7 +27,7 @@ namespace wardsync {
 class Checkpointer {
  public:
   static constexpr int kBackgroundPages = 1000;
-  static constexpr int kWriterPages = 16000;
+  static constexpr int kWriterPages = 4000;
 
   // Takes over checkpointing for `writer`, the store's connection to `path`
   // (a WAL database). Returns nullptr when the second connection cannot be
