@@ -166,8 +166,19 @@ Status Store::Impl::open() {
     quarantined_.insert(k);
   }
   // Never reissue a timestamp after a restart, even if the wall clock went back.
-  sql::Stmt last(db_.get(), "SELECT max(updated) FROM records");
-  if (last.step()) clock_.restore(static_cast<Hlc>(last.integer(0)));
+  // An origin's clock only moves forward, so each stream's newest change holds
+  // its highest timestamp: one row per stream instead of a scan of every record.
+  Hlc highest = 0;
+  for (const auto& [key, info] : streams_) {
+    if (info.seq == 0) continue;
+    get_change_.bind(1, info.id).bind(2, static_cast<std::int64_t>(info.seq));
+    if (get_change_.step()) {
+      auto header = parse_header(WireChange{get_change_.blob(0), get_change_.blob(1)});
+      if (header.is_ok()) highest = std::max(highest, header.value().hlc);
+    }
+    get_change_.reset();
+  }
+  clock_.restore(highest);
   return Status::ok();
 }
 
