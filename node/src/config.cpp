@@ -1,5 +1,7 @@
 #include "config.hpp"
 
+#include "tls.hpp"
+
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -74,6 +76,10 @@ Status validate_config(const Config& c) {
   if (c.http_threads < 2 || c.http_threads > 512) return bad("http_threads", "2 to 512");
   if (c.http_max_queued < 1 || c.http_max_queued > 10000) return bad("http_max_queued", "1 to 10000");
   if (c.max_body_bytes < 1024 || c.max_body_bytes > 16 * 1024 * 1024) return bad("max_body_bytes", "1024 to 16777216");
+  if (c.tls != "auto" && c.tls != "on" && c.tls != "off") return bad("tls", "auto, on or off");
+  if (c.tls == "off" && !is_loopback_listen(c.listen))
+    return bad("tls", "off is allowed only when listen is a loopback address (127.0.0.1, ::1, localhost): "
+                      "clerks' passwords and citizens' data must not cross the LAN in clear text");
   if (c.session_idle_seconds < 1 || c.session_idle_seconds > 24 * 3600) return bad("session_idle_seconds", "1 to 86400");
   if (c.lockout_failures < 1 || c.lockout_failures > 100) return bad("lockout_failures", "1 to 100");
   if (c.lockout_seconds < 1 || c.lockout_seconds > 7 * 24 * 3600) return bad("lockout_seconds", "1 to 604800");
@@ -114,6 +120,9 @@ Result<Config> load_config(const std::filesystem::path& dir) {
     else if (key == "http_threads") ok = number(2, 512, c.http_threads);
     else if (key == "http_max_queued") ok = number(1, 10000, c.http_max_queued);
     else if (key == "max_body_bytes") ok = number(1024, 16 * 1024 * 1024, c.max_body_bytes);
+    else if (key == "tls") c.tls = value;
+    else if (key == "tls_cert_file") c.tls_cert_file = value;
+    else if (key == "tls_key_file") c.tls_key_file = value;
     else if (key == "store_file") c.store_file = value;
     else if (key == "local_file") c.local_file = value;
     else if (key == "key_file") c.key_file = value;
@@ -152,9 +161,11 @@ std::string render_config(const Config& c) {
        "node_number = " << c.node_number << "\n"
        "\n"
        "# --- HTTP -----------------------------------------------------------------------\n"
-       "# Address and port the API listens on. Loopback by default: HTTPS with the office\n"
-       "# certificate is not implemented yet, so do not expose plain HTTP on the LAN.\n"
+       "# Address and port the API and the web apps listen on, e.g. 0.0.0.0:8443 for the LAN.\n"
        "listen = " << c.listen << "\n"
+       "# HTTPS with the office certificate: auto = HTTPS unless listen is a loopback\n"
+       "# address; on = always; off = plain HTTP, refused unless listen is loopback.\n"
+       "tls = " << c.tls << "\n"
        "# Worker threads (Poco keeps one per keep-alive connection) and queued connections.\n"
        "http_threads = " << c.http_threads << "\n"
        "http_max_queued = " << c.http_max_queued << "\n"
@@ -168,6 +179,10 @@ std::string render_config(const Config& c) {
        "local_file = " << c.local_file << "\n"
        "# The node's Ed25519 signing key (mode 0600; its public half is the node id).\n"
        "key_file = " << c.key_file << "\n"
+       "# The office certificate and its key (mode 0600), made by init. Pin the certificate's\n"
+       "# fingerprint (printed by init and logged at start) on the kiosk and the clerks' PCs.\n"
+       "tls_cert_file = " << c.tls_cert_file << "\n"
+       "tls_key_file = " << c.tls_key_file << "\n"
        "# Procedure catalogue and holiday calendar (copied here by init; the city's\n"
        "# catalogue replaces them once synced).\n"
        "procedures_file = " << c.procedures_file << "\n"

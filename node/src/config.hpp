@@ -27,10 +27,13 @@ struct Config {
   int http_threads = 64;
   int http_max_queued = 256;
   std::size_t max_body_bytes = 64 * 1024;
+  std::string tls = "auto";  // auto (HTTPS unless on loopback) | on | off (loopback only)
   // Files (relative paths are relative to the data directory).
   std::string store_file = "node.db";
   std::string local_file = "local.db";
   std::string key_file = "node.key";
+  std::string tls_cert_file = "tls/office.crt";
+  std::string tls_key_file = "tls/office.key";
   std::string procedures_file = "data/procedures.json";
   std::string holidays_file = "data/holidays.json";
   // Logging and sessions.

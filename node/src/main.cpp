@@ -20,6 +20,7 @@
 #include "log.hpp"
 #include "node_runtime.hpp"
 #include "sessions.hpp"
+#include "tls.hpp"
 
 #ifndef WARDSYNC_NODE_DATA_DIR
 #define WARDSYNC_NODE_DATA_DIR "/usr/share/wardsync/data"
@@ -41,6 +42,7 @@ const char* kUsage =
     "  run       serve a data directory (HTTP API under /api/v1)\n"
     "  user      add a clerk account, change a password, disable an account\n"
     "  demo      create (or reuse) a data directory filled with a realistic demo office\n"
+    "  tls       print the office certificate's fingerprint (create it when missing)\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help; 'wardnode <command> --help' for a command\n"
@@ -59,7 +61,7 @@ const char* kInitUsage =
     "\n"
     "Creates DIR for one office: the node's signing key (node.key, mode 0600), a documented\n"
     "configuration file (wardnode.conf), the procedure catalogue and holiday calendar (data/),\n"
-    "and an empty store (node.db). Refuses a DIR that exists and is not empty: an office's\n"
+    "the office's HTTPS certificate (tls/, fingerprint printed), and an empty store (node.db). Refuses a DIR that exists and is not empty: an office's\n"
     "data and identity are never overwritten.\n"
     "\n"
     "  --dir DIR            data directory to create\n"
@@ -71,7 +73,8 @@ const char* kInitUsage =
     "                       79/26743 (two levels); default: the office code when it is numeric\n"
     "  --node-number N      1..9, embedded in dossier codes; give each box of an office its own\n"
     "                       (default 1)\n"
-    "  --listen HOST:PORT   HTTP address (default 127.0.0.1:8080)\n"
+    "  --listen HOST:PORT   address to serve (default 127.0.0.1:8080, plain HTTP; any other\n"
+    "                       address is served over HTTPS with the office certificate)\n"
     "  --data-from DIR      where procedures.json and holidays.json are copied from\n"
     "                       (default " WARDSYNC_NODE_DATA_DIR ")\n"
     "  --demo               also seed demo data (as 'wardnode demo')\n";
@@ -84,8 +87,17 @@ const char* kRunUsage =
     "Only one process may serve a directory at a time.\n"
     "\n"
     "  --dir DIR            data directory made by 'wardnode init'\n"
-    "  --listen HOST:PORT   overrides 'listen' from wardnode.conf. Plain HTTP: keep it on\n"
-    "                       127.0.0.1 until HTTPS with the office certificate is implemented\n";
+    "  --listen HOST:PORT   overrides 'listen' from wardnode.conf. With 'tls = auto' (the\n"
+    "                       default) a loopback address serves plain HTTP and any other\n"
+    "                       address HTTPS with the office certificate (tls/office.crt)\n";
+
+const char* kTlsUsage =
+    "Usage: wardnode tls --dir DIR\n"
+    "\n"
+    "Prints the SHA-256 fingerprint of the office certificate, the value to pin on the\n"
+    "kiosk and in the clerks' browsers. Creates the certificate and its key first when the\n"
+    "data directory has none (a directory made before HTTPS existed). To replace a\n"
+    "certificate, stop the node, move tls/ away and run this again; re-pin the new value.\n";
 
 const char* kUserUsage =
     "Usage: wardnode user <add|passwd|disable> --dir DIR --username NAME [options]\n"
@@ -194,6 +206,8 @@ Status init_dir(const fs::path& dir, Config c, const fs::path& data_from, Logger
   fs::permissions(dir, fs::perms::owner_all, ec);
   Status s = Identity::generate().save(dir / c.key_file);
   if (!s.is_ok()) return s;
+  s = create_office_certificate(c, dir / c.tls_cert_file, dir / c.tls_key_file);
+  if (!s.is_ok()) return s;
   for (const char* f : {"procedures.json", "holidays.json"}) {
     fs::copy_file(data_from / f, dir / "data" / f, fs::copy_options::overwrite_existing, ec);
     if (ec) return Status{Code::kIo, std::string(f) + ": " + ec.message()};
@@ -258,10 +272,13 @@ int cmd_init(int argc, char** argv, Logger& log) {
     std::fprintf(stderr, "wardnode init: %s\n", s.message().c_str());
     return 1;
   }
+  auto fingerprint = certificate_fingerprint(dir / c.tls_cert_file);
   std::printf("Created %s. Next: add an IT admin account, then start the node:\n"
               "  wardnode user add --dir %s --username admin --display-name 'Quản trị' --role it_admin\n"
-              "  wardnode run --dir %s\n",
-              dir.c_str(), dir.c_str(), dir.c_str());
+              "  wardnode run --dir %s\n"
+              "Office certificate (pin it on the kiosk and the clerks' PCs):\n  %s\n",
+              dir.c_str(), dir.c_str(), dir.c_str(),
+              fingerprint.is_ok() ? fingerprint.value().c_str() : fingerprint.status().message().c_str());
   if (a.has("--demo")) {
     int rc = seed_demo_dir(dir, log, 0);
     if (rc == 0) print_demo_logins(dir.string());
@@ -343,6 +360,27 @@ int cmd_user(int argc, char** argv, Logger& log) {
   return 0;
 }
 
+int cmd_tls(int argc, char** argv, Logger& log) {
+  Args a = parse(argc, argv, 2, {"--dir"}, {});
+  if (a.has("--help")) return std::fputs(kTlsUsage, stdout), 0;
+  if (!a.error.empty()) return usage_error("tls", a.error);
+  if (a.get("--dir").empty()) return usage_error("tls", "--dir is required");
+  auto config = load_config(a.get("--dir"));
+  if (!config.is_ok()) return fail(log, "cannot read the configuration", config.status());
+  const Config& c = config.value();
+  const fs::path cert = c.path_of(c.tls_cert_file);
+  std::error_code ec;
+  if (!fs::exists(cert, ec)) {
+    Status s = create_office_certificate(c, cert, c.path_of(c.tls_key_file));
+    if (!s.is_ok()) return fail(log, "cannot create the office certificate", s);
+    log.info("tls", "created " + cert.string());
+  }
+  auto fp = certificate_fingerprint(cert);
+  if (!fp.is_ok()) return fail(log, "cannot read the office certificate", fp.status());
+  std::printf("%s\n", fp.value().c_str());
+  return 0;
+}
+
 int cmd_run(int argc, char** argv, Logger& log) {
   Args a = parse(argc, argv, 2, {"--dir", "--listen"}, {});
   if (a.has("--help")) return std::fputs(kRunUsage, stdout), 0;
@@ -366,11 +404,21 @@ int cmd_run(int argc, char** argv, Logger& log) {
   so.lockout_ms = static_cast<std::uint64_t>(node.config().lockout_seconds) * 1000;
   auto sessions = SessionStore::open(node.config().path_of(node.config().local_file).string(), so, node.ctx().clock);
   if (!sessions.is_ok()) return fail(log, "cannot open local state", sessions.status());
+  const bool https = tls_enabled(node.config());
+  std::string fingerprint;
+  if (https) {
+    auto fp = certificate_fingerprint(node.config().path_of(node.config().tls_cert_file));
+    if (!fp.is_ok())
+      return fail(log, "cannot serve HTTPS (create the office certificate with 'wardnode tls --dir " +
+                           a.get("--dir") + "')", fp.status());
+    fingerprint = fp.value();
+  }
   ApiServer server(node.ctx(), *sessions.value());
   Status s = server.start();
   if (!s.is_ok()) return fail(log, "cannot serve", s);
   log.info("wardnode", "serving " + node.config().office_code + " node " + to_hex(node.ctx().node_id).substr(0, 16) +
-                           " on http://" + node.config().listen + "/api/v1");
+                           " on " + (https ? "https://" : "http://") + node.config().listen + "/api/v1" +
+                           (https ? " (office certificate " + fingerprint + ")" : ""));
   int sig = 0;
   sigwait(&stop, &sig);
   log.info("wardnode", std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
@@ -394,6 +442,7 @@ int main(int argc, char** argv) {
   std::string cmd = argv[1];
   try {
     if (cmd == "init") return cmd_init(argc, argv, log);
+    if (cmd == "tls") return cmd_tls(argc, argv, log);
     if (cmd == "run") return cmd_run(argc, argv, log);
     if (cmd == "user") return cmd_user(argc, argv, log);
     if (cmd == "demo") return cmd_demo(argc, argv, log);

@@ -15,7 +15,11 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(const std::filesystem::pa
   auto cfg = load_config(dir);
   if (!cfg.is_ok()) return cfg.status();
   rt->config_ = std::move(cfg).value();
-  if (listen_override) rt->config_.listen = *listen_override;
+  if (listen_override) {
+    rt->config_.listen = *listen_override;
+    Status v = validate_config(rt->config_);
+    if (!v.is_ok()) return Status{Code::kInvalidArgument, "--listen " + *listen_override + ": " + v.message()};
+  }
   log.set_level(rt->config_.log_level);
   std::string lock_path = (dir / "node.lock").string();
   rt->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);

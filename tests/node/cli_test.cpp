@@ -29,7 +29,8 @@ std::string slurp(const fs::path& p) {
 TEST_CASE("every command answers --help", "[node][cli]") {
   const std::vector<std::vector<std::string>> cmds = {
       {"--help"}, {"-h"}, {"init", "--help"}, {"run", "--help"}, {"user", "--help"}, {"user", "add", "--help"},
-      {"user", "passwd", "--help"}, {"user", "disable", "--help"}, {"demo", "--help"}};
+      {"user", "passwd", "--help"}, {"user", "disable", "--help"}, {"demo", "--help"},
+      {"tls", "--help"}};
   for (const auto& c : cmds) {
     RunResult r = run_wardnode(c);
     INFO(c.front() << " " << (c.size() > 1 ? c[1] : ""));
@@ -117,4 +118,67 @@ TEST_CASE("user add, passwd and disable from the command line", "[node][cli]") {
   node.start();
   Client c(node.port());
   CHECK(c.login("admin", "mat-khau-moi-nhe").status == 401);
+}
+
+TEST_CASE("HTTPS with the office certificate: init makes it, run serves it, plain HTTP stays on loopback",
+          "[node][cli][tls]") {
+  TempDir t;
+  fs::path d = t.path() / "office";
+  RunResult init = run_wardnode({"init", "--dir", d.string(), "--office-code", "26734", "--office-name",
+                                 "UBND Phường Tân Định", "--tier", "ward", "--scope", "79/760/26734"});
+  INFO(init.err);
+  REQUIRE(init.exit_code == 0);
+  const fs::path cert = d / "tls" / "office.crt";
+  struct stat st {};
+  REQUIRE(stat((d / "tls" / "office.key").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  // The fingerprint init prints is the one `wardnode tls` prints (the value to pin).
+  RunResult fp = run_wardnode({"tls", "--dir", d.string()});
+  REQUIRE(fp.exit_code == 0);
+  REQUIRE(fp.out.rfind("SHA256 ", 0) == 0);
+  CHECK(fp.out.size() == std::string("SHA256 \n").size() + 32 * 3 - 1);
+  CHECK(init.out.find(fp.out.substr(0, fp.out.size() - 1)) != std::string::npos);
+
+  // tls = off is refused off loopback, by name and with the reason.
+  set_config(d, "tls", "off");
+  RunResult clear = run_wardnode({"run", "--dir", d.string(), "--listen", "0.0.0.0:1"});
+  CHECK(clear.exit_code == 1);
+  CHECK(clear.err.find("loopback") != std::string::npos);
+
+  // tls = on: HTTPS that verifies against the office certificate for "localhost";
+  // the session cookie is Secure; plain HTTP on that port gets no answer.
+  set_config(d, "tls", "on");
+  NodeProcess node(d);
+  node.use_tls(cert);
+  node.start();
+  Client https(node.port(), cert);
+  CHECK(https.get("/api/v1/health").status == 200);
+  RunResult add = run_wardnode({"user", "add", "--dir", d.string(), "--username", "motcua", "--display-name", "A",
+                                "--role", "clerk"}, "matkhau-dai-123\n");
+  CHECK(add.exit_code == 1);  // the running node owns the store: refused, nothing changed
+  Client plain(node.port());
+  CHECK_THROWS(plain.get("/api/v1/health"));
+  // A certificate the client does not trust is refused by the client.
+  TempDir other;
+  fs::path od = other.path() / "o";
+  REQUIRE(run_wardnode({"init", "--dir", od.string(), "--office-code", "1", "--office-name", "X", "--tier", "ward",
+                        "--scope", "1"}).exit_code == 0);
+  Client wrong(node.port(), od / "tls" / "office.crt");
+  CHECK_THROWS(wrong.get("/api/v1/health"));
+}
+
+TEST_CASE("over HTTPS the session cookie is Secure", "[node][cli][tls]") {
+  TempDir t;
+  fs::path d = t.path() / "office";
+  copy_dir(demo_template(), d);
+  if (!fs::exists(d / "tls" / "office.crt")) REQUIRE(run_wardnode({"tls", "--dir", d.string()}).exit_code == 0);
+  set_config(d, "tls", "on");
+  NodeProcess node(d);
+  node.use_tls(d / "tls" / "office.crt");
+  node.start();
+  Client c(node.port(), d / "tls" / "office.crt");
+  Response r = c.login("motcua", kDemoPassword);
+  REQUIRE(r.status == 200);
+  CHECK(r.headers["Set-Cookie"].find("; Secure") != std::string::npos);
+  CHECK(r.headers["Set-Cookie"].find("HttpOnly") != std::string::npos);
 }

@@ -14,7 +14,9 @@
 #include <thread>
 
 #include <Poco/JSON/Parser.h>
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/NetException.h>
 #include <catch2/catch.hpp>
@@ -152,13 +154,8 @@ void NodeProcess::start() {
         break;  // exited (port taken?): try another port
       }
       try {
-        Poco::Net::HTTPClientSession s("127.0.0.1", static_cast<Poco::UInt16>(port_));
-        s.setTimeout(Poco::Timespan(2, 0));
-        Poco::Net::HTTPRequest req("GET", "/api/v1/health", Poco::Net::HTTPMessage::HTTP_1_1);
-        s.sendRequest(req);
-        Poco::Net::HTTPResponse resp;
-        s.receiveResponse(resp);
-        if (resp.getStatus() == 200) return;
+        Client c = tls_cert_.empty() ? Client(port_) : Client(port_, tls_cert_);
+        if (c.get("/api/v1/health").status == 200) return;
       } catch (const Poco::Exception&) {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -213,6 +210,15 @@ Client::Client(int port)
     : session_(std::make_unique<Poco::Net::HTTPClientSession>("127.0.0.1", static_cast<Poco::UInt16>(port))) {
   session_->setKeepAlive(true);
   session_->setTimeout(Poco::Timespan(30, 0));
+}
+
+Client::Client(int port, const std::filesystem::path& office_cert) {
+  Poco::Net::Context::Ptr tls = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", office_cert.string(),
+                                                       Poco::Net::Context::VERIFY_STRICT, 9, false);
+  auto s = std::make_unique<Poco::Net::HTTPSClientSession>("localhost", static_cast<Poco::UInt16>(port), tls);
+  s->setKeepAlive(true);
+  s->setTimeout(Poco::Timespan(30, 0));
+  session_ = std::move(s);
 }
 
 Response Client::get(const std::string& path) { return request("GET", path, "", false); }

@@ -54,6 +54,8 @@ class NodeProcess {
 
   // Starts on a free port and waits until /api/v1/health answers (fails the test otherwise).
   void start();
+  // Speak HTTPS to the node, trusting only `office_cert` (set tls = on in its config).
+  void use_tls(std::filesystem::path office_cert) { tls_cert_ = std::move(office_cert); }
   void kill_hard();  // SIGKILL and reap
   void stop();       // SIGTERM and reap
   int port() const { return port_; }
@@ -63,6 +65,7 @@ class NodeProcess {
   std::filesystem::path dir_;
   pid_t pid_ = -1;
   int port_ = 0;
+  std::filesystem::path tls_cert_;
 };
 
 struct Response {
@@ -79,6 +82,8 @@ struct Response {
 class Client {
  public:
   explicit Client(int port);
+  // HTTPS to https://localhost:port, trusting only `office_cert` (hostname checked).
+  Client(int port, const std::filesystem::path& office_cert);
   Response get(const std::string& path);
   Response post(const std::string& path, const std::string& body, bool with_csrf = true);
   Response del(const std::string& path, bool with_csrf = true);

@@ -1,5 +1,6 @@
 // Health, sign-in sessions, clerk accounts and the sync status.
 #include "domain/clerks.hpp"
+#include "tls.hpp"
 #include "http/api_internal.hpp"
 #include "password.hpp"
 #include "schema.hpp"
@@ -78,7 +79,9 @@ void login(Exchange& ex) {
   ex.sessions.clear_failures(username);
   auto created = ex.sessions.create(clerk->id, clerk->username);
   if (!created.is_ok()) throw std::runtime_error(created.status().to_string());
-  ex.resp.add("Set-Cookie", "wardsid=" + created.value().token + "; Path=/; HttpOnly; SameSite=Strict");
+  // Secure over HTTPS: the browser never sends the session over plain HTTP.
+  const std::string secure = tls_enabled(ex.ctx.config) ? "; Secure" : "";
+  ex.resp.add("Set-Cookie", "wardsid=" + created.value().token + "; Path=/; HttpOnly; SameSite=Strict" + secure);
   ex.ctx.log.info("auth", "signed in: " + clerk->username);
   Object o;
   o.set("user", user_json(*clerk));
@@ -104,7 +107,8 @@ void me(Exchange& ex) {
 void logout(Exchange& ex) {
   if (!require_session(ex)) return;
   ex.sessions.remove(ex.token);
-  ex.resp.add("Set-Cookie", "wardsid=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+  ex.resp.add("Set-Cookie", std::string("wardsid=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0") +
+                                (tls_enabled(ex.ctx.config) ? "; Secure" : ""));
   ex.ctx.log.info("auth", "signed out: " + ex.actor->username);
   Object o;
   o.set("ok", true);

@@ -4,7 +4,9 @@
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
@@ -17,6 +19,7 @@
 
 #include "domain/clerks.hpp"
 #include "http/api_internal.hpp"
+#include "tls.hpp"
 
 namespace wardsync::node {
 
@@ -331,6 +334,15 @@ Status ApiServer::start() {
   try {
     Poco::Net::SocketAddress addr(ctx_.config.listen);
     Poco::Net::ServerSocket socket;
+    if (tls_enabled(ctx_.config)) {
+      // TLS 1.2+ with the office certificate; clients are not asked for one.
+      Poco::Net::Context::Ptr tls = new Poco::Net::Context(
+          Poco::Net::Context::TLS_SERVER_USE, ctx_.config.path_of(ctx_.config.tls_key_file).string(),
+          ctx_.config.path_of(ctx_.config.tls_cert_file).string(), "", Poco::Net::Context::VERIFY_NONE, 9, false,
+          "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!MD5:!SHA1");
+      tls->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+      socket = Poco::Net::SecureServerSocket(tls);
+    }
     socket.bind(addr, true);
     socket.listen(128);
     port_ = socket.address().port();
