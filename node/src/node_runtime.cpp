@@ -45,7 +45,7 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(const std::filesystem::pa
   // Readers: enough for both cores plus threads waiting on the disk; each holds a page cache.
   rt->readers_ = std::make_unique<ReaderPool>(opts.path, node_schema(), 8);
   rt->ctx_.reset(new NodeContext{rt->config_, log, rt->clock_, *rt->catalogue_, *rt->calendar_, *rt->writer_,
-                                 *rt->readers_, node_id, {}, {}, {}});
+                                 *rt->readers_, node_id, {}, {}, {}, {}});
   return rt;
 }
 

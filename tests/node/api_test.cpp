@@ -482,6 +482,29 @@ TEST_CASE("users: only it_admin manages accounts; disabled accounts cannot sign 
   CHECK(lan.login("lan.le", "mat-khau-moi-123").status == 401);
 }
 
+TEST_CASE("two simultaneous requests for one new username: exactly one account", "[node][api][auth]") {
+  Node n;
+  const std::string body = R"({"username":"minh.tran","display_name":"Trần Minh","role":"clerk","password":"mat-khau-dai"})";
+  std::vector<int> codes(4);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    threads.emplace_back([&, i] {
+      Client admin = n.signed_in("admin");
+      codes[i] = admin.post("/api/v1/users", body).status;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(std::count(codes.begin(), codes.end(), 201) == 1);
+  CHECK(std::count(codes.begin(), codes.end(), 409) == 3);
+  Client admin = n.signed_in("admin");
+  auto users = admin.get("/api/v1/users");
+  int named = 0;
+  for (std::size_t i = 0; i < users.json->getArray("items")->size(); ++i)
+    named += users.json->getArray("items")->getObject(static_cast<unsigned>(i))->getValue<std::string>("username") ==
+             "minh.tran";
+  CHECK(named == 1);
+}
+
 TEST_CASE("sync status", "[node][api]") {
   Node n;
   Client admin = n.signed_in("admin");

@@ -57,6 +57,7 @@ struct NodeContext {
   Sequencer dossier_numbers;
   Sequencer ticket_numbers;
   std::mutex queue_mu;  // serializes call-next so two counters never call one ticket
+  std::mutex clerks_mu;  // serializes adding clerks: a username is taken once on this node
 };
 
 // Who is acting: the signed-in clerk (or "system" for seeding tools).
