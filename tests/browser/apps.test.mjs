@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  startNode, startPrinterSim, launchChromium, axe, smallTargets, shot, squash, DEMO_PASSWORD,
+  startNode, startPrinterSim, launchChromium, axe, smallTargets, shot, squash, screenshotDir, DEMO_PASSWORD,
 } from './harness.mjs';
 
 const CCCD_QR = '079190001234|025123456|Nguyễn Thị Ánh Dương|15031990|Nữ|12 Lê Lợi, Phường Bến Thành, TP. Hồ Chí Minh|01072021';
@@ -423,6 +423,8 @@ describe('wardsync web apps in chromium, served by a real wardnode with a real p
     await shot(page, 'kiosk-filing-done');
     const { slip, text } = await checkReceipt(code, lookup, 'Nguyễn Thị Ánh Dương');
     assert.ok(text.includes('chưa xác thực'), 'the slip says the identity is unverified');
+    fs.mkdirSync(screenshotDir, { recursive: true });
+    fs.copyFileSync(slip.png, path.join(screenshotDir, 'printed-receipt.png'));
     // The citizen looks the dossier up from the receipt's QR (as the reader types it).
     await page.getByRole('button', { name: 'Về trang đầu' }).first().click();
     await page.getByRole('button', { name: /Tra cứu hồ sơ/ }).click();
