@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Runs the browser tests (tests/browser) against a real wardnode and Debian's
-# chromium. Builds the apps first. Env: WARDNODE (default build/release/node/wardnode),
-# CHROMIUM (default /usr/bin/chromium).
+# Runs the browser tests (tests/browser): a real wardnode serving ui-web/dist, a real
+# wardsync-printer-sim as its printer, Debian's chromium; QR codes are read off the
+# printed slips with zbarimg (zbar-tools). Builds the apps first. Env: WARDNODE
+# (default build/node/wardnode), PRINTER_SIM (default beside it in build/hardware),
+# CHROMIUM (default /usr/bin/chromium), WARDSYNC_UPDATE_SCREENSHOTS=1 to refresh
+# docs/screenshots.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/packaging/ui-build.sh"

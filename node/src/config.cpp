@@ -54,6 +54,34 @@ bool valid_scope(const std::string& scope) {
 
 }  // namespace
 
+bool valid_printer(const std::string& p) {
+  if (p == "none") return true;
+  if (p.rfind("tcp:", 0) == 0) {
+    std::size_t colon = p.rfind(':');
+    if (colon <= 4) return false;
+    std::string host = p.substr(4, colon - 4);
+    long long port = 0;
+    if (host.empty() || host.size() > 253 || !to_int(p.substr(colon + 1), 1, 65535, port)) return false;
+    for (char ch : host)
+      if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '.' || ch == '-'))
+        return false;
+    return true;
+  }
+  return p.size() > 1 && p.size() < 4096 && p[0] == '/';
+}
+
+bool valid_scanner(const std::string& s) {
+  if (s == "none") return true;
+  if (s.rfind("folder:", 0) == 0) return s.size() > 7 && s.size() < 4096;
+  if (s.rfind("sane:", 0) == 0) return s.size() > 5 && s.size() < 256;
+  return false;
+}
+
+#ifndef WARDSYNC_UI_DIR
+#define WARDSYNC_UI_DIR "/usr/share/wardsync/ui"
+#endif
+std::string default_ui_dir() { return WARDSYNC_UI_DIR; }
+
 std::filesystem::path Config::path_of(const std::string& file) const {
   std::filesystem::path p(file);
   return p.is_absolute() ? p : dir / p;
@@ -83,6 +111,10 @@ Status validate_config(const Config& c) {
   if (c.session_idle_seconds < 1 || c.session_idle_seconds > 24 * 3600) return bad("session_idle_seconds", "1 to 86400");
   if (c.lockout_failures < 1 || c.lockout_failures > 100) return bad("lockout_failures", "1 to 100");
   if (c.lockout_seconds < 1 || c.lockout_seconds > 7 * 24 * 3600) return bad("lockout_seconds", "1 to 604800");
+  if (c.ui_dir.empty()) return bad("ui_dir", "a directory (the built ui-web/dist) or none");
+  if (!valid_printer(c.printer))
+    return bad("printer", "none, tcp:HOST:PORT (e.g. tcp:192.168.1.50:9100) or a device path (e.g. /dev/usb/lp0)");
+  if (!valid_scanner(c.scanner)) return bad("scanner", "none, folder:PATH or sane:DEVICE (e.g. sane:epson2:libusb:001:004)");
   return Status::ok();
 }
 
@@ -132,6 +164,9 @@ Result<Config> load_config(const std::filesystem::path& dir) {
     else if (key == "session_idle_seconds") ok = number(1, 86400, c.session_idle_seconds);
     else if (key == "lockout_failures") ok = number(1, 100, c.lockout_failures);
     else if (key == "lockout_seconds") ok = number(1, 604800, c.lockout_seconds);
+    else if (key == "ui_dir") c.ui_dir = value;
+    else if (key == "printer") c.printer = value;
+    else if (key == "scanner") c.scanner = value;
     else return Status{Code::kInvalidArgument, where + "unknown setting '" + key + "'"};
     if (!ok) return Status{Code::kInvalidArgument, where + "bad value for '" + key + "'"};
   }
@@ -195,7 +230,21 @@ std::string render_config(const Config& c) {
        "session_idle_seconds = " << c.session_idle_seconds << "\n"
        "# After this many failed sign-ins in a row an account is locked for lockout_seconds.\n"
        "lockout_failures = " << c.lockout_failures << "\n"
-       "lockout_seconds = " << c.lockout_seconds << "\n";
+       "lockout_seconds = " << c.lockout_seconds << "\n"
+       "\n"
+       "# --- Web apps and kiosk peripherals --------------------------------------------\n"
+       "# Folder of the built web apps (ui-web/dist: clerks' app at /, kiosk at /kiosk/,\n"
+       "# hall display at /display/), served as static files; relative to this directory\n"
+       "# when not absolute. 'none' serves the API only.\n"
+       "ui_dir = " << c.ui_dir << "\n"
+       "# Receipt printer (ESC/POS) for receipt slips and queue tickets: none,\n"
+       "# tcp:HOST:PORT for a network printer (port 9100, or wardsync-printer-sim), or a\n"
+       "# device file such as /dev/usb/lp0. A printer that is off never loses a dossier:\n"
+       "# the dossier is saved first and the slip can be reprinted.\n"
+       "printer = " << c.printer << "\n"
+       "# Document scanner for attachments: none, sane:DEVICE (see 'scanimage -L'), or\n"
+       "# folder:PATH, a simulator that returns the PNG/JPEG files of PATH as pages.\n"
+       "scanner = " << c.scanner << "\n";
   return o.str();
 }
 

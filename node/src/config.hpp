@@ -15,6 +15,9 @@
 
 namespace wardsync::node {
 
+// The built web apps of this tree or package (set at build time: WARDSYNC_UI_DIR).
+std::string default_ui_dir();
+
 struct Config {
   // Office.
   std::string office_code;  // prefix of dossier codes: agency code or ward code
@@ -41,6 +44,10 @@ struct Config {
   int session_idle_seconds = 30 * 60;
   int lockout_failures = 5;
   int lockout_seconds = 15 * 60;
+  // Web apps and kiosk peripherals (see render_config for the forms).
+  std::string ui_dir = default_ui_dir();  // the built ui-web/dist; "none" serves no apps
+  std::string printer = "none";        // none | tcp:HOST:PORT | /dev/... device file
+  std::string scanner = "none";        // none | folder:PATH | sane:DEVICE
 
   std::filesystem::path dir;  // the data directory (not in the file)
   std::filesystem::path path_of(const std::string& file) const;
@@ -51,7 +58,10 @@ inline constexpr const char* kConfigFileName = "wardnode.conf";
 [[nodiscard]] Result<Config> load_config(const std::filesystem::path& dir);
 // The documented file text for `config` (every setting with its comment).
 std::string render_config(const Config& config);
-// Checks codes, scope, ranges; the message names the key.
+// Checks codes, scope, ranges, the printer and scanner forms; the message names the key.
 [[nodiscard]] Status validate_config(const Config& config);
+// The accepted forms of `printer` and `scanner`.
+bool valid_printer(const std::string& value);
+bool valid_scanner(const std::string& value);
 
 }  // namespace wardsync::node

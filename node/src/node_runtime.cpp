@@ -44,13 +44,15 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(const std::filesystem::pa
   rt->writer_ = std::make_unique<Writer>(std::move(store).value());
   // Readers: enough for both cores plus threads waiting on the disk; each holds a page cache.
   rt->readers_ = std::make_unique<ReaderPool>(opts.path, node_schema(), 8);
+  rt->peripherals_ = std::make_unique<Peripherals>(rt->config_, log);
   rt->ctx_.reset(new NodeContext{rt->config_, log, rt->clock_, *rt->catalogue_, *rt->calendar_, *rt->writer_,
-                                 *rt->readers_, node_id, {}, {}, {}, {}});
+                                 *rt->readers_, node_id, {}, {}, {}, *rt->peripherals_, {}, {}});
   return rt;
 }
 
 NodeRuntime::~NodeRuntime() {
   ctx_.reset();
+  peripherals_.reset();
   readers_.reset();
   writer_.reset();  // drains pending commits
   if (lock_fd_ >= 0) ::close(lock_fd_);

@@ -15,6 +15,7 @@
 #include "config.hpp"
 #include "domain/context.hpp"
 #include "log.hpp"
+#include "peripherals.hpp"
 #include "reader_pool.hpp"
 #include "wardsync/sync/writer.hpp"
 
@@ -41,6 +42,7 @@ class NodeRuntime {
   std::optional<Calendar> calendar_;
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<ReaderPool> readers_;
+  std::unique_ptr<Peripherals> peripherals_;
   std::unique_ptr<NodeContext> ctx_;
 };
 

@@ -9,7 +9,8 @@
 //    approved|rejected 4 < returned|cancelled 5 (terminal). A supplement request
 //    ends a cycle: resuming starts cycle+1 at in_progress, so it still moves forward.
 //    Ticket stages: issued 1 < called 2 < served|skipped 3 (terminal).
-//  - set: the papers received (components), added and removed concurrently.
+//  - set: the papers received (components) and the scanned pages (attachments),
+//    added and removed concurrently.
 //  - log: the processing history (lưu vết), every entry kept.
 #include "schema.hpp"
 
@@ -53,6 +54,12 @@ Schema build() {
                          f("decided_by", M::kLww),
                          f("returned_at", M::kOnce),
                          f("returned_day", M::kOnce, true),
+                         // Scanned pages: "<blob hash hex>\t<mime>\t<bytes>\t<label>" each.
+                         f("attachments", M::kSet),
+                         // How the applicant's identity was taken: "" (at the counter, by a
+                         // clerk who saw the card) or "cccd_qr_unverified" (kiosk, from the
+                         // card's unsigned QR).
+                         f("identity", M::kLww),
                      }});
   if (st.is_ok()) {
     st = s.add({kTickets,

@@ -7,16 +7,20 @@
 // results on screen, cross-check through the API where the screen is not enough.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {
-  startNode, startOrigin, launchChromium, axe, smallTargets, shot,
-  DEMO_PASSWORD, KIOSK_USER, KIOSK_PASSWORD,
+  startNode, startPrinterSim, launchChromium, axe, smallTargets, shot, squash, screenshotDir, DEMO_PASSWORD,
 } from './harness.mjs';
 
 const CCCD_QR = '079190001234|025123456|Nguyễn Thị Ánh Dương|15031990|Nữ|12 Lê Lợi, Phường Bến Thành, TP. Hồ Chí Minh|01072021';
-let node, origin, browser;
+let node, printer, browser, scanDir;
+const origin = {};
 const shared = {};
 const axeProblems = [];
 const blocked = [];
+const cspViolations = [];
 
 async function clerkPage(username) {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'vi-VN' });
@@ -30,28 +34,34 @@ async function clerkPage(username) {
   return page;
 }
 
+// The kiosk needs no account: it uses the node's /api/v1/kiosk endpoints only.
 async function kioskPage(query = '') {
   const ctx = await browser.newContext({ viewport: { width: 1080, height: 1500 }, locale: 'vi-VN', hasTouch: true });
   await guard(ctx);
   const page = await ctx.newPage();
-  // The IT officer signs the kiosk account in once (until the node has kiosk endpoints).
-  await page.goto(origin.url + '/kiosk/' + query + '#setup');
-  await page.getByLabel('Tài khoản kiosk').fill(KIOSK_USER);
-  await page.getByLabel('Mật khẩu').fill(KIOSK_PASSWORD);
-  await page.getByRole('button', { name: 'Đăng nhập' }).click();
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.pathname.startsWith('/api/') && !u.pathname.startsWith('/api/v1/kiosk') && !u.pathname.startsWith('/api/v1/procedures'))
+      blocked.push('kiosk used a staff endpoint: ' + u.pathname);
+  });
+  await page.goto(origin.url + '/kiosk/' + query);
   await page.getByRole('heading', { name: 'Xin chào! Ông/bà cần làm gì?' }).waitFor();
   return page;
 }
 
-// Every request must go to the apps' origin; anything else is blocked and recorded.
+// Every request must go to the node's origin; anything else is blocked and recorded.
+// CSP refusals (the node allows only 'self') are recorded too.
 async function guard(ctx) {
   const allowed = new URL(origin.url).origin;
   await ctx.route('**/*', (route) => {
     const u = route.request().url();
-    if (u.startsWith('data:') || new URL(u).origin === allowed) return route.continue();
+    if (new URL(u).origin === allowed) return route.continue();
     blocked.push(u);
     return route.abort('blockedbyclient');
   });
+  ctx.on('page', (p) => p.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  }));
 }
 
 async function checkKioskScreen(page, label) {
@@ -60,21 +70,44 @@ async function checkKioskScreen(page, label) {
   assert.deepEqual(small, [], `kiosk ${label}: touch targets under 48 px`);
 }
 
-describe('wardsync web apps in chromium', () => {
+// The printed receipt of `code`: its QR read off the paper must be WS1|code|lookup
+// and its OCR text must carry the code, the applicant and the lookup code.
+async function checkReceipt(code, lookup, applicant) {
+  const slip = await printer.slip((s) => s.qr.some((q) => q.includes(code)));
+  assert.deepEqual(slip.qr, [`WS1|${code}|${lookup}`], 'the QR on the paper decodes to the dossier');
+  assert.deepEqual(slip.json.qr_payloads, [`WS1|${code}|${lookup}`]);
+  const text = squash(slip.text);
+  assert.ok(text.includes(squash(applicant)), `applicant on the slip: ${text}`);
+  assert.ok(text.includes(`Mã hồ sơ: ${code}`), `code on the slip: ${text}`);
+  assert.ok(text.includes('Ngày hẹn trả'), 'appointment line');
+  assert.ok(text.includes('Nơi trả kết quả'), 'where to collect');
+  console.log(`# slip ${slip.name}: QR ${slip.qr[0]}`);
+  return { slip, text };
+}
+
+describe('wardsync web apps in chromium, served by a real wardnode with a real printer simulator', () => {
   before(async () => {
-    node = await startNode();
-    origin = await startOrigin(node.url);
     browser = await launchChromium();
-    console.log(`# ${node.bin} at ${node.url}; apps on ${origin.url}` +
-      (origin.proxied ? ' via the test\'s static server + /api proxy (the node does not serve ui-web/dist yet)' : ' served by the node'));
+    // A "paper" for the folder scanner: a page rendered by the browser, saved as PNG.
+    scanDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wardsync-scans-'));
+    const paper = await browser.newPage({ viewport: { width: 620, height: 400 } });
+    await paper.setContent('<body style="margin:0;background:#fff"><div style="font:22px serif;padding:32px">' +
+      'CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM<br>TỜ KHAI<br>Họ và tên: Nguyễn Thị Ánh Dương<br>Số CCCD: 079190001234</div></body>');
+    await paper.screenshot({ path: path.join(scanDir, 'page-01.png') });
+    await paper.close();
+    printer = await startPrinterSim();
+    node = await startNode({ printer: `tcp:127.0.0.1:${printer.port}`, scanner: `folder:${scanDir}` });
+    origin.url = node.url;
+    console.log(`# ${node.bin} serving the apps at ${node.url}; printer simulator on :${printer.port} (${printer.out})`);
   });
   after(async () => {
     await browser?.close();
-    await origin?.stop();
     await node?.stop();
+    await printer?.stop();
+    if (scanDir) fs.rmSync(scanDir, { recursive: true, force: true });
   });
 
-  test('kiosk first load transfers at most 300 KB', async () => {
+  test('the node serves the apps: kiosk first load at most 300 KB, gzip, cache and security headers', async () => {
     const ctx = await browser.newContext({ viewport: { width: 1080, height: 1500 } });
     await guard(ctx);
     const page = await ctx.newPage();
@@ -83,11 +116,21 @@ describe('wardsync web apps in chromium', () => {
     await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
     let bytes = 0, requests = 0;
     cdp.on('Network.loadingFinished', (e) => { bytes += e.encodedDataLength; requests++; });
-    await page.goto(origin.url + '/kiosk/', { waitUntil: 'networkidle' });
+    const resp = await page.goto(origin.url + '/kiosk/', { waitUntil: 'networkidle' });
     await page.evaluate(() => document.fonts.ready);
     await page.waitForTimeout(300);
     console.log(`# kiosk first load: ${(bytes / 1024).toFixed(1)} KB in ${requests} requests (limit 300 KB)`);
     assert.ok(bytes > 0 && bytes <= 300 * 1024, `kiosk first load ${bytes} bytes`);
+    const hd = await resp.allHeaders();
+    assert.equal(hd['content-encoding'], 'gzip');
+    assert.equal(hd['cache-control'], 'no-cache');
+    assert.equal(hd['x-content-type-options'], 'nosniff');
+    assert.match(hd['content-security-policy'], /default-src 'self'/);
+    assert.match(hd['content-security-policy'], /frame-ancestors 'none'/);
+    const js = await page.evaluate(() => [...document.scripts].map((s) => s.src).find((s) => s.includes('/assets/')));
+    const jr = await fetch(js, { headers: { 'Accept-Encoding': 'gzip' } });
+    assert.equal(jr.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    assert.equal(jr.headers.get('content-type'), 'text/javascript; charset=utf-8');
     await ctx.close();
   });
 
@@ -96,9 +139,14 @@ describe('wardsync web apps in chromium', () => {
     await shot(page, 'clerk-desk');
     await page.getByLabel('Quầy của tôi').fill('1');
     await page.getByLabel('Quầy của tôi').dispatchEvent('change');
-    const waitingBefore = Number(await page.locator('[data-test=waiting]').textContent());
-    // Make sure someone is waiting: the kiosk-side API issues one (the demo may have none left).
-    if (waitingBefore === 0) await page.evaluate(() => fetch('/api/v1/tickets', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': sessionStorage.getItem('wardsync.csrf') }, body: '{"counter":"1"}' }));
+    await page.locator('[data-test=waiting]').waitFor();
+    // A citizen takes a number at the kiosk (its endpoint, no session); the ticket is printed.
+    const t = await (await fetch(origin.url + '/api/v1/kiosk/tickets', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"counter":"1"}' })).json();
+    assert.equal(t.printed, true);
+    const ticketSlip = await printer.slip((x) => x.qr.length === 0 && squash(x.text).includes('Vui lòng chờ'));
+    assert.ok(squash(ticketSlip.text).includes(String(t.number)), `ticket number on the slip: ${ticketSlip.text}`);
+    assert.ok(squash(ticketSlip.text).includes('Quầy số 1'), `counter on the slip: ${ticketSlip.text}`);
+    await page.getByLabel('Quầy của tôi').dispatchEvent('change');
     await page.getByRole('button', { name: 'Gọi số tiếp theo' }).click();
     const notice = page.getByText(/^Số \d+: đang gọi$/);
     await notice.waitFor();
@@ -152,12 +200,23 @@ describe('wardsync web apps in chromium', () => {
     assert.match(shared.lookup, /^[A-Z0-9]{4,}$/);
     assert.match(appointment, /^\d{2}\/\d{2}\/\d{4}/);
     console.log(`# dossier ${shared.code}, lookup ${shared.lookup}, appointment ${appointment}`);
+    // Scan a paper into the dossier, then print the receipt slip.
+    await page.getByLabel('Giấy tờ đang quét').selectOption({ index: 0 });
+    await page.getByRole('button', { name: 'Quét và đính kèm' }).click();
+    await page.locator('[data-test=attachments] img').first().waitFor();
+    await page.getByRole('button', { name: 'In giấy tiếp nhận' }).click();
+    await page.locator('[data-test=printed]').waitFor();
+    shared.printedQr = (await checkReceipt(shared.code, shared.lookup, 'Nguyễn Thị Ánh Dương')).slip.qr[0];
     await shot(page, 'clerk-intake-saved');
     axeProblems.push(...(await axe(page, 'clerk intake (saved)')));
     await page.getByRole('link', { name: 'Xem hồ sơ' }).click();
     await page.getByRole('heading', { name: `Hồ sơ ${shared.code}` }).waitFor();
     assert.equal((await page.locator('[data-test=status]').textContent()).trim(), 'Đã tiếp nhận');
     assert.equal((await page.locator('[data-test=applicant]').textContent()).trim(), 'Nguyễn Thị Ánh Dương');
+    // The scanned page is there and its image loads from the node.
+    const img = page.locator('[data-test=attachments] img').first();
+    await img.waitFor();
+    assert.ok(await img.evaluate((el) => el.complete && el.naturalWidth > 100), 'the attached page is displayed');
     // A clerk may cancel or (later) return, never start or approve: not offered.
     assert.equal(await page.getByRole('button', { name: 'Phê duyệt' }).count(), 0);
     assert.equal(await page.getByRole('button', { name: 'Bắt đầu xử lý' }).count(), 0);
@@ -189,6 +248,19 @@ describe('wardsync web apps in chromium', () => {
     await page.getByRole('button', { name: 'Lưu hồ sơ' }).click();
     await page.getByRole('heading', { name: 'Đã tiếp nhận hồ sơ' }).waitFor();
     await page.context().close();
+  });
+
+  test('every role sees the sync indicator with the node\'s real figure', async () => {
+    for (const user of ['motcua', 'chuyenvien', 'lanhdao', 'admin']) {
+      const p = await clerkPage(user);
+      const sync = p.locator('[data-test=sync]');
+      await sync.filter({ hasText: 'thay đổi chưa được cấp trên xác nhận' }).waitFor();
+      const n = Number(/(\d+) thay đổi/.exec(await sync.textContent())[1]);
+      const api = await p.evaluate(() => fetch('/api/v1/sync/status').then((r) => r.json()));
+      assert.equal(n, api.unacknowledged_by_upstream.changes, `${user}: the indicator shows the node's figure`);
+      assert.ok(n > 0, 'the demo office has unacknowledged changes');
+      await p.context().close();
+    }
   });
 
   test('specialist and leader: role-aware menus and transitions, sync indicator', async () => {
@@ -240,6 +312,9 @@ describe('wardsync web apps in chromium', () => {
     await page.getByRole('button', { name: /^Hộ tịch/ }).click();
     const num = (await page.locator('[data-test=ticket-number]').textContent()).trim();
     assert.match(num, /^\d+$/);
+    await page.locator('[data-test=printed]').waitFor();
+    const slip = await printer.slip((x) => x.qr.length === 0 && squash(x.text).includes('Vui lòng chờ'));
+    assert.ok(squash(slip.text).includes(num), `the printed ticket shows ${num}: ${slip.text}`);
     await shot(page, 'kiosk-ticket');
     await checkKioskScreen(page, 'ticket issued');
     await page.getByRole('button', { name: 'Về trang đầu' }).first().click();
@@ -271,10 +346,11 @@ describe('wardsync web apps in chromium', () => {
     assert.ok(!shown.includes('Ánh Dương') && !shown.includes('079190001234'), 'no personal data on the kiosk');
     await shot(page, 'kiosk-lookup');
     await checkKioskScreen(page, 'dossier found');
-    // The receipt QR read by the reader (typed into the focused field).
+    // The receipt's QR as read off the printed paper, typed by the reader into the focused field.
+    assert.ok(shared.printedQr, 'a receipt was printed earlier');
     await page.getByRole('button', { name: 'Về trang đầu' }).first().click();
     await page.getByRole('button', { name: /Tra cứu hồ sơ/ }).click();
-    await page.getByLabel('Mã hồ sơ').pressSequentially(`WS1|${shared.code}|${shared.lookup}`, { delay: 2 });
+    await page.getByLabel('Mã hồ sơ').pressSequentially(shared.printedQr, { delay: 2 });
     await page.getByLabel('Mã hồ sơ').press('Enter');
     await page.locator('[data-test=lookup-result]').waitFor();
     await page.getByRole('button', { name: 'Đánh giá hồ sơ này' }).click();
@@ -331,14 +407,41 @@ describe('wardsync web apps in chromium', () => {
     assert.equal((await page.locator('[data-test=unverified]').textContent()).trim(), 'Chưa xác thực');
     await checkKioskScreen(page, 'filing: review');
     await shot(page, 'kiosk-filing-review');
-    const code = (await page.locator('[data-test=confirm-code]').textContent()).trim();
-    await page.getByLabel('Mã xác nhận').fill(code);
+    const confirm = (await page.locator('[data-test=confirm-code]').textContent()).trim();
+    assert.equal((await page.locator('[data-test=review-name]').textContent()).trim(), 'Nguyễn Thị Ánh Dương', 'the node\'s reading of the card');
+    await page.getByLabel('Mã xác nhận').fill(confirm === '1234' ? '4321' : '1234');
+    await page.getByRole('button', { name: 'Nộp hồ sơ' }).click();
+    await page.getByText('Mã xác nhận chưa đúng', { exact: false }).waitFor();
+    await page.getByLabel('Mã xác nhận').fill(confirm);
     await page.getByRole('button', { name: 'Nộp hồ sơ' }).click();
     await page.locator('[data-test=filed]').waitFor();
-    assert.match(await page.locator('[data-test=filed-code]').textContent(), /^\d{5}-\d{6}-\d+$/);
+    const code = (await page.locator('[data-test=filed-code]').textContent()).trim();
+    const lookup = (await page.locator('[data-test=filed-lookup]').textContent()).trim();
+    assert.match(code, /^\d{5}-\d{6}-\d+$/);
+    await page.locator('[data-test=printed]').waitFor();
     await checkKioskScreen(page, 'filing: done');
     await shot(page, 'kiosk-filing-done');
+    const { slip, text } = await checkReceipt(code, lookup, 'Nguyễn Thị Ánh Dương');
+    assert.ok(text.includes('chưa xác thực'), 'the slip says the identity is unverified');
+    fs.mkdirSync(screenshotDir, { recursive: true });
+    fs.copyFileSync(slip.png, path.join(screenshotDir, 'printed-receipt.png'));
+    // The citizen looks the dossier up from the receipt's QR (as the reader types it).
+    await page.getByRole('button', { name: 'Về trang đầu' }).first().click();
+    await page.getByRole('button', { name: /Tra cứu hồ sơ/ }).click();
+    await page.getByLabel('Mã hồ sơ').pressSequentially(slip.qr[0], { delay: 2 });
+    await page.getByLabel('Mã hồ sơ').press('Enter');
+    await page.locator('[data-test=lookup-result]', { hasText: code }).waitFor();
+    assert.equal((await page.locator('[data-test=lookup-status]').textContent()).trim(), 'Đã tiếp nhận');
     await page.context().close();
+    // The clerk sees it: from the kiosk, unverified, with its scanned pages.
+    const clerk = await clerkPage('motcua');
+    await clerk.getByRole('link', { name: 'Danh sách hồ sơ' }).click();
+    await clerk.getByLabel('Tìm hồ sơ').fill(code);
+    await clerk.getByRole('button', { name: 'Tìm', exact: true }).click();
+    await clerk.getByRole('link', { name: code }).click();
+    await clerk.locator('[data-test=unverified]').waitFor();
+    assert.ok((await clerk.locator('[data-test=attachments] img').count()) >= 1, 'the kiosk\'s scans are attached');
+    await clerk.context().close();
   });
 
   test('kiosk: idle timeout returns home and forgets what was typed', async () => {
@@ -352,7 +455,7 @@ describe('wardsync web apps in chromium', () => {
     await page.context().close();
   });
 
-  test('hall display shows the number being called per counter', async () => {
+  test('hall display shows the number being called per counter (public, no session)', async () => {
     const ld = await clerkPage('motcua');
     await ld.evaluate(async () => {
       const h = { 'Content-Type': 'application/json', 'X-CSRF-Token': sessionStorage.getItem('wardsync.csrf') };
@@ -360,12 +463,15 @@ describe('wardsync web apps in chromium', () => {
       await fetch('/api/v1/queues/2/call-next', { method: 'POST', headers: h, body: '{}' });
     });
     const q = await ld.evaluate(() => fetch('/api/v1/queues/2').then((r) => r.json()));
-    // The display runs on the same browser profile as a signed-in account (no public queue endpoint yet).
-    await ld.goto(origin.url + '/display/?counters=1,2,3&refresh=1000');
-    await ld.locator('[data-counter="2"] [data-test=now]', { hasText: String(q.current.number) }).waitFor();
-    await shot(ld, 'display');
-    axeProblems.push(...(await axe(ld, 'display')));
     await ld.context().close();
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    await guard(ctx);
+    const tv = await ctx.newPage();
+    await tv.goto(origin.url + '/display/?counters=1,2,3&refresh=1000');
+    await tv.locator('[data-counter="2"] [data-test=now]', { hasText: String(q.current.number) }).waitFor();
+    await shot(tv, 'display');
+    axeProblems.push(...(await axe(tv, 'display')));
+    await ctx.close();
   });
 
   test('sign-in screen and sign-out; nothing left the node\'s origin', async () => {
@@ -386,6 +492,7 @@ describe('wardsync web apps in chromium', () => {
     await page.getByLabel('Tên đăng nhập').waitFor();
     await ctx.close();
     assert.deepEqual(blocked, [], 'requests outside the node\'s origin');
+    assert.deepEqual(cspViolations, [], 'Content-Security-Policy refusals');
   });
 
   test('axe-core: no serious or critical violation on any screen', () => {

@@ -1,18 +1,15 @@
 // Test harness for the browser tests: a real wardnode in a temporary data dir
-// (demo office), the built web apps (ui-web/dist) on the node's origin, and
-// Debian's chromium driven by playwright-core (never a downloaded browser).
-//
-// The node does not serve static files yet, so `startOrigin` puts a tiny static
-// server in front of it: dist/ from disk, /api/ proxied to the node. Browser and
-// apps see one origin, as they will when the node serves dist itself (then the
-// harness uses the node directly: it probes GET /kiosk/ for HTML).
+// (demo office) serving the built web apps (ui-web/dist) itself, a real
+// `wardsync-printer-sim` process as its receipt printer (tcp:127.0.0.1:PORT), a
+// folder of scanned pages as its scanner, and Debian's chromium driven by
+// playwright-core (never a downloaded browser). Nothing is proxied or mocked.
 import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -21,13 +18,11 @@ const require = createRequire(path.join(root, 'ui-web/package.json'));
 export const { chromium } = require('playwright-core');
 export const axePath = require.resolve('axe-core/axe.min.js');
 export const DEMO_PASSWORD = 'demo1234';
-export const KIOSK_USER = 'kiosk1';
-export const KIOSK_PASSWORD = 'kiosk-demo-1234';
 
 export function findWardnode() {
   // An explicit WARDNODE is the only candidate: never test some other binary silently.
   const candidates = process.env.WARDNODE ? [process.env.WARDNODE]
-    : [path.join(root, 'build/release/node/wardnode'), path.join(root, 'build-node/node/wardnode')];
+    : [path.join(root, 'build/node/wardnode'), path.join(root, 'build/release/node/wardnode'), path.join(root, 'build-node/node/wardnode')];
   for (const c of candidates) {
     if (!fs.existsSync(c)) continue;
     try {
@@ -55,14 +50,25 @@ async function waitFor(url, ms = 20000) {
   throw new Error('timed out waiting for ' + url);
 }
 
-export async function startNode() {
+// Sets `key = value` lines in a data directory's wardnode.conf.
+function configure(data, settings) {
+  const file = path.join(data, 'wardnode.conf');
+  let text = fs.readFileSync(file, 'utf8');
+  for (const [k, v] of Object.entries(settings)) {
+    const re = new RegExp(`^${k} = .*$`, 'm');
+    text = re.test(text) ? text.replace(re, `${k} = ${v}`) : text + `${k} = ${v}\n`;
+  }
+  fs.writeFileSync(file, text);
+}
+
+// settings: extra wardnode.conf keys (printer, scanner...). ui_dir is always the built dist.
+export async function startNode(settings = {}) {
   const bin = findWardnode();
+  if (!fs.existsSync(path.join(dist, 'kiosk/index.html'))) throw new Error(`${dist} is not built: run packaging/ui-build.sh`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wardsync-browser-'));
   const data = path.join(dir, 'office');
   execFileSync(bin, ['demo', '--dir', data], { stdio: ['ignore', 'ignore', 'pipe'] });
-  // The kiosk's own account (a clerk-role account until the node has kiosk endpoints).
-  execFileSync(bin, ['user', 'add', '--dir', data, '--username', KIOSK_USER, '--display-name', 'Kiosk sảnh', '--role', 'clerk'],
-    { input: KIOSK_PASSWORD + '\n', stdio: ['pipe', 'ignore', 'pipe'] });
+  configure(data, { ui_dir: dist, ...settings });
   const port = await freePort();
   const log = fs.openSync(path.join(dir, 'wardnode.log'), 'a');
   const proc = spawn(bin, ['run', '--dir', data, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', log, log] });
@@ -82,40 +88,65 @@ export async function startNode() {
   return { bin, dir, data, url, proc, stop };
 }
 
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.woff2': 'font/woff2', '.woff': 'font/woff', '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json' };
-
-// The apps' origin: the node itself if it serves dist/, else a static server + /api proxy.
-export async function startOrigin(nodeUrl) {
-  try {
-    const r = await fetch(nodeUrl + '/kiosk/');
-    if (r.ok && (r.headers.get('content-type') || '').includes('text/html')) return { url: nodeUrl, proxied: false, stop: async () => {} };
-  } catch { /* fall through */ }
-  const target = new URL(nodeUrl);
-  const server = http.createServer((req, res) => {
-    if (req.url.startsWith('/api/')) {
-      // One upstream connection per request (agent: false): the node currently leaves
-      // an unread request body in a keep-alive stream when a handler answers without
-      // reading it (401/404/405, call-next), which garbles the next request (405).
-      const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, agent: false,
-        headers: { ...req.headers, host: target.host, connection: 'close' } }, (ur) => { res.writeHead(ur.statusCode, ur.headers); ur.pipe(res); });
-      up.on('error', () => { res.writeHead(502); res.end(); });
-      req.pipe(up);
-      return;
-    }
-    let p = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    if (p.endsWith('/')) p += 'index.html';
-    const file = path.join(dist, path.normalize(p));
-    if (!file.startsWith(dist) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) { res.writeHead(404); res.end('not found'); return; }
-    const body = fs.readFileSync(file);
-    res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream', 'Content-Length': body.length,
-      'Cache-Control': p.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache' });
-    res.end(body);
-  });
-  const port = await freePort();
-  await new Promise((r) => server.listen(port, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${port}`, proxied: true, stop: () => new Promise((r) => server.close(r)) };
+export function findPrinterSim() {
+  const c = process.env.PRINTER_SIM || path.join(path.dirname(path.dirname(findWardnode())), 'hardware/wardsync-printer-sim');
+  if (!fs.existsSync(c)) throw new Error(`${c} not found (build wardsync-printer-sim or set PRINTER_SIM)`);
+  return c;
 }
+
+// The receipt printer: a real wardsync-printer-sim process on a free port, with
+// OCR, writing slip-NNNN.{png,json,txt} into its own folder.
+export async function startPrinterSim() {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'wardsync-printer-'));
+  const proc = spawn(findPrinterSim(), ['--port', '0', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const reap = () => { if (proc.exitCode === null) proc.kill('SIGKILL'); };
+  process.once('exit', reap);
+  const port = await new Promise((resolve, reject) => {
+    const rl = readline.createInterface({ input: proc.stdout });
+    const t = setTimeout(() => reject(new Error('printer simulator did not start')), 15000);
+    rl.on('line', (l) => { const m = /listening on [\d.]+:(\d+)/.exec(l); if (m) { clearTimeout(t); resolve(Number(m[1])); } });
+    proc.once('exit', (c) => reject(new Error('printer simulator exited ' + c)));
+  });
+  const seen = new Set();
+  // The next slip not returned before that satisfies `match` ({json, text, png, qr}).
+  async function slip(match = () => true, ms = 30000) {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      for (const f of fs.readdirSync(out).filter((n) => /^slip-\d+\.json$/.test(n)).sort()) {
+        if (seen.has(f)) continue;
+        const base = path.join(out, f.replace(/\.json$/, ''));
+        if (!fs.existsSync(base + '.txt')) continue;
+        let json;
+        try { json = JSON.parse(fs.readFileSync(base + '.json', 'utf8')); } catch { continue; }
+        const s = { name: f, json, text: fs.readFileSync(base + '.txt', 'utf8'), png: base + '.png', qr: decodeQr(base + '.png') };
+        if (match(s)) { seen.add(f); return s; }
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error('no matching slip printed within ' + ms + ' ms (in ' + out + ')');
+  }
+  const stop = async () => {
+    if (proc.exitCode === null) await new Promise((r) => { proc.once('exit', r); proc.kill('SIGTERM'); setTimeout(reap, 3000).unref(); });
+    process.removeListener('exit', reap);
+    if (!process.env.WARDSYNC_KEEP_DATA) fs.rmSync(out, { recursive: true, force: true });
+  };
+  return { port, out, slip, stop };
+}
+
+// Reads the QR codes off a printed slip's PNG with zbarimg (zbar-tools): an
+// independent decoder, so the test checks the paper, not what we meant to print.
+export function decodeQr(png) {
+  try {
+    return execFileSync('zbarimg', ['--quiet', '--raw', '-Sdisable', '-Sqrcode.enable', png], { encoding: 'utf8' })
+      .split('\n').filter(Boolean);
+  } catch (e) {
+    if (e.code === 'ENOENT') throw new Error('zbarimg not found: apt-get install -y zbar-tools (packaging/deps/ui.txt)');
+    return []; // exit 4: no code found
+  }
+}
+
+// Whitespace-insensitive "the OCR text contains this line".
+export const squash = (s) => s.normalize('NFC').replace(/\s+/g, ' ').trim();
 
 export function launchChromium() {
   const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -127,9 +158,14 @@ export function launchChromium() {
   });
 }
 
+let axeText = null;
+const axeSource = () => (axeText ??= fs.readFileSync(axePath, 'utf8'));
+
 // axe-core in the page; returns the serious and critical violations.
 export async function axe(page, label) {
-  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.addScriptTag({ path: axePath });
+  // Evaluated through the debugger, not a <script> tag: the node's CSP (only 'self',
+  // no inline scripts) rightly refuses an injected script.
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.evaluate(axeSource());
   const r = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
   const bad = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   return bad.map((v) => `${label}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);

@@ -83,14 +83,19 @@ Outcome<Clerk> add_clerk(NodeContext& ctx, const std::string& author, const NewC
                       "Role must be clerk, specialist, leader or it_admin."});
   if (auto e = password_error("password", in.password)) errors.push_back(*e);
   if (!errors.empty()) return invalid(std::move(errors));
-  {
+  auto taken = [&]() -> std::optional<Outcome<Clerk>> {
     auto reader = ctx.readers.acquire();
     if (!reader) return internal_error();
     if (find_clerk(*reader, in.username))
       return conflict("username_taken", "Tên đăng nhập đã tồn tại.", "This username already exists.");
-  }
+    return std::nullopt;
+  };
+  if (auto refused = taken()) return *refused;  // before the costly hash
   auto hash = hash_password(in.password);
   if (!hash.is_ok()) return unavailable("Không đủ bộ nhớ để băm mật khẩu.", "Out of memory hashing the password.");
+  // Check and write under one lock: two requests for one new name cannot both pass.
+  std::lock_guard<std::mutex> lock(ctx.clerks_mu);
+  if (auto refused = taken()) return *refused;
   Transaction txn(author, ctx.config.scope);
   txn.create(kClerks)
       .set_once("username", in.username)

@@ -14,7 +14,9 @@
 #include "catalogue.hpp"
 #include "config.hpp"
 #include "domain/outcome.hpp"
+#include "kiosk_state.hpp"
 #include "log.hpp"
+#include "peripherals.hpp"
 #include "reader_pool.hpp"
 #include "wardsync/node/calendar.hpp"
 #include "wardsync/sync/writer.hpp"
@@ -57,6 +59,8 @@ struct NodeContext {
   Sequencer dossier_numbers;
   Sequencer ticket_numbers;
   std::mutex queue_mu;  // serializes call-next so two counters never call one ticket
+  Peripherals& peripherals;  // printer, scanner, blob store
+  KioskState kiosk;          // rate limits and pending self-filings (in memory)
   std::mutex clerks_mu;  // serializes adding clerks: a username is taken once on this node
 };
 

@@ -15,6 +15,7 @@ namespace {
 
 constexpr std::size_t kFindMax = 200000;  // codes scanned for the day's highest number
 constexpr std::size_t kListChunk = 256;   // index entries read at a time by a filtered listing
+constexpr std::size_t kAttachmentsMax = 100;
 constexpr const char* kOpenStatuses[] = {"received", "in_progress", "supplement_requested", "approved", "rejected"};
 
 bool is_closed(const std::string& status) { return status == "returned" || status == "cancelled"; }
@@ -61,6 +62,22 @@ std::string no_tabs(std::string s) {
 }
 
 }  // namespace
+
+std::string encode_attachment(const Attachment& a) {
+  return a.hash + "\t" + a.mime_type + "\t" + std::to_string(a.bytes) + "\t" + no_tabs(a.label);
+}
+
+std::optional<Attachment> decode_attachment(const std::string& element) {
+  auto parts = split_tabs(element);
+  if (parts.size() != 4 || parts[0].size() != 64) return std::nullopt;
+  Attachment a;
+  a.hash = parts[0];
+  a.mime_type = parts[1];
+  auto [p, ec] = std::from_chars(parts[2].data(), parts[2].data() + parts[2].size(), a.bytes);
+  if (ec != std::errc() || p != parts[2].data() + parts[2].size()) return std::nullopt;
+  a.label = parts[3];
+  return a;
+}
 
 DossierView dossier_view(NodeContext& ctx, const Record& r) {
   DossierView v;
@@ -117,6 +134,10 @@ DossierView dossier_view(NodeContext& ctx, const Record& r) {
       v.history.push_back({iso_of_hlc(e.hlc), e.author, parts[0], parts.size() > 1 ? parts[1] : ""});
     }
   }
+  if (const FieldValue* at = r.field("attachments"))
+    for (const auto& e : at->elements)
+      if (auto a = decode_attachment(e)) v.attachments.push_back(*a);
+  v.identity_verified = r.text("identity") != "cccd_qr_unverified";
   v.has_conflicts = r.has_conflicts();
   return v;
 }
@@ -239,6 +260,9 @@ Outcome<DossierView> create_dossier(NodeContext& ctx, const Actor& actor, const 
   if (in.fee_vnd && (*in.fee_vnd < 0 || *in.fee_vnd > 100'000'000))
     errors.push_back({"fee_vnd", "range", "Lệ phí phải từ 0 đến 100.000.000 đồng.", "Fee must be 0 to 100,000,000 VND."});
   check_text(errors, "note", in.note, false, 1000, "Ghi chú", "Note");
+  if (in.attachments.size() > kAttachmentsMax)
+    errors.push_back({"attachments", "too_many", "Quá nhiều trang đính kèm (tối đa 100).",
+                      "Too many attached pages (at most 100)."});
   if (!errors.empty()) return invalid(std::move(errors));
 
   auto appointment = ctx.calendar.appointment(received, proc->processing_time, proc->same_day_cutoff);
@@ -279,6 +303,8 @@ Outcome<DossierView> create_dossier(NodeContext& ctx, const Actor& actor, const 
   std::set<std::string> seen;
   for (const auto& c : in.components)
     if (seen.insert(c).second) w.add("components", c);
+  for (const auto& a : in.attachments) w.add("attachments", encode_attachment(a));
+  if (in.identity_unverified) w.set("identity", "cccd_qr_unverified");
   auto done = commit_durably(ctx, std::move(txn));
   if (!done.ok()) return done.error();
   ctx.log.info("dossiers", "received " + code + " id " + done.value().records.front().hex() + " by " + actor.username);
@@ -497,6 +523,29 @@ Outcome<DossierView> assign_dossier(NodeContext& ctx, const Actor& actor, const 
   auto done = commit_durably(ctx, std::move(txn));
   if (!done.ok()) return done.error();
   ctx.log.info("dossiers", "dossier " + cur.id + " assigned by " + actor.username);
+  return reload(ctx, rec->id);
+}
+
+Outcome<DossierView> attach_pages(NodeContext& ctx, const Actor& actor, const std::string& id,
+                                  const std::vector<Attachment>& pages) {
+  if (pages.empty())
+    return invalid({{"pages", "required", "Chưa có trang nào được quét.", "No page was scanned."}});
+  if (pages.size() > kAttachmentsMax)
+    return invalid({{"pages", "too_many", "Quá nhiều trang (tối đa 100).", "Too many pages (at most 100)."}});
+  auto rec = load(ctx, id);
+  if (!rec) return not_found("hồ sơ", "Dossier");
+  if (!has_role(actor, {Role::kClerk, Role::kLeader})) return forbidden();
+  DossierView cur = dossier_view(ctx, *rec);
+  if (cur.attachments.size() + pages.size() > kAttachmentsMax)
+    return invalid({{"pages", "too_many", "Hồ sơ đã có quá nhiều trang đính kèm (tối đa 100).",
+                     "The dossier has too many attached pages (at most 100)."}});
+  Transaction txn(actor.username, ctx.config.scope);
+  RecordWrite& w = txn.update(kDossiers, rec->id);
+  for (const auto& a : pages) w.add("attachments", encode_attachment(a));
+  w.append("history", "attach\t" + std::to_string(pages.size()));
+  auto done = commit_durably(ctx, std::move(txn));
+  if (!done.ok()) return done.error();
+  ctx.log.info("dossiers", "dossier " + cur.id + " +" + std::to_string(pages.size()) + " page(s) by " + actor.username);
   return reload(ctx, rec->id);
 }
 

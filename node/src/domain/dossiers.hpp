@@ -33,6 +33,16 @@ struct Apology {
   bool notice_in_time = false;  // given at least one day before the original deadline
 };
 
+// A scanned page attached to a dossier; the bytes live in the blob store.
+struct Attachment {
+  std::string hash;  // BLAKE2b-256 hex
+  std::string mime_type;
+  std::uint64_t bytes = 0;
+  std::string label;  // the paper it belongs to, e.g. "Tờ khai đăng ký khai sinh"
+};
+std::string encode_attachment(const Attachment& a);
+std::optional<Attachment> decode_attachment(const std::string& element);
+
 struct DossierView {
   std::string id;
   std::string code;
@@ -55,6 +65,8 @@ struct DossierView {
   bool overdue = false;  // open and past its appointment
   std::optional<Apology> apology;
   std::vector<HistoryEntry> history;
+  std::vector<Attachment> attachments;
+  bool identity_verified = true;  // false: taken from a CCCD QR at the kiosk
   bool has_conflicts = false;
 };
 
@@ -69,6 +81,8 @@ struct NewDossier {
   std::vector<std::string> components;
   std::optional<std::int64_t> fee_vnd;
   std::string note;
+  std::vector<Attachment> attachments;  // pages already in the blob store
+  bool identity_unverified = false;     // filed at the kiosk from the card's QR
   // Seeding only (wardnode demo): a received moment in the past. The API never sets it.
   std::optional<std::int64_t> received_unix_seconds;
 };
@@ -100,6 +114,11 @@ Outcome<DossierView> transition_dossier(NodeContext& ctx, const Actor& actor, co
                                         const std::string& action, const std::string& note);
 Outcome<DossierView> assign_dossier(NodeContext& ctx, const Actor& actor, const std::string& id,
                                     const std::string& assignee);
+// Adds scanned pages to an open or closed dossier (clerk, leader).
+Outcome<DossierView> attach_pages(NodeContext& ctx, const Actor& actor, const std::string& id,
+                                  const std::vector<Attachment>& pages);
+// The self-service pseudo-clerk: author of kiosk writes, rated for unassigned self-filings.
+inline constexpr const char* kKioskUser = "kiosk";
 Outcome<DossierView> apologize(NodeContext& ctx, const Actor& actor, const std::string& id,
                                const std::string& new_date, const std::string& reason);
 

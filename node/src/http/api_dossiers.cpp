@@ -6,8 +6,6 @@
 
 namespace wardsync::node::http {
 
-namespace {
-
 Object dossier_json(const DossierView& d) {
   Object o;
   o.set("id", d.id);
@@ -66,9 +64,22 @@ Object dossier_json(const DossierView& d) {
     hist.add(e);
   }
   o.set("history", hist);
+  Array att;
+  for (const auto& page : d.attachments) {
+    Object ao;
+    ao.set("hash", page.hash);
+    ao.set("mime_type", page.mime_type);
+    ao.set("bytes", page.bytes);
+    ao.set("label", page.label);
+    att.add(ao);
+  }
+  o.set("attachments", att);
+  o.set("identity_verified", d.identity_verified);
   o.set("has_conflicts", d.has_conflicts);
   return o;
 }
+
+namespace {
 
 const std::initializer_list<Role> kReaders = {Role::kClerk, Role::kSpecialist, Role::kLeader};
 

@@ -15,6 +15,10 @@
 #include "domain/context.hpp"
 #include "sessions.hpp"
 
+namespace wardsync::node {
+struct DossierView;
+}
+
 namespace wardsync::node::http {
 
 using Poco::JSON::Array;
@@ -69,7 +73,12 @@ void answer(Exchange& ex, Outcome<T>&& out, int status, F&& to_json) {
 bool route_sessions(Exchange& ex);   // health, sessions, users, sync status
 bool route_dossiers(Exchange& ex);   // dossiers
 bool route_desk(Exchange& ex);       // procedures, calendar, tickets, queues, ratings, reports
+bool route_peripherals(Exchange& ex);  // receipt and ticket printing, scanner, attachments
+bool route_kiosk(Exchange& ex);      // the citizens' kiosk: no session, narrow, rate-limited
 
 void method_not_allowed(Exchange& ex);
+
+// JSON of a dossier as clerks see it (api_dossiers.cpp).
+Object dossier_json(const DossierView& d);
 
 }  // namespace wardsync::node::http

@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include <Poco/Exception.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -19,6 +20,7 @@
 
 #include "domain/clerks.hpp"
 #include "http/api_internal.hpp"
+#include "http/static_files.hpp"
 #include "tls.hpp"
 
 namespace wardsync::node {
@@ -268,10 +270,17 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
   }
 
   void serve(Exchange& ex) {
-    Poco::URI uri(ex.req.getURI());
+    Poco::URI uri;
+    try {
+      uri = Poco::URI(ex.req.getURI());
+    } catch (const Poco::SyntaxException&) {
+      send_simple_error(ex, 400, "bad_uri", "Địa chỉ yêu cầu không hợp lệ.", "Malformed request URI.");
+      return;
+    }
     std::string path = uri.getPath();
     static const std::string kPrefix = "/api/v1";
     if (path.compare(0, kPrefix.size(), kPrefix) != 0 || (path.size() > kPrefix.size() && path[kPrefix.size()] != '/')) {
+      if (ui_available(ctx_.config)) return serve_static(ex, path);
       if (path == "/" && ex.method == "GET") {
         Object o;
         o.set("service", "wardnode");
@@ -299,7 +308,7 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     Poco::Net::NameValueCollection cookies;
     ex.req.getCookies(cookies);
     ex.token = cookies.get(kCookieName, "");
-    if (route_sessions(ex) || route_dossiers(ex) || route_desk(ex)) {
+    if (route_sessions(ex) || route_peripherals(ex) || route_kiosk(ex) || route_dossiers(ex) || route_desk(ex)) {
       if (!ex.answered) send_simple_error(ex, 500, "internal", "Lỗi hệ thống.", "Internal error (no answer).");
       return;
     }

@@ -117,7 +117,6 @@ function paintSync() {
   let cls = 'sync', text;
   if (!lastSync) text = T('Đang kiểm tra đồng bộ…', 'Checking sync…');
   else if (!lastSync.ok && lastSync.e.network) { cls += ' off'; text = T('Mất kết nối với máy chủ phường', 'Ward server unreachable'); }
-  else if (!lastSync.ok && lastSync.e.status === 403) { text = T('Đồng bộ: chỉ lãnh đạo và CNTT xem được', 'Sync: leaders and IT only'); }
   else if (!lastSync.ok) { cls += ' off'; text = T('Không đọc được trạng thái đồng bộ', 'Sync status unavailable'); }
   else {
     const { connected, pending } = syncFigures(lastSync.s);
@@ -313,10 +312,12 @@ function intakeView(main) {
         };
         const dos = await api.createDossier(body);
         localStorage.removeItem(DRAFT);
-        mount(main, h('h2', {}, T('Đã tiếp nhận hồ sơ', 'Dossier received')), receiptCard(dos),
+        const saved = (x) => mount(main, h('h2', {}, T('Đã tiếp nhận hồ sơ', 'Dossier received')), receiptCard(x),
+          deskTools(x, saved),
           h('p', { class: 'row' },
-            h('a', { class: 'btn', href: '#/dossier/' + encodeURIComponent(dos.id) }, T('Xem hồ sơ', 'Open dossier')),
+            h('a', { class: 'btn', href: '#/dossier/' + encodeURIComponent(x.id) }, T('Xem hồ sơ', 'Open dossier')),
             h('button', { class: 'btn secondary', type: 'button', onclick: () => intakeView(main) }, T('Tiếp nhận hồ sơ khác', 'Take in another'))));
+        saved(dos);
       } catch (e) {
         saveBtn.disabled = false;
         const lines = [];
@@ -367,6 +368,40 @@ function receiptCard(dos) {
       h('dt', {}, T('Thủ tục', 'Procedure')), h('dd', {}, dos.procedure?.name || dos.procedure_name || dos.procedure?.code),
       h('dt', {}, T('Ngày tiếp nhận', 'Received')), h('dd', {}, dateVi(dos.received_at)),
       h('dt', {}, T('Ngày hẹn trả kết quả', 'Appointment')), h('dd', { 'data-test': 'appointment' }, dateVi(dos.appointment))));
+}
+
+// Print the receipt slip, scan pages into the dossier, see the pages attached.
+// The dossier is already saved: a printer or scanner fault is shown, never a loss.
+function deskTools(d, repaint) {
+  const out = h('div', { 'aria-live': 'polite' });
+  const desk = ['clerk', 'leader'].includes(me.role);
+  const labelId = nextId('scan-label');
+  const labels = [...(d.components || []), T('Giấy tờ khác', 'Other paper')];
+  const label = h('select', { id: labelId }, labels.map((l) => h('option', { value: l }, l)));
+  const pages = d.attachments || [];
+  const busy = async (btn, fn) => {
+    out.replaceChildren();
+    btn.disabled = true;
+    try { await fn(); } catch (e) { out.replaceChildren(failure(e)); } finally { btn.disabled = false; }
+  };
+  return h('div', { class: 'card', 'data-test': 'desk-tools' },
+    h('h3', {}, T('Giấy tờ đã quét', 'Scanned pages'), ` (${pages.length})`),
+    pages.length ? h('ul', { class: 'pages', 'data-test': 'attachments' }, pages.map((a, i) => h('li', {},
+      h('a', { href: api.attachmentUrl(d.id, a.hash), target: '_blank', rel: 'noopener' },
+        h('img', { src: api.attachmentUrl(d.id, a.hash), alt: `${a.label} — ${T('trang', 'page')} ${i + 1}`, loading: 'lazy' })),
+      h('span', {}, a.label)))) : h('p', {}, T('Chưa có trang nào.', 'No page yet.')),
+    desk ? [
+      h('div', { class: 'row' },
+        h('label', { for: labelId }, T('Giấy tờ đang quét', 'Paper being scanned')), label,
+        h('button', { class: 'btn secondary', type: 'button', onclick: (ev) => busy(ev.currentTarget, async () => {
+          repaint(await api.scanInto(d.id, label.value));
+        }) }, T('Quét và đính kèm', 'Scan and attach'))),
+      h('div', { class: 'row', style: 'margin-top:.8rem' },
+        h('button', { class: 'btn', type: 'button', onclick: (ev) => busy(ev.currentTarget, async () => {
+          await api.printReceipt(d.id);
+          out.replaceChildren(h('p', { class: 'notice ok', role: 'status', 'data-test': 'printed' }, T('Đã in giấy tiếp nhận và hẹn trả kết quả.', 'The receipt slip was printed.')));
+        }) }, T('In giấy tiếp nhận', 'Print the receipt')))] : '',
+    out);
 }
 
 // ---------- worklists ----------
@@ -434,7 +469,8 @@ function paintDossier(main, d) {
       h('dl', { class: 'kv' },
         h('dt', {}, T('Trạng thái', 'Status')), h('dd', { 'data-test': 'status' }, statusName(d.status), d.overdue ? h('span', { class: 'badge late' }, ' ' + T('Quá hạn', 'Late')) : ''),
         h('dt', {}, T('Mã tra cứu', 'Lookup code')), h('dd', {}, d.lookup_code),
-        h('dt', {}, T('Người nộp', 'Applicant')), h('dd', { 'data-test': 'applicant' }, d.applicant?.name || ''),
+        h('dt', {}, T('Người nộp', 'Applicant')), h('dd', {}, h('span', { 'data-test': 'applicant' }, d.applicant?.name || ''),
+          d.identity_verified === false ? [' ', h('span', { class: 'unverified', 'data-test': 'unverified' }, T('Chưa xác thực (từ mã QR CCCD tại kiosk)', 'Unverified (CCCD QR at the kiosk)'))] : ''),
         h('dt', {}, T('Số CCCD', 'CCCD')), h('dd', {}, d.applicant?.cccd || ''),
         d.applicant?.dob ? [h('dt', {}, T('Ngày sinh', 'Date of birth')), h('dd', {}, dateVi(d.applicant.dob))] : '',
         d.applicant?.phone ? [h('dt', {}, T('Điện thoại', 'Phone')), h('dd', {}, d.applicant.phone)] : '',
@@ -448,6 +484,7 @@ function paintDossier(main, d) {
         d.apology ? [h('dt', {}, T('Phiếu xin lỗi, hẹn lại', 'Apology slip')), h('dd', {}, dateVi(d.apology.new_appointment), ' — ', d.apology.reason)] : ''),
       h('h3', {}, T('Thành phần hồ sơ', 'Papers')),
       (d.components || []).length ? h('ul', {}, d.components.map((c) => h('li', {}, c))) : h('p', {}, '—')),
+    deskTools(d, (nd) => paintDossier(main, nd)),
     allowed.length ? h('div', { class: 'card' },
       h('h3', {}, T('Chuyển bước', 'Next step')),
       h('label', { for: noteId }, T('Ghi chú (bắt buộc khi yêu cầu bổ sung, từ chối hoặc hủy)', 'Note (required to request a supplement, reject or cancel)')), note,

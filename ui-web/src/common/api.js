@@ -31,7 +31,7 @@ export function setCsrf(token) {
 export async function call(method, path, body, { timeoutMs = 15000 } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (method !== 'GET' && csrf()) headers['X-CSRF-Token'] = csrf();
+  if (method !== 'GET' && csrf() && !path.startsWith('/kiosk')) headers['X-CSRF-Token'] = csrf();
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), timeoutMs);
   let res;
@@ -105,39 +105,29 @@ export const ticketAction = (id, action) => call('POST', `/tickets/${enc(id)}/ac
 export const rate = (input) => call('POST', '/ratings', input);
 export const report = (from, to) => call('GET', '/reports' + q({ from, to }));
 
-// Kiosk. The node is meant to give the kiosk narrow, unauthenticated, rate-limited
-// endpoints under /kiosk (DESIGN.md). Until it does (a 404 for the path), the kiosk
-// falls back to the staff API under the session of a kiosk account signed in once
-// by the IT officer, and shows a citizen only the one dossier whose code AND lookup
-// code match.
-// Whether the node has them is asked once, with a body-less GET.
-let kioskApi = null;
-async function hasKioskApi() {
-  if (kioskApi === null) {
-    try { await call('GET', '/kiosk'); kioskApi = true; } catch (e) {
-      if (e.network) throw e;
-      kioskApi = !(e.status === 404 && e.code === 'not_found');
-    }
-  }
-  return kioskApi;
-}
-async function kioskCall(method, path, body, fallback) {
-  return (await hasKioskApi()) ? call(method, '/kiosk' + path, body) : fallback();
-}
-const sameCode = (a, b) => String(a || '').trim().toUpperCase() === String(b || '').trim().toUpperCase();
+// Peripherals (clerks): print a dossier's receipt slip or a ticket, scan pages into a dossier.
+export const peripherals = () => call('GET', '/peripherals');
+export const printReceipt = (id) => call('POST', `/dossiers/${enc(id)}/receipt`, {});
+export const printTicket = (id) => call('POST', `/tickets/${enc(id)}/print`, {});
+export const scanInto = (id, label) => call('POST', `/dossiers/${enc(id)}/attachments/scan`, { label }, { timeoutMs: 120000 });
+export const attachmentUrl = (id, hash) => `${BASE}/dossiers/${enc(id)}/attachments/${enc(hash)}`;
+
+// Kiosk: the node's narrow endpoints under /kiosk, no clerk session (and no CSRF
+// token, so a clerk signed in on the same browser lends the kiosk nothing).
+const kcall = (method, path, body, opts) => call(method, '/kiosk' + path, body, opts);
 export const kiosk = {
+  info: () => kcall('GET', ''),
   procedures: (query) => procedures(query),
   procedure: (code) => procedure(code),
-  ticket: (counter) => kioskCall('POST', '/tickets', { counter }, () => issueTicket(counter)),
-  lookup: (code, lookup_code) => kioskCall('POST', '/lookup', { code, lookup_code }, async () => {
-    const found = (await searchDossiers(code.trim())).find((d) => sameCode(d.code, code) && sameCode(d.lookup_code, lookup_code));
-    if (!found) throw new ApiError(404, { error: 'not_found', message_vi: 'Không tìm thấy hồ sơ với mã và mã tra cứu này.', message_en: 'No dossier with this code and lookup code.' });
-    // Only what the citizen needs: never the applicant's personal data.
-    return { id: found.id, code: found.code, status: found.status, procedure: found.procedure, appointment: found.appointment,
-      due_date: found.due_date, overdue: found.overdue, received_at: found.received_at, received_by: found.received_by, apology: found.apology };
-  }),
-  file: (input) => kioskCall('POST', '/dossiers', input, () => createDossier(input)),
-  rate: (input) => kioskCall('POST', '/ratings', input, () => rate(input)),
-  counter: (counter) => kioskCall('GET', '/queues/' + enc(counter), undefined, () => queue(counter)),
-  signIn, currentSession,
+  ticket: (counter) => kcall('POST', '/tickets', { counter }),
+  // code + lookup code, or the receipt QR text ("WS1|code|lookup") as read.
+  lookup: (code, lookup_code) => kcall('POST', '/lookup', { code, lookup_code }),
+  lookupQr: (qr) => kcall('POST', '/lookup', { qr }),
+  reprint: (code, lookup_code) => kcall('POST', '/receipts', { code, lookup_code }),
+  scan: () => kcall('POST', '/scans', undefined, { timeoutMs: 120000 }),
+  startFiling: (input) => kcall('POST', '/filings', input),
+  confirmFiling: (id, confirm_code) => kcall('POST', `/filings/${enc(id)}/confirm`, { confirm_code }),
+  rateDossier: (code, lookup_code, level) => kcall('POST', '/ratings', { code, lookup_code, level }),
+  rateVisit: (counter, level) => kcall('POST', '/ratings', { counter, level }),
+  display: (counters) => kcall('GET', '/display' + q({ counters: counters.join(',') })),
 };

@@ -6,6 +6,8 @@ export function h(tag, attrs, ...children) {
     if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
     else if (k === 'class') el.className = v;
     else if (k === 'value') el.value = v;
+    // Through the CSSOM, never a style="" attribute: the node's CSP has no 'unsafe-inline'.
+    else if (k === 'style') el.style.cssText = String(v);
     else if (k === 'checked') el.checked = !!v;
     else if (k === 'html') el.innerHTML = v; // only for our own static SVG
     else el.setAttribute(k, v === true ? '' : String(v));

@@ -12,8 +12,16 @@ const app = document.getElementById('app');
 const last = {};
 
 async function tick() {
-  const results = await Promise.all(counters.map((c) => kiosk.counter(c).then((q) => ({ c, q }), (e) => ({ c, e }))));
-  const failed = results.find((r) => r.e);
+  // One public call for every counter: numbers only, no session needed.
+  let results, failed;
+  try {
+    const r = await kiosk.display(counters);
+    const by = Object.fromEntries((r.items || []).map((x) => [x.counter, x]));
+    results = counters.map((c) => ({ c, q: by[c] ? { current: by[c].now === null ? null : { number: by[c].now }, waiting: by[c].waiting } : null }));
+  } catch (e) {
+    failed = { e };
+    results = counters.map((c) => ({ c, q: null }));
+  }
   mount(app, h('main', {},
     h('h1', {}, T('Mời công dân có số thứ tự đến quầy', 'Now serving')),
     h('div', { class: 'counters' }, results.map(({ c, q }) => {

@@ -38,7 +38,7 @@ function go(screen, extra = {}) { Object.assign(state, { screen }, extra); rende
 
 function render() {
   bump();
-  const screens = { home, ticket, procedures, lookup, file, rate, setup };
+  const screens = { home, ticket, procedures, lookup, file, rate };
   const main = h('main', { id: 'main' });
   mount(app, header(), main);
   (screens[state.screen] || home)(main);
@@ -68,7 +68,7 @@ function home(main) {
       tile('procedures', 'Tra cứu thủ tục', 'Look up a procedure', 'Giấy tờ cần mang, lệ phí, thời hạn', 'Papers, fee, processing time'),
       tile('lookup', 'Tra cứu hồ sơ', 'Look up my dossier', 'Bằng mã hồ sơ và mã tra cứu trên giấy hẹn', 'With the codes on your receipt'),
       tile('file', 'Tự nộp hồ sơ', 'File a dossier myself', 'Dùng thẻ căn cước (CCCD) có mã QR', 'With your chip ID card QR',
-        () => go('file', { file: { step: 0, person: null, procedure: null, scanned: [], confirm: String(1000 + Math.floor(Math.random() * 9000)) } })),
+        () => go('file', { file: { step: 0, person: null, qr: '', procedure: null, scanned: [], pages: [], preview: null, result: null } })),
       tile('rate', 'Đánh giá mức độ hài lòng', 'Rate our service', 'Ý kiến của ông/bà giúp chúng tôi phục vụ tốt hơn', 'Your opinion helps us')));
 }
 
@@ -86,7 +86,10 @@ function ticket(main) {
           h('h2', {}, T('Số thứ tự của ông/bà', 'Your number')),
           h('p', { class: 'ticket', 'data-test': 'ticket-number' }, String(t.number)),
           h('p', {}, T(`Quầy số ${t.counter} — ${s.vi}`, `Counter ${t.counter} — ${s.en}`)),
-          h('p', {}, T('Vui lòng nhận phiếu in và chờ đến khi số được gọi trên màn hình.', 'Please take the printed ticket and wait until your number is called on the screen.')),
+          t.printed
+            ? h('p', { 'data-test': 'printed' }, T('Vui lòng nhận phiếu in và chờ đến khi số được gọi trên màn hình.', 'Please take the printed ticket and wait until your number is called on the screen.'))
+            : h('p', { class: 'notice bad', role: 'alert', 'data-test': 'print-error' }, msg(t.print_error || {}), ' ',
+              T('Ông/bà ghi nhớ số trên màn hình; số vẫn được gọi bình thường.', 'Please remember the number on the screen; it will be called as usual.')),
           backBar());
       } catch (e) { out.replaceChildren(problem(e)); ev.currentTarget.disabled = false; }
     } }, T(s.vi, s.en))))),
@@ -129,25 +132,36 @@ function lookup(main) {
   const out = h('div', { 'aria-live': 'polite' });
   const form = h('form', { onsubmit: async (ev) => {
     ev.preventDefault();
-    // The QR reader types "WS1|code|lookup" and Enter into the focused field.
+    // The QR reader types "WS1|code|lookup" and Enter into the focused field; the
+    // node parses it (and shows the codes it read).
+    let qr = '';
     for (const el of [code, lk]) {
+      if (/^WS\d\|/i.test(el.value.trim())) qr = el.value.trim();
       const r = parseReceiptQr(el.value);
       if (r) { code.value = r.code; lk.value = r.lookup_code; }
     }
     out.replaceChildren(h('p', {}, T('Đang tra cứu…', 'Looking up…')));
     try {
-      const d = await api.lookup(code.value.trim(), lk.value.trim());
+      const d = qr ? await api.lookupQr(qr) : await api.lookup(code.value.trim(), lk.value.trim());
+      const codes = { code: d.code, lookup_code: lk.value.trim().toUpperCase() };
       out.replaceChildren(h('div', { class: 'notice ok', 'data-test': 'lookup-result' },
         h('dl', { class: 'kv' },
           h('dt', {}, T('Mã hồ sơ', 'Dossier code')), h('dd', {}, d.code),
           h('dt', {}, T('Thủ tục', 'Procedure')), h('dd', {}, d.procedure?.name || d.procedure_name || ''),
           h('dt', {}, T('Tình trạng', 'Status')), h('dd', { 'data-test': 'lookup-status' }, statusName(d.status)),
           h('dt', {}, T('Ngày hẹn trả', 'Appointment')), h('dd', {}, dateVi(d.apology?.new_appointment || d.appointment))),
-        h('div', { class: 'bar' }, h('button', { type: 'button', class: 'act', onclick: () => go('rate', { rateFor: d }) }, T('Đánh giá hồ sơ này', 'Rate this dossier')))));
+        h('div', { class: 'bar' },
+          h('button', { type: 'button', class: 'act', onclick: () => go('rate', { rateFor: { ...d, ...codes } }) }, T('Đánh giá hồ sơ này', 'Rate this dossier')),
+          h('button', { type: 'button', class: 'act secondary', onclick: async (ev) => {
+            const b = ev.currentTarget;
+            b.disabled = true;
+            try { await api.reprint(codes.code, codes.lookup_code); b.replaceWith(h('p', { class: 'notice ok', role: 'status' }, T('Đã in lại giấy hẹn.', 'Receipt printed again.'))); }
+            catch (e) { b.disabled = false; b.after(problem(e)); }
+          } }, T('In lại giấy hẹn', 'Print the receipt again')))));
     } catch (e) {
       out.replaceChildren(e.status === 404
         ? h('p', { class: 'notice bad', role: 'alert' }, T('Không tìm thấy hồ sơ. Ông/bà kiểm tra lại mã hồ sơ và mã tra cứu trên giấy hẹn.', 'No dossier found. Check both codes on your receipt.'))
-        : problem(e));
+        : h('div', {}, problem(e), ...(e.fields || []).map((f) => h('p', { class: 'notice bad' }, T(f.message_vi, f.message_en)))));
     }
   } },
   h('p', {}, T('Đưa mã QR trên giấy hẹn vào đầu đọc, hoặc nhập hai mã in trên giấy hẹn:', 'Show the receipt QR to the reader, or type both codes from your receipt:')),
@@ -171,7 +185,7 @@ function file(main) {
       ev.preventDefault();
       const r = parseCccd(qr.value);
       if (!r.ok) return out.replaceChildren(h('p', { class: 'notice bad', role: 'alert' }, T(r.message_vi, r.message_en)));
-      f.person = r.value; next(1);
+      f.person = r.value; f.qr = qr.value.trim(); f.preview = null; next(1);
     } },
     h('p', {}, T('Đưa mã QR trên thẻ căn cước (CCCD) vào đầu đọc. Nếu không đọc được, ông/bà có thể nhập nội dung mã.', 'Show the QR on your chip ID card to the reader, or type its text.')),
     h('label', { for: 'k-cccd' }, T('Nội dung mã QR thẻ CCCD', 'CCCD QR text')), qr,
@@ -184,7 +198,7 @@ function file(main) {
     const list = h('ul', { class: 'list' });
     let all = [];
     const paint = () => list.replaceChildren(...all.filter((p) => matches(`${p.name_vi} ${p.field_vi}`, search.value)).slice(0, 10)
-      .map((p) => h('li', {}, h('button', { type: 'button', 'aria-pressed': String(f.procedure?.code === p.code), onclick: async () => { try { f.procedure = await api.procedure(p.code); f.scanned = []; next(2); } catch (e) { list.replaceChildren(problem(e)); } } }, p.name_vi))));
+      .map((p) => h('li', {}, h('button', { type: 'button', 'aria-pressed': String(f.procedure?.code === p.code), onclick: async () => { try { f.procedure = await api.procedure(p.code); f.scanned = []; f.pages = []; next(2); } catch (e) { list.replaceChildren(problem(e)); } } }, p.name_vi))));
     search.addEventListener('input', paint);
     mount(main, h('h2', {}, T('Chọn thủ tục', 'Choose the procedure')), steps,
       h('label', { for: 'k-fproc' }, T('Gõ tên thủ tục (không cần dấu)', 'Type the procedure name')), search, list,
@@ -194,63 +208,99 @@ function file(main) {
   }
   if (f.step === 2) {
     const comps = f.procedure.components || [];
+    const scanner = kioskInfo?.scanner !== false;
     const rows = comps.map((c) => {
+      const pages = f.pages.filter((p) => p.component === c.name_vi).length;
       const done = f.scanned.includes(c.name_vi);
       return h('div', { class: 'scanrow' },
         h('span', {}, c.name_vi, c.mandatory === false ? ` (${T('nếu có', 'if any')})` : ''),
-        done ? h('strong', { class: 'ok' }, '✓ ' + T('Đã quét', 'Scanned'))
-          : h('button', { type: 'button', class: 'act', 'data-scan': c.name_vi, onclick: () => { f.scanned.push(c.name_vi); render(); } }, T('Quét', 'Scan')));
+        done ? h('strong', { class: 'ok' }, '✓ ' + (pages ? T(`Đã quét ${pages} trang`, `${pages} page(s) scanned`) : T('Đã có', 'Brought')))
+          : h('button', { type: 'button', class: 'act', 'data-scan': c.name_vi, onclick: async (ev) => {
+            if (!scanner) { f.scanned.push(c.name_vi); return render(); }
+            const b = ev.currentTarget;
+            b.disabled = true;
+            b.textContent = T('Đang quét…', 'Scanning…');
+            try {
+              const r = await api.scan();
+              f.pages.push(...(r.pages || []).map((pg) => ({ hash: pg.hash, component: c.name_vi })));
+              f.scanned.push(c.name_vi);
+              render();
+            } catch (e) { b.disabled = false; b.textContent = T('Quét lại', 'Scan again'); out.replaceChildren(problem(e)); }
+          } }, scanner ? T('Quét', 'Scan') : T('Có mang theo', 'I have it')));
     });
     const missing = comps.filter((c) => c.mandatory !== false && !f.scanned.includes(c.name_vi));
     mount(main, h('h2', {}, T('Quét giấy tờ', 'Scan your papers')), steps,
-      h('p', {}, T('Đặt từng giấy tờ vào khe quét rồi chạm "Quét". Máy trả lại bản gốc ngay.', 'Put each paper in the scan slot and touch "Scan". The original comes straight back.')),
-      rows,
+      h('p', {}, scanner
+        ? T('Đặt từng giấy tờ vào khe quét rồi chạm "Quét". Máy trả lại bản gốc ngay.', 'Put each paper in the scan slot and touch "Scan". The original comes straight back.')
+        : T('Kiosk này không có máy quét: ông/bà mang bản giấy đến quầy.', 'This kiosk has no scanner: bring the papers to the counter.')),
+      rows, out,
       missing.length ? h('p', {}, T(`Còn ${missing.length} giấy tờ bắt buộc chưa quét.`, `${missing.length} required papers not scanned yet.`)) : '',
       backBar(h('button', { type: 'button', class: 'act secondary', onclick: () => next(1) }, T('Quay lại', 'Back')),
-        h('button', { type: 'button', class: 'act', disabled: missing.length ? true : null, onclick: () => next(3) }, T('Tiếp tục', 'Continue'))));
+        h('button', { type: 'button', class: 'act', disabled: missing.length ? true : null, onclick: () => { f.preview = null; next(3); } }, T('Tiếp tục', 'Continue'))));
     return;
   }
   if (f.step === 3) {
-    const p = f.person;
+    if (!f.preview) {
+      // The node parses the card QR itself and checks every paper and page; its
+      // answer (not the screen's own parse) is what the citizen confirms.
+      mount(main, h('h2', {}, T('Kiểm tra lại thông tin', 'Check everything')), steps, h('p', { role: 'status' }, T('Đang kiểm tra…', 'Checking…')));
+      api.startFiling({ cccd_qr: f.qr, procedure_code: f.procedure.code, components: f.scanned, pages: f.pages })
+        .then((p) => { f.preview = p; render(); })
+        .catch((e) => mount(main, h('h2', {}, T('Kiểm tra lại thông tin', 'Check everything')), steps, problem(e),
+          (e.fields || []).length ? h('ul', {}, e.fields.map((x) => h('li', {}, T(x.message_vi, x.message_en)))) : '',
+          backBar(h('button', { type: 'button', class: 'act secondary', onclick: () => next(0) }, T('Làm lại từ đầu', 'Start again')))));
+      return;
+    }
+    const pv = f.preview, p = pv.applicant;
     const code = h('input', { type: 'text', id: 'k-confirm', inputmode: 'numeric', autocomplete: 'off', maxlength: 4 });
     const form = h('form', { onsubmit: async (ev) => {
       ev.preventDefault();
-      if (code.value.trim() !== f.confirm) return out.replaceChildren(h('p', { class: 'notice bad', role: 'alert' }, T('Mã xác nhận chưa đúng. Ông/bà nhập lại 4 số in to ở trên.', 'The confirmation code is wrong. Type the 4 big digits above.')));
       const btn = form.querySelector('button[type=submit]');
       btn.disabled = true;
       out.replaceChildren(h('p', {}, T('Đang nộp hồ sơ…', 'Filing…')));
       try {
-        f.result = await api.file({
-          applicant: { name: p.name, cccd: p.cccd, dob: p.dob, address: p.address, phone: '' },
-          procedure_code: f.procedure.code, channel: 'kiosk', components: f.scanned,
-          note: T('Tự nộp tại kiosk; thông tin từ mã QR thẻ CCCD, chưa xác thực.', 'Filed at the kiosk; CCCD QR data, unverified.'),
-        });
+        f.result = await api.confirmFiling(pv.filing_id, code.value.trim());
         next(4);
-      } catch (e) { btn.disabled = false; out.replaceChildren(problem(e)); }
+      } catch (e) {
+        btn.disabled = false;
+        out.replaceChildren(problem(e), ...(e.fields || []).map((x) => h('p', { class: 'notice bad' }, T(x.message_vi, x.message_en))));
+        if (e.status === 404 || e.status === 409) f.preview = null;
+      }
     } },
     h('h3', {}, T('Người nộp', 'Applicant'), ' ', h('span', { class: 'unverified', 'data-test': 'unverified' }, T('Chưa xác thực', 'Unverified'))),
     h('dl', { class: 'kv' },
-      h('dt', {}, T('Họ và tên', 'Name')), h('dd', {}, p.name),
+      h('dt', {}, T('Họ và tên', 'Name')), h('dd', { 'data-test': 'review-name' }, p.name),
       h('dt', {}, T('Số CCCD', 'ID number')), h('dd', {}, p.cccd),
       h('dt', {}, T('Ngày sinh', 'Date of birth')), h('dd', {}, dateVi(p.dob)),
       h('dt', {}, T('Địa chỉ', 'Address')), h('dd', {}, p.address)),
     h('h3', {}, T('Thủ tục', 'Procedure')), h('p', {}, f.procedure.name_vi, ' — ', processingTime(f.procedure), ', ', feeText(f.procedure)),
-    h('h3', {}, T('Giấy tờ đã quét', 'Papers scanned')), h('ul', {}, f.scanned.map((s) => h('li', {}, s))),
+    h('h3', {}, T('Giấy tờ', 'Papers')), h('ul', {}, f.scanned.map((x) => h('li', {}, x))),
+    h('p', {}, T(`Số trang đã quét: ${pv.pages}`, `Pages scanned: ${pv.pages}`)),
     h('p', {}, T('Nếu mọi thông tin đều đúng, nhập mã xác nhận dưới đây:', 'If everything is right, type this confirmation code:')),
-    h('p', { class: 'confirm-code', 'data-test': 'confirm-code', 'aria-label': f.confirm.split('').join(' ') }, f.confirm),
+    h('p', { class: 'confirm-code', 'data-test': 'confirm-code', 'aria-label': pv.confirm_code.split('').join(' ') }, pv.confirm_code),
     h('label', { for: 'k-confirm' }, T('Mã xác nhận', 'Confirmation code')), code,
     h('div', { class: 'bar' }, h('button', { type: 'submit', class: 'act' }, T('Nộp hồ sơ', 'File the dossier'))));
     mount(main, h('h2', {}, T('Kiểm tra lại thông tin', 'Check everything')), steps, form, out,
       backBar(h('button', { type: 'button', class: 'act secondary', onclick: () => next(2) }, T('Quay lại', 'Back'))));
     return;
   }
-  const d = f.result;
+  const r = f.result, d = r.dossier;
+  const printedNote = r.printed
+    ? h('p', { 'data-test': 'printed' }, T('Ông/bà nhận phiếu tiếp nhận và hẹn trả kết quả ở khe in. Giữ phiếu để tra cứu hồ sơ.', 'Take the receipt from the printer slot and keep it to look up your dossier.'))
+    : h('div', { class: 'notice bad', role: 'alert', 'data-test': 'print-error' },
+      h('p', {}, T('Hồ sơ đã được lưu, nhưng chưa in được giấy hẹn: ', 'The dossier is saved, but the receipt could not be printed: '), msg(r.print_error || {})),
+      h('p', {}, T('Ông/bà ghi lại hai mã trên màn hình, hoặc bấm "In lại giấy hẹn".', 'Write down both codes on the screen, or touch "Print again".')),
+      h('button', { type: 'button', class: 'act', onclick: async (ev) => {
+        const b = ev.currentTarget;
+        b.disabled = true;
+        try { await api.reprint(d.code, d.lookup_code); r.printed = true; render(); } catch (e) { b.disabled = false; b.after(problem(e)); }
+      } }, T('In lại giấy hẹn', 'Print again')));
   mount(main, h('h2', {}, T('Nộp hồ sơ thành công', 'Dossier filed')), steps,
     h('div', { class: 'notice ok', 'data-test': 'filed' }, h('dl', { class: 'kv' },
       h('dt', {}, T('Mã hồ sơ', 'Dossier code')), h('dd', { 'data-test': 'filed-code' }, d.code),
       h('dt', {}, T('Mã tra cứu', 'Lookup code')), h('dd', { 'data-test': 'filed-lookup' }, d.lookup_code),
       h('dt', {}, T('Ngày hẹn trả kết quả', 'Appointment')), h('dd', {}, dateVi(d.appointment)))),
-    h('p', {}, T('Ông/bà nhận phiếu tiếp nhận và hẹn trả kết quả ở khe in. Giữ phiếu để tra cứu hồ sơ.', 'Take the receipt from the printer slot and keep it to look up your dossier.')),
+    printedNote,
     backBar());
 }
 
@@ -262,13 +312,9 @@ function rate(main) {
     SERVICES.map((s) => h('option', { value: s.counter }, T(`Quầy ${s.counter}`, `Counter ${s.counter}`))));
   async function send(level) {
     try {
-      let clerk = d?.received_by || '';
-      if (!d) {
-        const q = await api.counter(counter.value);
-        clerk = q.current?.handled_by || [...(q.tickets || [])].reverse().find((t) => t.handled_by)?.handled_by || '';
-        if (!clerk) return out.replaceChildren(h('p', { class: 'notice bad', role: 'alert' }, T('Quầy này hôm nay chưa phục vụ ai; ông/bà chọn đúng quầy đã phục vụ mình.', 'This counter has served nobody today; choose the counter that served you.')));
-      }
-      await api.rate({ dossier_id: d?.id || '', clerk, level });
+      // The node picks the clerk: who received the dossier, or who served at that counter today.
+      if (d) await api.rateDossier(d.code, d.lookup_code, level);
+      else await api.rateVisit(counter.value, level);
       mount(main, h('h2', {}, T('Cảm ơn ông/bà đã đánh giá!', 'Thank you for your rating!')),
         h('p', { class: 'notice ok', 'data-test': 'rated' }, T('Ý kiến của ông/bà đã được ghi nhận: ', 'Recorded: ') + T(...RATING[level])), backBar());
     } catch (e) { out.replaceChildren(problem(e)); }
@@ -282,18 +328,8 @@ function rate(main) {
     out, backBar());
 }
 
-// ---------- setup (IT officer, once): sign the kiosk account in ----------
-function setup(main) {
-  const u = h('input', { type: 'text', id: 'k-user', autocomplete: 'username' });
-  const p = h('input', { type: 'password', id: 'k-pass', autocomplete: 'current-password', style: 'width:100%;min-height:64px;font-size:1.3rem' });
-  const out = h('div', { 'aria-live': 'polite' });
-  mount(main, h('h2', {}, T('Cài đặt kiosk (cán bộ CNTT)', 'Kiosk setup (IT)')),
-    h('form', { onsubmit: async (ev) => {
-      ev.preventDefault();
-      try { await api.signIn(u.value.trim(), p.value); state = fresh(); render(); } catch (e) { out.replaceChildren(problem(e)); }
-    } }, h('label', { for: 'k-user' }, T('Tài khoản kiosk', 'Kiosk account')), u, h('label', { for: 'k-pass' }, T('Mật khẩu', 'Password')), p,
-    h('div', { class: 'bar' }, h('button', { type: 'submit', class: 'act' }, T('Đăng nhập', 'Sign in')))), out, backBar());
-}
-if (location.hash === '#setup') state.screen = 'setup';
+// What this kiosk's node has (printer, scanner); asked once, harmless if it fails.
+let kioskInfo = null;
+api.info().then((i) => { kioskInfo = i; }).catch(() => {});
 
 render();
