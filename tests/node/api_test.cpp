@@ -244,6 +244,33 @@ std::vector<std::string> walk_pages(Client& c, const std::string& query, std::si
   }
 }
 
+TEST_CASE("text with quotes and backslashes comes back as sent, control characters are refused",
+          "[node][api][dossiers]") {
+  Node n;
+  Client desk = n.signed_in("motcua");
+  const std::string body =
+      R"({"applicant":{"name":"Lê \"Bé\" Ánh\\Tý","cccd":"079099012345"},"procedure_code":"1.001193",)"
+      R"("channel":"counter","components":["Giấy \"chứng\" sinh / bản sao"],"note":"<b>ghi chú</b> \u00e0 \\ \/"})";
+  CHECK(desk.post("/api/v1/dossiers", R"({"applicant":{"name":"A\u0001","cccd":"079099012345"},)"
+                                      R"("procedure_code":"1.001193","channel":"counter","note":"x\ny"})")
+            .field_errors() == (std::vector<std::string>{"applicant.name:format", "note:format"}));
+  auto made = desk.post("/api/v1/dossiers", body);
+  REQUIRE(made.status == 201);
+  for (const std::string& path : {"/api/v1/dossiers/" + made.str("id"),
+                                  "/api/v1/dossiers/search?q=" + made.str("code")}) {
+    auto got = desk.get(path);
+    REQUIRE(got.status == 200);
+    REQUIRE(got.json);  // well-formed JSON
+    auto d = got.json->has("items") ? got.json->getArray("items")->getObject(0) : got.json;
+    CHECK(d->getObject("applicant")->getValue<std::string>("name") == "Lê \"Bé\" Ánh\\Tý");
+    CHECK(d->getValue<std::string>("note") == "<b>ghi chú</b> à \\ /");
+    CHECK(d->getArray("components")->getElement<std::string>(0) == "Giấy \"chứng\" sinh / bản sao");
+    CHECK(d->get("timing").isEmpty());  // null until returned
+  }
+  auto missing = desk.get("/api/v1/dossiers/0123456789abcdef0123456789abcdef");
+  CHECK(missing.status == 404);
+}
+
 TEST_CASE("filtered listings page through a long index without loss or repeats", "[node][api][dossiers]") {
   Node n;
   Client desk = n.signed_in("motcua");

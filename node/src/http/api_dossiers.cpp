@@ -3,80 +3,106 @@
 
 #include "domain/dossiers.hpp"
 #include "http/api_internal.hpp"
+#include "http/json_writer.hpp"
 
 namespace wardsync::node::http {
 
-Object dossier_json(const DossierView& d) {
-  Object o;
-  o.set("id", d.id);
-  o.set("code", d.code);
-  o.set("lookup_code", d.lookup_code);
-  Object a;
-  a.set("name", d.applicant_name);
-  a.set("cccd", d.cccd);
-  a.set("dob", d.dob);
-  a.set("phone", d.phone);
-  a.set("address", d.address);
-  o.set("applicant", a);
-  Object p;
-  p.set("code", d.procedure_code);
-  p.set("name", d.procedure_name);
-  o.set("procedure", p);
-  o.set("channel", d.channel);
-  Array comps;
-  for (const auto& c : d.components) comps.add(c);
-  o.set("components", comps);
+void write_dossier(JsonWriter& w, const DossierView& d) {
+  w.begin_object();
+  w.field("id", d.id);
+  w.field("code", d.code);
+  w.field("lookup_code", d.lookup_code);
+  w.key("applicant");
+  w.begin_object();
+  w.field("name", d.applicant_name);
+  w.field("cccd", d.cccd);
+  w.field("dob", d.dob);
+  w.field("phone", d.phone);
+  w.field("address", d.address);
+  w.end_object();
+  w.key("procedure");
+  w.begin_object();
+  w.field("code", d.procedure_code);
+  w.field("name", d.procedure_name);
+  w.end_object();
+  w.field("channel", d.channel);
+  w.key("components");
+  w.begin_array();
+  for (const auto& c : d.components) w.value(c);
+  w.end_array();
   if (!d.fee_vnd.empty()) {
     std::int64_t fee = 0;
     std::from_chars(d.fee_vnd.data(), d.fee_vnd.data() + d.fee_vnd.size(), fee);
-    o.set("fee_vnd", fee);
+    w.field("fee_vnd", fee);
   }
-  o.set("note", d.note);
-  o.set("received_at", d.received_at);
-  o.set("received_by", d.received_by);
-  o.set("appointment", d.appointment);
-  o.set("due_date", d.due_day);
-  o.set("assignee", d.assignee);
-  o.set("status", d.status);
-  o.set("cycle", d.cycle);
-  o.set("decided_by", d.decided_by);
-  o.set("returned_at", d.returned_at);
-  o.set("timing", d.timing.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(d.timing));
-  o.set("overdue", d.overdue);
+  w.field("note", d.note);
+  w.field("received_at", d.received_at);
+  w.field("received_by", d.received_by);
+  w.field("appointment", d.appointment);
+  w.field("due_date", d.due_day);
+  w.field("assignee", d.assignee);
+  w.field("status", d.status);
+  w.field("cycle", d.cycle);
+  w.field("decided_by", d.decided_by);
+  w.field("returned_at", d.returned_at);
+  w.string_or_null("timing", d.timing);
+  w.field("overdue", d.overdue);
+  w.key("apology");
   if (d.apology) {
-    Object ap;
-    ap.set("new_appointment", d.apology->new_appointment);
-    ap.set("reason", d.apology->reason);
-    ap.set("issued_at", d.apology->issued_at);
-    ap.set("by", d.apology->by);
-    ap.set("notice_in_time", d.apology->notice_in_time);
-    o.set("apology", ap);
+    w.begin_object();
+    w.field("new_appointment", d.apology->new_appointment);
+    w.field("reason", d.apology->reason);
+    w.field("issued_at", d.apology->issued_at);
+    w.field("by", d.apology->by);
+    w.field("notice_in_time", d.apology->notice_in_time);
+    w.end_object();
   } else {
-    o.set("apology", Poco::Dynamic::Var());
+    w.null();
   }
-  Array hist;
+  w.key("history");
+  w.begin_array();
   for (const auto& h : d.history) {
-    Object e;
-    e.set("at", h.at);
-    e.set("by", h.by);
-    e.set("action", h.action);
-    e.set("note", h.note);
-    hist.add(e);
+    w.begin_object();
+    w.field("at", h.at);
+    w.field("by", h.by);
+    w.field("action", h.action);
+    w.field("note", h.note);
+    w.end_object();
   }
-  o.set("history", hist);
-  Array att;
+  w.end_array();
+  w.key("attachments");
+  w.begin_array();
   for (const auto& page : d.attachments) {
-    Object ao;
-    ao.set("hash", page.hash);
-    ao.set("mime_type", page.mime_type);
-    ao.set("bytes", page.bytes);
-    ao.set("label", page.label);
-    att.add(ao);
+    w.begin_object();
+    w.field("hash", page.hash);
+    w.field("mime_type", page.mime_type);
+    w.field("bytes", page.bytes);
+    w.field("label", page.label);
+    w.end_object();
   }
-  o.set("attachments", att);
-  o.set("identity_verified", d.identity_verified);
-  o.set("has_conflicts", d.has_conflicts);
-  return o;
+  w.end_array();
+  w.field("identity_verified", d.identity_verified);
+  w.field("has_conflicts", d.has_conflicts);
+  w.end_object();
+}
+
+std::string dossier_json(const DossierView& d) {
+  JsonWriter w;
+  write_dossier(w, d);
+  return w.take();
+}
+
+// {"items": [dossier, ...], "next_cursor": cursor or null}
+std::string dossier_page_json(const std::vector<DossierView>& items, const std::string& next_cursor) {
+  JsonWriter w;
+  w.begin_object();
+  w.key("items");
+  w.begin_array();
+  for (const auto& d : items) write_dossier(w, d);
+  w.end_array();
+  w.string_or_null("next_cursor", next_cursor);
+  w.end_object();
+  return w.take();
 }
 
 namespace {
@@ -139,14 +165,8 @@ void list(Exchange& ex) {
     auto [p, ec] = std::from_chars(limit.data(), limit.data() + limit.size(), f.limit);
     if (ec != std::errc() || p != limit.data() + limit.size()) f.limit = 0;
   }
-  answer(ex, list_dossiers(ex.ctx, f), 200, [](const DossierPage& page) {
-    Object o;
-    Array items;
-    for (const auto& d : page.items) items.add(dossier_json(d));
-    o.set("items", items);
-    o.set("next_cursor", page.next_cursor.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(page.next_cursor));
-    return o;
-  });
+  answer(ex, list_dossiers(ex.ctx, f), 200,
+         [](const DossierPage& page) { return dossier_page_json(page.items, page.next_cursor); });
 }
 
 void search(Exchange& ex) {
@@ -158,11 +178,14 @@ void search(Exchange& ex) {
     if (ec != std::errc() || p != l.data() + l.size()) limit = 0;
   }
   answer(ex, search_dossiers(ex.ctx, query_param(ex, "q"), limit), 200, [](const std::vector<DossierView>& v) {
-    Object o;
-    Array items;
-    for (const auto& d : v) items.add(dossier_json(d));
-    o.set("items", items);
-    return o;
+    JsonWriter w;
+    w.begin_object();
+    w.key("items");
+    w.begin_array();
+    for (const auto& d : v) write_dossier(w, d);
+    w.end_array();
+    w.end_object();
+    return w.take();
   });
 }
 

@@ -42,6 +42,8 @@ struct Exchange {
 
 // Answers.
 void send_json(Exchange& ex, int status, const Object& obj);
+// The same with the JSON text already written (JsonWriter).
+void send_json(Exchange& ex, int status, const std::string& json_text);
 void send_error(Exchange& ex, const DomainError& error);
 void send_simple_error(Exchange& ex, int status, const std::string& code, const std::string& vi, const std::string& en);
 
@@ -78,7 +80,7 @@ bool route_kiosk(Exchange& ex);      // the citizens' kiosk: no session, narrow,
 
 void method_not_allowed(Exchange& ex);
 
-// JSON of a dossier as clerks see it (api_dossiers.cpp).
-Object dossier_json(const DossierView& d);
+// JSON text of a dossier as clerks see it (api_dossiers.cpp).
+std::string dossier_json(const DossierView& d);
 
 }  // namespace wardsync::node::http

@@ -53,6 +53,13 @@ bool unsafe_method(const std::string& m) { return m == "POST" || m == "PUT" || m
 
 void send_json(Exchange& ex, int status, const Object& obj) {
   if (ex.answered) return;
+  std::ostringstream os;
+  obj.stringify(os);
+  send_json(ex, status, os.str());
+}
+
+void send_json(Exchange& ex, int status, const std::string& text) {
+  if (ex.answered) return;
   ex.answered = true;
   if (!ex.body_read) {
     // Answered before reading the body (401, 403, 404...): discard a small body so
@@ -68,10 +75,8 @@ void send_json(Exchange& ex, int status, const Object& obj) {
       ex.resp.setKeepAlive(false);
     }
   }
-  std::ostringstream os;
-  obj.stringify(os);
-  std::string text = os.str();
-  ex.resp.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+  // With its reason phrase ("404 Not Found", not "404 OK").
+  ex.resp.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
   ex.resp.setContentType("application/json; charset=utf-8");
   ex.resp.set("Cache-Control", "no-store");
   ex.resp.set("X-Content-Type-Options", "nosniff");
