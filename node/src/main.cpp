@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <sqlite3.h>
+
 #include "config.hpp"
 #include "demo.hpp"
 #include "domain/clerks.hpp"
@@ -430,6 +432,9 @@ int cmd_run(int argc, char** argv, Logger& log) {
 
 int main(int argc, char** argv) {
   no_core_dumps();
+  // No global allocation statistics: with them every SQLite malloc in every
+  // thread takes one process-wide mutex (search throughput +40 % without).
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   Logger log(LogLevel::kInfo);
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
     std::fputs(kUsage, stdout);
