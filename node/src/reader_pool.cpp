@@ -12,7 +12,7 @@ ReaderPool::Lease ReaderPool::acquire() {
   }
   ++open_;
   lock.unlock();
-  auto opened = Reader::open(path_, schema_);
+  auto opened = Reader::open(path_, schema_, cache_kib_);
   if (!opened.is_ok()) {
     std::lock_guard<std::mutex> again(mu_);
     --open_;

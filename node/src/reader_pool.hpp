@@ -1,7 +1,7 @@
-// A small pool of Readers (read-only SQLite connections) shared by the HTTP
-// threads. Poco keeps one thread per keep-alive connection (up to 64), but only
-// a few run a query at once; a pool bounds the connections (and their page
-// caches, which count against the node's memory) instead of one per thread.
+// A pool of Readers (read-only SQLite connections) shared by the HTTP threads.
+// Poco keeps one thread per keep-alive connection (up to 64); the pool bounds
+// the connections (and their page caches, which count against the node's
+// memory) instead of one per thread.
 //
 // Thread safety: acquire() from any thread; a Lease is used by its thread only.
 #pragma once
@@ -18,8 +18,8 @@ namespace wardsync::node {
 
 class ReaderPool {
  public:
-  ReaderPool(std::string path, const Schema& schema, std::size_t max_readers)
-      : path_(std::move(path)), schema_(schema), max_(max_readers) {}
+  ReaderPool(std::string path, const Schema& schema, std::size_t max_readers, std::size_t cache_kib)
+      : path_(std::move(path)), schema_(schema), max_(max_readers), cache_kib_(cache_kib) {}
 
   class Lease {
    public:
@@ -50,6 +50,7 @@ class ReaderPool {
   const std::string path_;
   const Schema& schema_;
   const std::size_t max_;
+  const std::size_t cache_kib_;  // per reader
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Reader>> free_;  // GUARDED_BY(mu_)

@@ -200,13 +200,15 @@ struct Reader::Conn {
 Reader::Reader() = default;
 Reader::~Reader() = default;
 
-Result<std::unique_ptr<Reader>> Reader::open(const std::string& path, const Schema& schema) {
+Result<std::unique_ptr<Reader>> Reader::open(const std::string& path, const Schema& schema, std::size_t cache_kib) {
   (void)schema;
   std::unique_ptr<Reader> r(new Reader());
   r->conn_ = std::make_unique<Conn>();
   Status s = r->conn_->db.open(path, true);
   if (!s.is_ok()) return s;
   sqlite3_busy_timeout(r->conn_->db.get(), 5000);
+  s = r->conn_->db.exec(("PRAGMA cache_size=-" + std::to_string(cache_kib)).c_str());
+  if (!s.is_ok()) return s;
   try {
     r->reader_ = std::make_unique<RecordReader>(r->conn_->db.get());
   } catch (const sql::SqlError& e) {

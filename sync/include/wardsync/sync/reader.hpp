@@ -24,8 +24,10 @@ class RecordReader;
 class Reader {
  public:
   // `path` is the StoreOptions::path the store was opened with; the store must
-  // have created the database first.
-  static Result<std::unique_ptr<Reader>> open(const std::string& path, const Schema& schema);
+  // have created the database first. `cache_kib`: this connection's page cache
+  // (the file's pages also stay in the OS page cache, shared by all readers).
+  static Result<std::unique_ptr<Reader>> open(const std::string& path, const Schema& schema,
+                                              std::size_t cache_kib = 2048);
   ~Reader();
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;
