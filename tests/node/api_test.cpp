@@ -16,21 +16,7 @@ namespace {
 
 using Conf = std::map<std::string, std::string>;
 
-struct Node {
-  TempDir tmp;
-  NodeProcess proc;
-  explicit Node(const Conf& config = {}) : proc(tmp.path() / "d") {
-    copy_dir(demo_template(), tmp.path() / "d");
-    for (const auto& [k, v] : config) set_config(tmp.path() / "d", k, v);
-    proc.start();
-  }
-  Client signed_in(const std::string& user) {
-    Client c(proc.port());
-    auto r = c.login(user, kDemoPassword);
-    REQUIRE(r.status == 200);
-    return c;
-  }
-};
+using Node = DemoNode;
 
 const std::string kDossier =
     R"({"applicant":{"name":"Nguyễn Văn An","cccd":"079099012345","dob":"1999-08-15","phone":"0901234567",)"

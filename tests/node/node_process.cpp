@@ -295,4 +295,17 @@ fs::path demo_template() {
   return dir.path() / "demo";
 }
 
+DemoNode::DemoNode(const std::map<std::string, std::string>& config) : proc(tmp.path() / "d") {
+  copy_dir(demo_template(), tmp.path() / "d");
+  for (const auto& [k, v] : config) set_config(tmp.path() / "d", k, v);
+  proc.start();
+}
+
+Client DemoNode::signed_in(const std::string& user) {
+  Client c(proc.port());
+  auto r = c.login(user, kDemoPassword);
+  REQUIRE(r.status == 200);
+  return c;
+}
+
 }  // namespace wardtest

@@ -100,6 +100,15 @@ class Client {
 
 inline constexpr const char* kDemoPassword = "demo1234";
 
+// A running node on a fresh copy of the demo office, with config overrides.
+struct DemoNode {
+  explicit DemoNode(const std::map<std::string, std::string>& config = {});
+  // A client signed in as a demo clerk (fails the test otherwise).
+  Client signed_in(const std::string& user);
+  TempDir tmp;
+  NodeProcess proc;
+};
+
 // A demo data directory made once per test binary run and copied for each test
 // that needs one (seeding costs six Argon2id hashes and ~50 dossiers).
 std::filesystem::path demo_template();

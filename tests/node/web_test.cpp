@@ -28,21 +28,7 @@ namespace {
 
 using Conf = std::map<std::string, std::string>;
 
-struct Node {
-  TempDir tmp;
-  NodeProcess proc;
-  explicit Node(const Conf& config = {}) : proc(tmp.path() / "d") {
-    copy_dir(demo_template(), tmp.path() / "d");
-    for (const auto& [k, v] : config) set_config(tmp.path() / "d", k, v);
-    proc.start();
-  }
-  Client signed_in(const std::string& user) {
-    Client c(proc.port());
-    auto r = c.login(user, kDemoPassword);
-    REQUIRE(r.status == 200);
-    return c;
-  }
-};
+using Node = DemoNode;
 
 void write(const fs::path& p, const std::string& text) {
   fs::create_directories(p.parent_path());
