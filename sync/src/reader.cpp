@@ -40,7 +40,8 @@ Record record_of(const std::string& collection, std::string_view id, std::string
 // prefix query by merging the whole posting lists of every matching word
 // before the first row comes out (~13 ms for "an"* in a million dossiers), so
 // the last word is expanded here into its completions from `search_terms`
-// ("an" OR "anh"), which FTS5 streams newest first and stops at LIMIT.
+// ("an" OR "anh"), which FTS5 streams newest first and stops at LIMIT. A number
+// stays an FTS5 prefix: numbers are nearly all unique, so few words match.
 std::string fts_query(const std::vector<std::string>& words, const std::vector<std::string>& completions) {
   std::string out;
   for (std::size_t i = 0; i + 1 < words.size(); ++i) out += '"' + words[i] + "\" AND ";
@@ -137,10 +138,12 @@ std::vector<RecordId> RecordReader::search(const std::string& collection, const 
   const std::vector<std::string> words = search_words(fold_for_search(query));
   if (words.empty()) return out;
   std::vector<std::string> completions;
-  completions_.bind_text(1, words.back()).bind(2, static_cast<std::int64_t>(kMaxCompletions + 1));
-  while (completions_.step()) completions.push_back(completions_.blob(0));
-  completions_.reset();
-  if (completions.empty()) return out;  // no indexed word starts with what was typed
+  if (!starts_with_digit(words.back())) {  // numbers are not in search_terms: an FTS5 prefix
+    completions_.bind_text(1, words.back()).bind(2, static_cast<std::int64_t>(kMaxCompletions + 1));
+    while (completions_.step()) completions.push_back(completions_.blob(0));
+    completions_.reset();
+    if (completions.empty()) return out;  // no indexed word starts with what was typed
+  }
   const std::string match = fts_query(words, completions);  // bound without a copy: keep alive
   search_.bind_text(1, match)
       .bind_text(2, collection)

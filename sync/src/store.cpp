@@ -267,7 +267,11 @@ void Store::Impl::update_search(const std::string& collection, const RecordId& i
     row = sqlite3_last_insert_rowid(db_.get());
   }
   put_search_.bind(1, row).bind_text(2, text).run();
-  for (const std::string& word : search_words(text)) put_search_term_.bind_text(1, word).run();
+  // Completions are for names and places; numbers (CCCD, codes) are searched as
+  // FTS5 prefixes, and keeping one unique word per record out of this table
+  // keeps it a few thousand rows.
+  for (const std::string& word : search_words(text))
+    if (!starts_with_digit(word)) put_search_term_.bind_text(1, word).run();
 }
 
 void Store::Impl::append_change(const StreamInfo& info, const DecodedChange& c, bool sig_checked,

@@ -63,12 +63,12 @@ CREATE TABLE search_rows(
   UNIQUE(collection, id));
 CREATE VIRTUAL TABLE record_search USING fts5(text, tokenize = 'unicode61 remove_diacritics 2');
 )",
-    // 3: every word ever indexed for search, so the word being typed can be
-    // expanded into its completions instead of an FTS5 prefix scan.
+    // 3: every word not starting with a digit ever indexed for search, so the word being
+    // typed can be expanded into its completions instead of an FTS5 prefix scan.
     R"(
 CREATE TABLE search_terms(term TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE VIRTUAL TABLE temp.search_vocab USING fts5vocab(main, record_search, row);
-INSERT INTO search_terms SELECT term FROM temp.search_vocab;
+INSERT INTO search_terms SELECT term FROM temp.search_vocab WHERE term NOT GLOB '[0-9]*';
 DROP TABLE temp.search_vocab;
 )",
 };

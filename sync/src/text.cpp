@@ -112,4 +112,6 @@ std::vector<std::string> search_words(const std::string& folded) {
   return words;
 }
 
+bool starts_with_digit(const std::string& word) { return !word.empty() && word[0] >= '0' && word[0] <= '9'; }
+
 }  // namespace wardsync

@@ -14,5 +14,7 @@ std::string fold_for_search(const std::string& text);
 // The words of already folded text, as the search index holds them: runs of
 // ASCII letters and digits and of non-ASCII bytes; everything else separates.
 std::vector<std::string> search_words(const std::string& folded);
+// Whether a word begins with an ASCII digit (a CCCD, a code, a house number).
+bool starts_with_digit(const std::string& word);
 
 }  // namespace wardsync
