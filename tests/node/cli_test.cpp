@@ -145,7 +145,7 @@ TEST_CASE("HTTPS with the office certificate: init makes it, run serves it, plai
   CHECK(clear.exit_code == 1);
   CHECK(clear.err.find("loopback") != std::string::npos);
 
-  // tls = on: HTTPS that verifies against the office certificate for "localhost";
+  // tls = on: HTTPS that verifies against the office certificate (for 127.0.0.1);
   // the session cookie is Secure; plain HTTP on that port gets no answer.
   set_config(d, "tls", "on");
   NodeProcess node(d);

@@ -215,7 +215,7 @@ Client::Client(int port)
 Client::Client(int port, const std::filesystem::path& office_cert) {
   Poco::Net::Context::Ptr tls = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", office_cert.string(),
                                                        Poco::Net::Context::VERIFY_STRICT, 9, false);
-  auto s = std::make_unique<Poco::Net::HTTPSClientSession>("localhost", static_cast<Poco::UInt16>(port), tls);
+  auto s = std::make_unique<Poco::Net::HTTPSClientSession>("127.0.0.1", static_cast<Poco::UInt16>(port), tls);
   s->setKeepAlive(true);
   s->setTimeout(Poco::Timespan(30, 0));
   session_ = std::move(s);

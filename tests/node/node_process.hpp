@@ -82,7 +82,8 @@ struct Response {
 class Client {
  public:
   explicit Client(int port);
-  // HTTPS to https://localhost:port, trusting only `office_cert` (hostname checked).
+  // HTTPS to https://127.0.0.1:port, trusting only `office_cert` (its IP address
+  // name checked: no name lookup, which a minimal system may not have).
   Client(int port, const std::filesystem::path& office_cert);
   Response get(const std::string& path);
   Response post(const std::string& path, const std::string& body, bool with_csrf = true);
