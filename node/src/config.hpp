@@ -9,11 +9,18 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "log.hpp"
 #include "wardsync/sync/status.hpp"
 
 namespace wardsync::node {
+
+// A node this one connects to for replication: `peer = <endpoint> <curve-public-z85>`.
+struct SyncPeer {
+  std::string endpoint;   // tcp://host:port
+  std::string curve_z85;  // the peer's CURVE (transport) public key, 40 Z85 characters
+};
 
 struct Config {
   // Office.
@@ -33,6 +40,15 @@ struct Config {
   std::string key_file = "node.key";
   std::string procedures_file = "data/procedures.json";
   std::string holidays_file = "data/holidays.json";
+  // Replication (docs/replication.md, docs/operations.md "Enrolling nodes").
+  std::string sync_listen;             // tcp://HOST:PORT to accept peers on; empty: connect only
+  std::vector<SyncPeer> peers;         // `peer = ...` lines, in order
+  std::string peers_file;              // more peers, one `<endpoint> <key>` a line; empty: none
+  std::string transport_key_file = "transport.key";  // CURVE key pair, 0600 (never the signing key)
+  std::string certificate_file = "node.cert";        // this node's certificate (cert install)
+  std::string trust_dir = "trust";     // authority keys (*.pub), peers' certificates, revocations
+  int sync_heartbeat_ms = 1000;
+  int sync_peer_timeout_ms = 5000;     // a peer silent this long is reconnected
   // Logging and sessions.
   LogLevel log_level = LogLevel::kInfo;
   int session_idle_seconds = 30 * 60;
@@ -50,5 +66,11 @@ inline constexpr const char* kConfigFileName = "wardnode.conf";
 std::string render_config(const Config& config);
 // Checks codes, scope, ranges; the message names the key.
 [[nodiscard]] Status validate_config(const Config& config);
+// Checks one peer line's endpoint and key; the message says what is wrong.
+[[nodiscard]] Status validate_peer(const SyncPeer& peer);
+// The configured peers plus those of peers_file (when set).
+[[nodiscard]] Result<std::vector<SyncPeer>> all_peers(const Config& config);
+// Is the HTTP listen address loopback-only (127.x, ::1, localhost)?
+bool listens_on_loopback(const Config& config);
 
 }  // namespace wardsync::node

@@ -87,6 +87,17 @@ Schema build() {
                     f("disabled", M::kLww),
                 }});
   }
+  if (st.is_ok()) {
+    // A certificate or a revocation as the signed bytes (hex) the authority made:
+    // they replicate to every node (scope "shared/..."), and each node checks the
+    // signature itself before trusting them.
+    st = s.add({kTrustRecords,
+                {
+                    f("kind", M::kOnce),
+                    f("signed", M::kOnce),
+                    f("digest", M::kOnce, true),
+                }});
+  }
   if (!st.is_ok()) {
     // A bad declaration is a programming error caught by the first test run.
     std::fprintf(stderr, "error schema: %s\n", st.to_string().c_str());

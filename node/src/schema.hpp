@@ -15,6 +15,7 @@ inline constexpr const char* kDossiers = "dossier";
 inline constexpr const char* kTickets = "ticket";
 inline constexpr const char* kRatings = "rating";
 inline constexpr const char* kClerks = "clerk";
+inline constexpr const char* kTrustRecords = "trust";  // certificates and revocations (replication.hpp)
 
 // The whole schema (built once; cheap to copy).
 const Schema& node_schema();

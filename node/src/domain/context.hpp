@@ -45,6 +45,8 @@ class Sequencer {
   std::map<std::string, std::uint64_t> next_;  // GUARDED_BY(mu_)
 };
 
+class NodeReplication;  // replication.hpp; present while `run` replicates
+
 struct NodeContext {
   const Config& config;
   Logger& log;
@@ -57,6 +59,7 @@ struct NodeContext {
   Sequencer dossier_numbers;
   Sequencer ticket_numbers;
   std::mutex queue_mu;  // serializes call-next so two counters never call one ticket
+  const NodeReplication* replication = nullptr;  // set by `run` before serving, null when not replicating
 };
 
 // Who is acting: the signed-in clerk (or "system" for seeding tools).

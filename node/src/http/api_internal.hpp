@@ -72,4 +72,9 @@ bool route_desk(Exchange& ex);       // procedures, calendar, tickets, queues, r
 
 void method_not_allowed(Exchange& ex);
 
+// Replication (api_sync.cpp): the peers and trust part of GET /sync/status, and
+// GET /metrics (Prometheus text).
+void add_replication_status(Exchange& ex, Object& status);
+void serve_metrics(Exchange& ex);
+
 }  // namespace wardsync::node::http

@@ -269,6 +269,10 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     std::string path = uri.getPath();
     static const std::string kPrefix = "/api/v1";
     if (path.compare(0, kPrefix.size(), kPrefix) != 0 || (path.size() > kPrefix.size() && path[kPrefix.size()] != '/')) {
+      if (path == "/metrics") {
+        serve_metrics(ex);
+        return;
+      }
       if (path == "/" && ex.method == "GET") {
         Object o;
         o.set("service", "wardnode");
