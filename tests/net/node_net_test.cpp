@@ -127,6 +127,16 @@ struct Node {
   std::string metrics() const { return Client(proc->port()).get("/metrics").body; }
 };
 
+struct Spec {
+  std::string tier;
+  std::string scope;
+  bool listen = false;     // sets sync_listen (districts, cities)
+  int node_number = 1;
+  bool enrol = true;       // false: a box nobody certified
+  Node* issuer = nullptr;  // a district that enrols it (delegation); default: the authority
+  bool may_issue = false;  // its certificate lets it enrol nodes within its scope
+};
+
 // A tree of nodes enrolled by one authority with the CLI, as an IT admin would.
 class Net {
  public:
@@ -134,15 +144,14 @@ class Net {
   fs::path auth() const { return tmp_.path() / "authority"; }
   const fs::path& root() const { return tmp_.path(); }
 
-  Node& add(const std::string& name, const std::string& tier, const std::string& scope, bool listen,
-            int node_number = 1, bool enrol = true) {
+  Node& add(const std::string& name, const Spec& spec) {
     auto n = std::make_unique<Node>();
     n->name = name;
     n->dir = tmp_.path() / name;
-    n->scope = scope;
-    std::string office = scope.substr(scope.rfind('/') + 1);
+    n->scope = spec.scope;
+    std::string office = spec.scope.substr(spec.scope.rfind('/') + 1);
     must_run({"init", "--dir", n->dir.string(), "--office-code", office, "--office-name", "UBND " + name, "--tier",
-              tier, "--scope", scope, "--node-number", std::to_string(node_number)});
+              spec.tier, "--scope", spec.scope, "--node-number", std::to_string(spec.node_number)});
     fs::path request = tmp_.path() / (name + ".request");
     must_run({"cert", "request", "--dir", n->dir.string(), "--out", request.string()});
     n->node_id = line_value(request, "node_id");
@@ -150,14 +159,17 @@ class Net {
     // Short heartbeats so a lost link is noticed within the test's patience.
     set_config(n->dir, "sync_heartbeat_ms", "200");
     set_config(n->dir, "sync_peer_timeout_ms", "3000");
-    if (listen) {
+    if (spec.listen) {
       n->endpoint = "tcp://127.0.0.1:" + std::to_string(free_port());
       set_config(n->dir, "sync_listen", n->endpoint);
     }
     must_run({"cert", "install", "--dir", n->dir.string(), (auth() / "authority.pub").string()});
-    if (enrol) {
-      must_run({"cert", "issue", "--authority", auth().string(), "--request", request.string(), "--out",
-                n->cert().string()});
+    if (spec.enrol) {
+      std::vector<std::string> issue{"cert", "issue", "--authority",
+                                     spec.issuer ? spec.issuer->dir.string() : auth().string(),
+                                     "--request", request.string(), "--out", n->cert().string()};
+      if (spec.may_issue) issue.push_back("--may-issue");
+      must_run(issue);
       must_run({"cert", "install", "--dir", n->dir.string(), n->cert().string()});
     }
     n->proc = std::make_unique<NodeProcess>(n->dir);
@@ -165,9 +177,10 @@ class Net {
     return *nodes_.back();
   }
 
-  // `child` connects to `parent`, which admits it by its certificate.
-  void link(Node& child, Node& parent) {
-    if (fs::exists(child.cert())) must_run({"cert", "install", "--dir", parent.dir.string(), child.cert().string()});
+  // `child` connects to `parent`, which admits it by its certificate (a
+  // district that issued it holds it already).
+  void link(Node& child, Node& parent, bool install = true) {
+    if (install && fs::exists(child.cert())) must_run({"cert", "install", "--dir", parent.dir.string(), child.cert().string()});
     must_run({"peer", "add", "--dir", child.dir.string(), parent.endpoint, parent.transport});
   }
 
@@ -204,13 +217,14 @@ std::string create_dossier(Client& c) {
 
 TEST_CASE("net: a dossier written at ward A reaches the district and the city and never ward B", "[net]") {
   Net net;
-  Node& city = net.add("city", "city", "79", true);
-  Node& district = net.add("district", "district", "79/760", true);
-  Node& ward_a = net.add("ward_a", "ward", "79/760/26734", false);
-  Node& ward_b = net.add("ward_b", "ward", "79/760/26737", false);
+  Node& city = net.add("city", {.tier = "city", .scope = "79", .listen = true});
+  Node& district = net.add("district", {.tier = "district", .scope = "79/760", .listen = true, .may_issue = true});
+  Node& ward_a = net.add("ward_a", {.tier = "ward", .scope = "79/760/26734"});
+  // Ward B is enrolled by the district, acting for the authority.
+  Node& ward_b = net.add("ward_b", {.tier = "ward", .scope = "79/760/26737", .issuer = &district});
   net.link(district, city);
   net.link(ward_a, district);
-  net.link(ward_b, district);
+  net.link(ward_b, district, false);
   Net::user(ward_a, "lead_a", "leader");
   Net::user(city, "lead_c", "leader");
   Net::user(district, "it_d", "it_admin");
@@ -255,8 +269,8 @@ TEST_CASE("net: a dossier written at ward A reaches the district and the city an
 
 TEST_CASE("net: the district killed with SIGKILL mid-stream loses nothing and resumes where it was", "[net]") {
   Net net;
-  Node& district = net.add("district", "district", "79/760", true);
-  Node& ward = net.add("ward", "ward", "79/760/26734", false);
+  Node& district = net.add("district", {.tier = "district", .scope = "79/760", .listen = true});
+  Node& ward = net.add("ward", {.tier = "ward", .scope = "79/760/26734"});
   net.link(ward, district);
   // Written offline, before the ward ever connects.
   must_run({"demo", "--dir", ward.dir.string(), "--dossiers", "30000"});
@@ -290,9 +304,10 @@ TEST_CASE("net: the district killed with SIGKILL mid-stream loses nothing and re
 
 TEST_CASE("net: two boxes that edit one dossier while cut off converge when the link returns", "[net]") {
   Net net;
-  Node& district = net.add("district", "district", "79/760", true);
-  Node& box1 = net.add("box1", "ward", "79/760/26734", false, 1);
-  Node& box2 = net.add("box2", "ward", "79/760/26734", false, 2);  // a second box of the same office
+  Node& district = net.add("district", {.tier = "district", .scope = "79/760", .listen = true});
+  Node& box1 = net.add("box1", {.tier = "ward", .scope = "79/760/26734", .node_number = 1});
+  // A second box of the same office.
+  Node& box2 = net.add("box2", {.tier = "ward", .scope = "79/760/26734", .node_number = 2});
   net.link(box1, district);
   net.link(box2, district);
   Net::user(box1, "lead1", "leader");
@@ -330,11 +345,11 @@ TEST_CASE("net: two boxes that edit one dossier while cut off converge when the 
 
 TEST_CASE("net: unenrolled and revoked nodes are refused before any record flows", "[net]") {
   Net net;
-  Node& city = net.add("city", "city", "79", true);
-  Node& district = net.add("district", "district", "79/760", true);
-  Node& ward = net.add("ward", "ward", "79/760/26734", false);
-  Node& revoked = net.add("revoked", "ward", "79/760/26735", false);
-  Node& rogue = net.add("rogue", "ward", "79/760/26736", false, 1, false);  // never enrolled
+  Node& city = net.add("city", {.tier = "city", .scope = "79", .listen = true});
+  Node& district = net.add("district", {.tier = "district", .scope = "79/760", .listen = true});
+  Node& ward = net.add("ward", {.tier = "ward", .scope = "79/760/26734"});
+  Node& revoked = net.add("revoked", {.tier = "ward", .scope = "79/760/26735"});
+  Node& rogue = net.add("rogue", {.tier = "ward", .scope = "79/760/26736", .enrol = false});
   net.link(district, city);
   net.link(ward, district);
   net.link(revoked, district);
@@ -358,13 +373,21 @@ TEST_CASE("net: unenrolled and revoked nodes are refused before any record flows
   CHECK(Db(city.db()).streams_of(revoked.node_id) == 0);
   // The revocation spread: the city knows it too.
   CHECK(eventually([&] { return metric(city.metrics(), "wardsync_trust_revocations") == 1; }, 20));
+
+  // Revoking a ward whose session is up ends it: the running district reads
+  // its trust directory again and the grant is re-checked.
+  REQUIRE(metric(district.metrics(), "wardsync_peer_connected") == 2);  // the city and the ward
+  must_run({"cert", "revoke", "--authority", net.auth().string(), "--node", ward.node_id, "--out",
+            (net.root() / "ward.rev").string(), "--dir", district.dir.string()});
+  CHECK(eventually([&] { return metric(district.metrics(), "wardsync_peer_connected") == 1; }, 20));
+  CHECK(metric(district.metrics(), "wardsync_peer_refused_sessions_total") >= 1);
 }
 
 TEST_CASE("net: a change altered by a relay is refused at the next hop and reported", "[net]") {
   Net net;
-  Node& city = net.add("city", "city", "79", true);
-  Node& district = net.add("district", "district", "79/760", true);
-  Node& ward = net.add("ward", "ward", "79/760/26734", false);
+  Node& city = net.add("city", {.tier = "city", .scope = "79", .listen = true});
+  Node& district = net.add("district", {.tier = "district", .scope = "79/760", .listen = true});
+  Node& ward = net.add("ward", {.tier = "ward", .scope = "79/760/26734"});
   net.link(district, city);
   net.link(ward, district);
   must_run({"demo", "--dir", ward.dir.string(), "--dossiers", "300"});
