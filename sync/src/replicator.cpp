@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <deque>
+#include <set>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -105,7 +107,19 @@ struct Session {
   PeerStatus stats;
   std::uint64_t they_lack = 0;                // as of the last status, sent in heartbeats
   bool pump_needed = true;
+  // Blobs we fetch from this peer (one chunk in flight), blobs it said it
+  // lacks (not asked again for a while), chunks it asked of us, and the
+  // token bucket that caps what we send it.
+  std::optional<Hash> fetching;
+  Steady::time_point fetch_sent{};
+  std::map<Hash, Steady::time_point> blob_missing_until;
+  std::deque<std::pair<Hash, std::uint64_t>> blob_requests;
+  double blob_tokens = 0;
+  Steady::time_point blob_refill{};
 };
+
+constexpr std::size_t kBlobRequestsMax = 8;  // per peer; more are dropped (it asks again)
+constexpr auto kBlobMissingRetry = std::chrono::seconds(30);
 
 std::uint64_t bytes_estimate(std::uint64_t changes, const PeerStatus& st) {
   std::uint64_t moved = st.changes_sent + st.changes_received;
@@ -167,6 +181,9 @@ class Replicator::Impl {
   void send(Session& s, const pb::Envelope& env);
   void send_hello(Session& s, Steady::time_point now, bool resync = false);
   void publish_status(Steady::time_point now);
+  void fetch_blobs(Session& s, Steady::time_point now);
+  void serve_blobs(Session& s, Steady::time_point now);
+  void blob_chunk_arrived(Session& s, const pb::BlobChunk& c);
   Session& inbound_session(const std::string& routing_id, const std::string& user_id);
   bool check_grant(Session& s, const PublicKey& node);
 
@@ -180,6 +197,8 @@ class Replicator::Impl {
   // Shared with the store's subscriber, which may outlive this replicator.
   std::shared_ptr<std::atomic<bool>> dirty_ = std::make_shared<std::atomic<bool>>(true);
   std::thread thread_;
+  std::vector<Hash> wanted_blobs_;  // from options_.wanted_blobs, refreshed each second
+  Steady::time_point wanted_at_{};
   mutable std::mutex mu_;
   std::vector<PeerStatus> status_;  // GUARDED_BY(mu_)
   PublicKey node_id_{};
@@ -418,6 +437,15 @@ void Replicator::Impl::handle(Session& s, const std::string& bytes) {
       break;
     }
     case pb::Envelope::kHeartbeat: s.stats.we_lack = env.heartbeat().pending(); break;
+    case pb::Envelope::kBlobRequest: {
+      const pb::BlobRequest& r = env.blob_request();
+      Hash h{};
+      if (!options_.blobs || r.hash().size() != h.size()) break;
+      std::memcpy(h.data(), r.hash().data(), h.size());
+      if (s.blob_requests.size() < kBlobRequestsMax) s.blob_requests.emplace_back(h, r.offset());
+      break;
+    }
+    case pb::Envelope::kBlobChunk: blob_chunk_arrived(s, env.blob_chunk()); break;
     default: break;
   }
 }
@@ -486,10 +514,104 @@ void Replicator::Impl::tick(Session& s, Steady::time_point now) {
     s.pump_needed = true;
   }
   if (s.pump_needed) pump(s, now);
+  if (options_.blobs != nullptr) {
+    serve_blobs(s, now);
+    fetch_blobs(s, now);
+  }
   if (now - s.last_sent > options_.heartbeat) {
     pb::Envelope hb;
     hb.mutable_heartbeat()->set_pending(s.they_lack);
     send(s, hb);
+  }
+}
+
+// Receiver: asks this peer for the next chunk of a blob we want, once we lack
+// none of its records (records first: a scan is useless before its dossier).
+void Replicator::Impl::fetch_blobs(Session& s, Steady::time_point now) {
+  if (s.fetching && now - s.fetch_sent > options_.peer_timeout) s.fetching.reset();  // lost: ask again later
+  if (s.fetching || s.stats.we_lack > 0 || wanted_blobs_.empty()) return;
+  std::set<Hash> taken;  // one peer per blob at a time
+  for (const auto& other : sessions_) {
+    if (other->fetching) taken.insert(*other->fetching);
+  }
+  for (const Hash& h : wanted_blobs_) {
+    if (taken.count(h) != 0 || options_.blobs->has(h)) continue;
+    auto missing = s.blob_missing_until.find(h);
+    if (missing != s.blob_missing_until.end() && now < missing->second) continue;
+    pb::Envelope env;
+    env.mutable_blob_request()->set_hash(h.data(), h.size());
+    env.mutable_blob_request()->set_offset(options_.blobs->partial_size(h));  // resume where it stopped
+    s.fetching = h;
+    s.fetch_sent = now;
+    s.stats.fetching_blob = to_hex(h);
+    send(s, env);
+    return;
+  }
+}
+
+void Replicator::Impl::blob_chunk_arrived(Session& s, const pb::BlobChunk& c) {
+  Hash h{};
+  if (!options_.blobs || c.hash().size() != h.size()) return;
+  std::memcpy(h.data(), c.hash().data(), h.size());
+  if (!s.fetching || *s.fetching != h) return;  // not asked for (or given up on): ignored
+  s.fetching.reset();
+  s.stats.fetching_blob.clear();
+  if (c.missing()) {
+    s.blob_missing_until[h] = Steady::now() + kBlobMissingRetry;
+    return;
+  }
+  if (c.data().size() > options_.blob_chunk_bytes) {
+    s.stats.last_error = "blob chunk larger than asked";
+    return;
+  }
+  Status st = options_.blobs->write_chunk(h, c.total(), c.offset(), c.data());
+  if (!st.is_ok()) {
+    // A chunk out of place, a size past the limit, or a blob whose bytes do not
+    // hash to its name (discarded whole): reported, fetched again later.
+    s.stats.last_error = "blob " + to_hex(h).substr(0, 16) + ": " + st.message();
+    return;
+  }
+  s.stats.blob_bytes_received += c.data().size();
+  if (options_.blobs->has(h)) {
+    ++s.stats.blobs_received;
+    std::erase(wanted_blobs_, h);
+  }
+  fetch_blobs(s, Steady::now());  // the next chunk at once
+}
+
+// Sender: answers chunk requests while no record batch to this peer is
+// unacknowledged, within the per-peer bandwidth cap.
+void Replicator::Impl::serve_blobs(Session& s, Steady::time_point now) {
+  const double rate = static_cast<double>(options_.blob_bytes_per_second);
+  if (rate > 0) {
+    double dt = s.blob_refill == Steady::time_point{} ? 0 : std::chrono::duration<double>(now - s.blob_refill).count();
+    s.blob_tokens = std::min(s.blob_tokens + dt * rate, std::max(rate, static_cast<double>(options_.blob_chunk_bytes)));
+    s.blob_refill = now;
+  }
+  while (!s.blob_requests.empty() && s.in_flight.empty() && s.ready) {
+    auto [h, offset] = s.blob_requests.front();
+    auto size = options_.blobs->size(h);
+    std::size_t n = size && offset < *size ? static_cast<std::size_t>(std::min<std::uint64_t>(*size - offset, options_.blob_chunk_bytes)) : 0;
+    if (rate > 0 && s.blob_tokens < static_cast<double>(n)) return;  // wait for the bucket to refill
+    s.blob_requests.pop_front();
+    pb::Envelope env;
+    pb::BlobChunk* c = env.mutable_blob_chunk();
+    c->set_hash(h.data(), h.size());
+    c->set_offset(offset);
+    if (!size || offset > *size) {
+      c->set_missing(true);
+    } else {
+      auto data = options_.blobs->read(h, offset, n);
+      if (!data.is_ok()) {
+        c->set_missing(true);
+      } else {
+        c->set_total(*size);
+        c->set_data(std::move(data).value());
+        s.stats.blob_bytes_sent += n;
+        if (rate > 0) s.blob_tokens -= static_cast<double>(n);
+      }
+    }
+    send(s, env);
   }
 }
 
@@ -566,6 +688,14 @@ void Replicator::Impl::loop() {
       if (stop_) break;
     }
     auto now = Steady::now();
+    if (options_.wanted_blobs && now - wanted_at_ > std::chrono::seconds(1)) {
+      try {
+        wanted_blobs_ = options_.wanted_blobs();
+      } catch (const std::exception&) {
+        wanted_blobs_.clear();  // the caller's error; blobs wait, records go on
+      }
+      wanted_at_ = now;
+    }
     if (dirty_->exchange(false)) {
       for (auto& s : sessions_) s->pump_needed = true;
     }

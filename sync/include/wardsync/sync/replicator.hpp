@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "wardsync/sync/blob_store.hpp"
 #include "wardsync/sync/identity.hpp"
 #include "wardsync/sync/status.hpp"
 #include "wardsync/sync/writer.hpp"
@@ -76,6 +77,17 @@ struct ReplicatorOptions {
       grant;
   std::size_t batch_changes = 1000;
   std::size_t credit = 4;  // batches in flight per peer
+  // Blobs (optional). Served from and fetched into `blobs` (used on the session
+  // thread only), one chunk in flight per peer, after the records: a peer is
+  // asked for blobs only while we lack none of its changes, and serves a chunk
+  // only while none of its record batches to that peer are unacknowledged.
+  // `wanted_blobs` (called on the session thread about once a second) names
+  // the blobs this node needs and lacks (e.g. referenced by records it holds).
+  BlobStore* blobs = nullptr;
+  std::function<std::vector<Hash>()> wanted_blobs;
+  std::size_t blob_chunk_bytes = 128 * 1024;
+  // Bandwidth cap for the blob chunks we send, per peer; 0: no cap.
+  std::uint64_t blob_bytes_per_second = 0;
   std::chrono::milliseconds heartbeat{1000};
   std::chrono::milliseconds peer_timeout{5000};
   std::uint32_t schema_version = 1;
@@ -95,6 +107,9 @@ struct PeerStatus {
   std::uint64_t they_lack_bytes = 0, we_lack_bytes = 0;
   std::uint64_t rejected = 0;   // changes of theirs our store refused
   std::uint64_t refused_sessions = 0;  // HELLOs refused by the grant (revoked, wrong node id)
+  std::uint64_t blob_bytes_sent = 0, blob_bytes_received = 0;  // chunk payloads
+  std::uint64_t blobs_received = 0;                             // completed and verified
+  std::string fetching_blob;                                    // hex, while a transfer runs
   std::string last_error;
 };
 
