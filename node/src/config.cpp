@@ -147,6 +147,9 @@ Status validate_config(const Config& c) {
   if (c.transport_key_file.empty()) return bad("transport_key_file", "must not be empty");
   if (c.certificate_file.empty()) return bad("certificate_file", "must not be empty");
   if (c.trust_dir.empty()) return bad("trust_dir", "must not be empty");
+  if (c.blob_dir.empty()) return bad("blob_dir", "must not be empty");
+  if (c.max_upload_bytes < 1024 || c.max_upload_bytes > 256ull * 1024 * 1024)
+    return bad("max_upload_bytes", "1024 to 268435456");
   if (c.sync_heartbeat_ms < 50 || c.sync_heartbeat_ms > 60000) return bad("sync_heartbeat_ms", "50 to 60000");
   if (c.sync_peer_timeout_ms < 2 * c.sync_heartbeat_ms || c.sync_peer_timeout_ms > 600000)
     return bad("sync_peer_timeout_ms", "at least twice sync_heartbeat_ms, at most 600000");
@@ -208,6 +211,9 @@ Result<Config> load_config(const std::filesystem::path& dir) {
     else if (key == "certificate_file") c.certificate_file = value;
     else if (key == "trust_dir") c.trust_dir = value;
     else if (key == "sync_heartbeat_ms") ok = number(50, 60000, c.sync_heartbeat_ms);
+    else if (key == "sync_blob_bytes_per_second") ok = number(0, 10'000'000'000LL, c.sync_blob_bytes_per_second);
+    else if (key == "blob_dir") c.blob_dir = value;
+    else if (key == "max_upload_bytes") ok = number(1024, 256LL * 1024 * 1024, c.max_upload_bytes);
     else if (key == "sync_peer_timeout_ms") ok = number(100, 600000, c.sync_peer_timeout_ms);
     else return Status{Code::kInvalidArgument, where + "unknown setting '" + key + "'"};
     if (!ok) return Status{Code::kInvalidArgument, where + "bad value for '" + key + "'"};
@@ -258,6 +264,10 @@ std::string render_config(const Config& c) {
        "# catalogue replaces them once synced).\n"
        "procedures_file = " << c.procedures_file << "\n"
        "holidays_file = " << c.holidays_file << "\n"
+       "# Scans and PDFs attached to dossiers, one file per content hash (BLAKE2b).\n"
+       "blob_dir = " << c.blob_dir << "\n"
+       "# Largest attachment accepted, in bytes.\n"
+       "max_upload_bytes = " << c.max_upload_bytes << "\n"
        "\n"
        "# --- Logging and sign-in --------------------------------------------------------\n"
        "# Lowest level written to stderr: debug, info, warning, error.\n"
@@ -286,6 +296,9 @@ std::string render_config(const Config& c) {
        "# district that issued ours (*.cert), revocations (*.rev). Read at start and every\n"
        "# few seconds; certificates and revocations are also replicated to every node.\n"
        "trust_dir = " << c.trust_dir << "\n"
+       "# Attachments follow the records over each link, in chunks, after the records;\n"
+       "# cap (bytes per second, per peer) on what this node sends of them. 0: no cap.\n"
+       "sync_blob_bytes_per_second = " << c.sync_blob_bytes_per_second << "\n"
        "# Heartbeat on an idle link, and how long a silent peer is waited for, in ms.\n"
        "sync_heartbeat_ms = " << c.sync_heartbeat_ms << "\n"
        "sync_peer_timeout_ms = " << c.sync_peer_timeout_ms << "\n";

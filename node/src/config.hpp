@@ -40,6 +40,8 @@ struct Config {
   std::string key_file = "node.key";
   std::string procedures_file = "data/procedures.json";
   std::string holidays_file = "data/holidays.json";
+  std::string blob_dir = "blobs";            // scans and PDFs, content-addressed
+  std::size_t max_upload_bytes = 16 * 1024 * 1024;  // one attachment
   // Replication (docs/replication.md, docs/operations.md "Enrolling nodes").
   std::string sync_listen;             // tcp://HOST:PORT to accept peers on; empty: connect only
   std::vector<SyncPeer> peers;         // `peer = ...` lines, in order
@@ -47,6 +49,7 @@ struct Config {
   std::string transport_key_file = "transport.key";  // CURVE key pair, 0600 (never the signing key)
   std::string certificate_file = "node.cert";        // this node's certificate (cert install)
   std::string trust_dir = "trust";     // authority keys (*.pub), peers' certificates, revocations
+  std::uint64_t sync_blob_bytes_per_second = 0;  // cap on blob chunks sent to each peer; 0: none
   int sync_heartbeat_ms = 1000;
   int sync_peer_timeout_ms = 5000;     // a peer silent this long is reconnected
   // Logging and sessions.

@@ -11,7 +11,7 @@ namespace wardsync::node {
 namespace {
 
 constexpr auto kTrustScanInterval = std::chrono::seconds(2);
-constexpr std::size_t kTrustRecordsMax = 100000;  // bound on what one start reads
+constexpr std::size_t kRecordsReadMax = 1000000;  // bound on what one start reads per collection
 
 std::string digest_hex(const std::string& bytes) {
   return to_hex(hash_bytes({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()}));
@@ -53,13 +53,21 @@ Result<std::unique_ptr<NodeReplication>> NodeReplication::start(NodeContext& ctx
     if (!reader) return Status{Code::kIo, "cannot read the store"};
     std::optional<RecordId> after;
     std::lock_guard<std::mutex> lock(r->mu_);
-    for (std::size_t seen = 0; seen < kTrustRecordsMax;) {
+    for (std::size_t seen = 0; seen < kRecordsReadMax;) {
       std::vector<Record> page = reader->list(kTrustRecords, after, 500);
       if (page.empty()) break;
       for (const Record& rec : page) {
         r->recorded_.insert(rec.text("digest"));
         if (auto bytes = bytes_of_hex(rec.text("signed"))) r->add_signed(*bytes);
       }
+      seen += page.size();
+      after = page.back().id;
+    }
+    after.reset();
+    for (std::size_t seen = 0; seen < kRecordsReadMax;) {
+      std::vector<Record> page = reader->list(kAttachments, after, 1000);
+      if (page.empty()) break;
+      for (const Record& rec : page) r->note_attachment(rec);
       seen += page.size();
       after = page.back().id;
     }
@@ -83,6 +91,12 @@ Result<std::unique_ptr<NodeReplication>> NodeReplication::start(NodeContext& ctx
     store.subscribe([self, &store](const std::vector<AppliedChange>& changes) {
       if (self->unhooked_) return;
       for (const AppliedChange& c : changes) {
+        if (c.collection == kAttachments) {
+          auto rec = store.get(kAttachments, c.record);
+          std::lock_guard<std::mutex> lock(self->mu_);
+          if (rec) self->note_attachment(*rec);
+          continue;
+        }
         if (c.local || c.collection != kTrustRecords) continue;
         auto rec = store.get(kTrustRecords, c.record);
         if (!rec) continue;
@@ -107,6 +121,10 @@ Result<std::unique_ptr<NodeReplication>> NodeReplication::start(NodeContext& ctx
   ro.scopes = r->scopes_;
   ro.admit = [self](const CurveKey& key) { return self->admit(key); };
   ro.grant = [self](const CurveKey& key, const PublicKey& node) { return self->grant(key, node); };
+  r->blobs_ = std::make_unique<BlobStore>(config.path_of(config.blob_dir));
+  ro.blobs = r->blobs_.get();
+  ro.wanted_blobs = [self] { return self->wanted_blobs(); };
+  ro.blob_bytes_per_second = config.sync_blob_bytes_per_second;
   ro.heartbeat = std::chrono::milliseconds(config.sync_heartbeat_ms);
   ro.peer_timeout = std::chrono::milliseconds(config.sync_peer_timeout_ms);
   ro.schema_version = kNodeSchemaVersion;
@@ -241,6 +259,33 @@ TrustFigures NodeReplication::trust() const {
                         "by a district is valid once the district's own certificate is known)";
   }
   return t;
+}
+
+void NodeReplication::note_attachment(const Record& record) {
+  Hash h{};
+  if (from_hex(record.text("blob"), h)) referenced_.insert(h);
+}
+
+std::vector<Hash> NodeReplication::wanted_blobs() {
+  std::vector<Hash> referenced;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    referenced.assign(referenced_.begin(), referenced_.end());
+  }
+  std::vector<Hash> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const Hash& h : referenced) {
+    // Blobs here for good leave the list (content-addressed: they never change).
+    if (blobs_->has(h)) referenced_.erase(h);
+    else out.push_back(h);
+  }
+  missing_ = out.size();
+  return out;
+}
+
+std::size_t NodeReplication::blobs_missing() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return missing_;
 }
 
 CurveKey NodeReplication::own_curve() const {

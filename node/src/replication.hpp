@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "domain/context.hpp"
+#include "wardsync/sync/blob_store.hpp"
 #include "wardsync/sync/replicator.hpp"
 #include "wardsync/sync/trust.hpp"
 
@@ -54,6 +55,8 @@ class NodeReplication {
   TrustFigures trust() const;
   const std::string& transport_public_z85() const { return transport_public_; }
   const std::vector<std::string>& scopes() const { return scopes_; }
+  // Attachments whose record is here and whose bytes are not (yet).
+  std::size_t blobs_missing() const;
 
  private:
   explicit NodeReplication(NodeContext& ctx) : ctx_(ctx) {}
@@ -64,6 +67,8 @@ class NodeReplication {
   std::optional<PeerGrant> grant(const CurveKey& key, const PublicKey& node);
   void watch();
   CurveKey own_curve() const;
+  std::vector<Hash> wanted_blobs();  // on the session thread
+  void note_attachment(const Record& record);  // REQUIRES: mu_ held
 
   NodeContext& ctx_;
   std::string transport_public_;
@@ -77,6 +82,9 @@ class NodeReplication {
   std::size_t authorities_ = 0, revocations_ = 0;  // GUARDED_BY(mu_)
   bool unhooked_ = false;  // touched on the writer thread only
   std::vector<std::string> file_errors_;  // GUARDED_BY(mu_)
+  std::set<Hash> referenced_;             // GUARDED_BY(mu_): blobs named by attachment records
+  std::size_t missing_ = 0;               // GUARDED_BY(mu_): of those, not here at the last look
+  std::unique_ptr<BlobStore> blobs_;      // the replicator's (session thread)
   std::unique_ptr<Replicator> replicator_;
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

@@ -69,6 +69,7 @@ void answer(Exchange& ex, Outcome<T>&& out, int status, F&& to_json) {
 bool route_sessions(Exchange& ex);   // health, sessions, users, sync status
 bool route_dossiers(Exchange& ex);   // dossiers
 bool route_desk(Exchange& ex);       // procedures, calendar, tickets, queues, ratings, reports
+bool route_attachments(Exchange& ex);  // dossier attachments (before route_dossiers)
 
 void method_not_allowed(Exchange& ex);
 

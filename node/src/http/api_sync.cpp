@@ -65,6 +65,10 @@ void add_replication_status(Exchange& ex, Object& o) {
     po.set("we_lack_bytes_estimate", p.we_lack_bytes);
     po.set("rejected_changes", p.rejected);
     po.set("refused_sessions", p.refused_sessions);
+    po.set("blob_bytes_sent", p.blob_bytes_sent);
+    po.set("blob_bytes_received", p.blob_bytes_received);
+    po.set("blobs_received", p.blobs_received);
+    po.set("fetching_blob", p.fetching_blob);
     po.set("last_error", p.last_error);
     peers.add(po);
     if (p.name.rfind("inbound", 0) != 0 && upstream.empty()) {
@@ -88,6 +92,7 @@ void add_replication_status(Exchange& ex, Object& o) {
   sync.set("listen", ex.ctx.config.sync_listen);
   sync.set("subscribed_scopes", scopes);
   sync.set("refused_connections", rep->refused_connections());
+  sync.set("attachments_missing", rep->blobs_missing());
   sync.set("trust", trust);
   o.set("peers", peers);
   o.set("replication", sync);
@@ -107,6 +112,7 @@ void serve_metrics(Exchange& ex) {
   if (!reader) throw std::runtime_error("no reader");
   StoreStats st = reader->stats();
   std::ostringstream m;
+  m.precision(15);  // counters print whole (the default 6 digits would round them)
   auto gauge = [&](const char* name, const char* help, auto value) {
     m << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n" << name << " " << value << "\n";
   };
@@ -119,6 +125,7 @@ void serve_metrics(Exchange& ex) {
   gauge("wardsync_replication_enabled", "1 when this node replicates.", rep != nullptr ? 1 : 0);
   if (rep != nullptr) {
     TrustFigures t = rep->trust();
+    gauge("wardsync_blobs_missing", "Attachments whose record is here and bytes are not (yet).", rep->blobs_missing());
     gauge("wardsync_trust_authorities", "Authority keys trusted.", t.authorities);
     gauge("wardsync_trust_certificates", "Certificates known.", t.certificates);
     gauge("wardsync_trust_revocations", "Revocations known.", t.revocations);
@@ -146,6 +153,9 @@ void serve_metrics(Exchange& ex) {
         {"wardsync_peer_we_lack_bytes", "gauge", "Estimate of the bytes those take on the wire.", [](const PeerStatus& p) { return double(p.we_lack_bytes); }},
         {"wardsync_peer_rejected_changes_total", "counter", "Changes from the peer our store refused (bad signature, broken chain, fork).", [](const PeerStatus& p) { return double(p.rejected); }},
         {"wardsync_peer_refused_sessions_total", "counter", "Sessions refused: revoked, expired or mismatched certificate.", [](const PeerStatus& p) { return double(p.refused_sessions); }},
+        {"wardsync_peer_blob_bytes_sent_total", "counter", "Attachment bytes sent (chunk payloads).", [](const PeerStatus& p) { return double(p.blob_bytes_sent); }},
+        {"wardsync_peer_blob_bytes_received_total", "counter", "Attachment bytes received.", [](const PeerStatus& p) { return double(p.blob_bytes_received); }},
+        {"wardsync_peer_blobs_received_total", "counter", "Attachments received whole and verified.", [](const PeerStatus& p) { return double(p.blobs_received); }},
     };
     std::vector<PeerStatus> peers = rep->peers();
     for (const Series& s : series) {

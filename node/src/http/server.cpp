@@ -300,7 +300,7 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     Poco::Net::NameValueCollection cookies;
     ex.req.getCookies(cookies);
     ex.token = cookies.get(kCookieName, "");
-    if (route_sessions(ex) || route_dossiers(ex) || route_desk(ex)) {
+    if (route_sessions(ex) || route_attachments(ex) || route_dossiers(ex) || route_desk(ex)) {
       if (!ex.answered) send_simple_error(ex, 500, "internal", "Lỗi hệ thống.", "Internal error (no answer).");
       return;
     }
