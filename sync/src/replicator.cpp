@@ -118,6 +118,7 @@ struct Session {
   Steady::time_point blob_refill{};
 };
 
+constexpr std::size_t kKeptBufferBytes = 8 * 1024 * 1024;  // the reused batch buffer's ceiling
 constexpr std::size_t kBlobRequestsMax = 8;  // per peer; more are dropped (it asks again)
 constexpr auto kBlobMissingRetry = std::chrono::seconds(30);
 
@@ -197,6 +198,7 @@ class Replicator::Impl {
   // Shared with the store's subscriber, which may outlive this replicator.
   std::shared_ptr<std::atomic<bool>> dirty_ = std::make_shared<std::atomic<bool>>(true);
   std::thread thread_;
+  std::string unpacked_;            // decompressed batch, reused (session thread)
   std::vector<Hash> wanted_blobs_;  // from options_.wanted_blobs, refreshed each second
   Steady::time_point wanted_at_{};
   mutable std::mutex mu_;
@@ -383,10 +385,15 @@ void Replicator::Impl::handle(Session& s, const std::string& bytes) {
         s.stats.last_error = "batch size does not match its frame";
         return;
       }
-      std::string raw(b.raw_size(), '\0');
+      // One buffer for every batch: a fresh ~1 MB string per batch is an mmap,
+      // page faults and an munmap each time.
+      std::string& raw = unpacked_;
+      raw.resize(b.raw_size());
       std::size_t n = ZSTD_decompress(raw.data(), raw.size(), b.zstd().data(), b.zstd().size());
       pb::ChangeBatch batch;
-      if (ZSTD_isError(n) || n != raw.size() || !batch.ParseFromString(raw)) {
+      bool parsed = !ZSTD_isError(n) && n == raw.size() && batch.ParseFromString(raw);
+      if (raw.capacity() > kKeptBufferBytes) std::string().swap(raw);  // an unusually large batch: give it back
+      if (!parsed) {
         s.stats.last_error = "batch does not decompress or parse";
         return;
       }
@@ -585,7 +592,8 @@ void Replicator::Impl::serve_blobs(Session& s, Steady::time_point now) {
   const double rate = static_cast<double>(options_.blob_bytes_per_second);
   if (rate > 0) {
     double dt = s.blob_refill == Steady::time_point{} ? 0 : std::chrono::duration<double>(now - s.blob_refill).count();
-    s.blob_tokens = std::min(s.blob_tokens + dt * rate, std::max(rate, static_cast<double>(options_.blob_chunk_bytes)));
+    // The bucket holds one chunk: no burst above the cap after an idle spell.
+    s.blob_tokens = std::min(s.blob_tokens + dt * rate, static_cast<double>(options_.blob_chunk_bytes));
     s.blob_refill = now;
   }
   while (!s.blob_requests.empty() && s.in_flight.empty() && s.ready) {
