@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "wardsync/sync/replicator.hpp"
+
 namespace wardsync::node {
 
 namespace {
@@ -52,6 +54,28 @@ bool valid_scope(const std::string& scope) {
   return digit_seen && parts >= 1 && parts <= 4;
 }
 
+// "tcp://host:port" with a numeric port; '*' as host only for listening.
+bool valid_endpoint(const std::string& ep, bool listening) {
+  const std::string scheme = "tcp://";
+  if (ep.size() > 200 || ep.compare(0, scheme.size(), scheme) != 0) return false;
+  std::size_t colon = ep.rfind(':');
+  if (colon == std::string::npos || colon <= scheme.size()) return false;
+  std::string host = ep.substr(scheme.size(), colon - scheme.size());
+  if (host == "*" && !listening) return false;
+  long long port = 0;
+  if (!to_int(ep.substr(colon + 1), 1, 65535, port)) return false;
+  return host.find_first_of(" \t/") == std::string::npos;
+}
+
+Status parse_peer_line(const std::string& value, SyncPeer& out) {
+  std::istringstream in(value);
+  std::string extra;
+  if (!(in >> out.endpoint >> out.curve_z85) || (in >> extra))
+    return Status{Code::kInvalidArgument, "expected '<endpoint> <curve-public-key>', e.g. tcp://10.1.2.3:7001 "
+                                          "followed by the peer's 40-character transport key"};
+  return validate_peer(out);
+}
+
 }  // namespace
 
 bool valid_printer(const std::string& p) {
@@ -81,6 +105,43 @@ bool valid_scanner(const std::string& s) {
 #define WARDSYNC_UI_DIR "/usr/share/wardsync/ui"
 #endif
 std::string default_ui_dir() { return WARDSYNC_UI_DIR; }
+
+Status validate_peer(const SyncPeer& p) {
+  if (!valid_endpoint(p.endpoint, false))
+    return Status{Code::kInvalidArgument, "peer endpoint '" + p.endpoint + "' is not tcp://HOST:PORT"};
+  std::array<std::uint8_t, 32> key{};
+  if (!curve_key_from_z85(p.curve_z85, key))
+    return Status{Code::kInvalidArgument, "peer key for " + p.endpoint +
+                                              " is not a 40-character Z85 CURVE public key (see 'wardnode cert request')"};
+  return Status::ok();
+}
+
+Result<std::vector<SyncPeer>> all_peers(const Config& c) {
+  std::vector<SyncPeer> out = c.peers;
+  if (c.peers_file.empty()) return out;
+  std::filesystem::path path = c.path_of(c.peers_file);
+  std::ifstream in(path);
+  if (!in) return Status{Code::kNotFound, "peers_file: cannot open " + path.string()};
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    std::string t = trim(line);
+    if (t.empty() || t[0] == '#') continue;
+    if (lineno > 10000) return Status{Code::kInvalidArgument, path.string() + ": too many lines"};
+    SyncPeer p;
+    Status s = parse_peer_line(t, p);
+    if (!s.is_ok()) return Status{Code::kInvalidArgument, path.string() + ":" + std::to_string(lineno) + ": " + s.message()};
+    out.push_back(p);
+  }
+  return out;
+}
+
+bool listens_on_loopback(const Config& c) {
+  std::size_t colon = c.listen.rfind(':');
+  std::string host = colon == std::string::npos ? c.listen : c.listen.substr(0, colon);
+  return host.rfind("127.", 0) == 0 || host == "localhost" || host == "[::1]" || host == "::1";
+}
 
 std::filesystem::path Config::path_of(const std::string& file) const {
   std::filesystem::path p(file);
@@ -115,6 +176,21 @@ Status validate_config(const Config& c) {
   if (!valid_printer(c.printer))
     return bad("printer", "none, tcp:HOST:PORT (e.g. tcp:192.168.1.50:9100) or a device path (e.g. /dev/usb/lp0)");
   if (!valid_scanner(c.scanner)) return bad("scanner", "none, folder:PATH or sane:DEVICE (e.g. sane:epson2:libusb:001:004)");
+  if (!c.sync_listen.empty() && !valid_endpoint(c.sync_listen, true))
+    return bad("sync_listen", "tcp://HOST:PORT (e.g. tcp://0.0.0.0:7001), or empty to only connect");
+  for (const auto& p : c.peers) {
+    Status s = validate_peer(p);
+    if (!s.is_ok()) return bad("peer", s.message());
+  }
+  if (c.transport_key_file.empty()) return bad("transport_key_file", "must not be empty");
+  if (c.certificate_file.empty()) return bad("certificate_file", "must not be empty");
+  if (c.trust_dir.empty()) return bad("trust_dir", "must not be empty");
+  if (c.blob_dir.empty()) return bad("blob_dir", "must not be empty");
+  if (c.max_upload_bytes < 1024 || c.max_upload_bytes > 256ull * 1024 * 1024)
+    return bad("max_upload_bytes", "1024 to 268435456");
+  if (c.sync_heartbeat_ms < 50 || c.sync_heartbeat_ms > 60000) return bad("sync_heartbeat_ms", "50 to 60000");
+  if (c.sync_peer_timeout_ms < 2 * c.sync_heartbeat_ms || c.sync_peer_timeout_ms > 600000)
+    return bad("sync_peer_timeout_ms", "at least twice sync_heartbeat_ms, at most 600000");
   return Status::ok();
 }
 
@@ -167,6 +243,22 @@ Result<Config> load_config(const std::filesystem::path& dir) {
     else if (key == "ui_dir") c.ui_dir = value;
     else if (key == "printer") c.printer = value;
     else if (key == "scanner") c.scanner = value;
+    else if (key == "sync_listen") c.sync_listen = value;
+    else if (key == "peer") {
+      SyncPeer p;
+      Status ps = parse_peer_line(value, p);
+      if (!ps.is_ok()) return Status{Code::kInvalidArgument, where + "peer: " + ps.message()};
+      c.peers.push_back(p);
+    }
+    else if (key == "peers_file") c.peers_file = value;
+    else if (key == "transport_key_file") c.transport_key_file = value;
+    else if (key == "certificate_file") c.certificate_file = value;
+    else if (key == "trust_dir") c.trust_dir = value;
+    else if (key == "sync_heartbeat_ms") ok = number(50, 60000, c.sync_heartbeat_ms);
+    else if (key == "sync_blob_bytes_per_second") ok = number(0, 10'000'000'000LL, c.sync_blob_bytes_per_second);
+    else if (key == "blob_dir") c.blob_dir = value;
+    else if (key == "max_upload_bytes") ok = number(1024, 256LL * 1024 * 1024, c.max_upload_bytes);
+    else if (key == "sync_peer_timeout_ms") ok = number(100, 600000, c.sync_peer_timeout_ms);
     else return Status{Code::kInvalidArgument, where + "unknown setting '" + key + "'"};
     if (!ok) return Status{Code::kInvalidArgument, where + "bad value for '" + key + "'"};
   }
@@ -222,6 +314,10 @@ std::string render_config(const Config& c) {
        "# catalogue replaces them once synced).\n"
        "procedures_file = " << c.procedures_file << "\n"
        "holidays_file = " << c.holidays_file << "\n"
+       "# Scans and PDFs attached to dossiers, one file per content hash (BLAKE2b).\n"
+       "blob_dir = " << c.blob_dir << "\n"
+       "# Largest attachment accepted, in bytes.\n"
+       "max_upload_bytes = " << c.max_upload_bytes << "\n"
        "\n"
        "# --- Logging and sign-in --------------------------------------------------------\n"
        "# Lowest level written to stderr: debug, info, warning, error.\n"
@@ -244,7 +340,32 @@ std::string render_config(const Config& c) {
        "printer = " << c.printer << "\n"
        "# Document scanner for attachments: none, sane:DEVICE (see 'scanimage -L'), or\n"
        "# folder:PATH, a simulator that returns the PNG/JPEG files of PATH as pages.\n"
-       "scanner = " << c.scanner << "\n";
+       "scanner = " << c.scanner << "\n"
+       "\n"
+       "# --- Replication (docs/operations.md, 'Enrolling nodes') ---------------------------\n"
+       "# Address other nodes connect to (ZeroMQ over TCP, CURVE-encrypted), e.g.\n"
+       "# tcp://0.0.0.0:7001 on a district or city node. Empty: this node only connects.\n"
+       "sync_listen = " << c.sync_listen << "\n"
+       "# Nodes to connect to, one line each: 'peer = <endpoint> <their transport key>'\n"
+       "# (wardnode peer add writes these lines). Repeatable.\n";
+  for (const auto& p : c.peers) o << "peer = " << p.endpoint << " " << p.curve_z85 << "\n";
+  o << "# A file with more peers, one '<endpoint> <key>' a line (empty: none).\n"
+       "peers_file = " << c.peers_file << "\n"
+       "# This node's CURVE transport key pair (mode 0600; separate from key_file, the\n"
+       "# signing key). Created by init; its public half goes into the certificate request.\n"
+       "transport_key_file = " << c.transport_key_file << "\n"
+       "# This node's certificate, issued by the authority (wardnode cert install).\n"
+       "certificate_file = " << c.certificate_file << "\n"
+       "# Trust files: authority public keys (*.pub), certificates of peers and of the\n"
+       "# district that issued ours (*.cert), revocations (*.rev). Read at start and every\n"
+       "# few seconds; certificates and revocations are also replicated to every node.\n"
+       "trust_dir = " << c.trust_dir << "\n"
+       "# Attachments follow the records over each link, in chunks, after the records;\n"
+       "# cap (bytes per second, per peer) on what this node sends of them. 0: no cap.\n"
+       "sync_blob_bytes_per_second = " << c.sync_blob_bytes_per_second << "\n"
+       "# Heartbeat on an idle link, and how long a silent peer is waited for, in ms.\n"
+       "sync_heartbeat_ms = " << c.sync_heartbeat_ms << "\n"
+       "sync_peer_timeout_ms = " << c.sync_peer_timeout_ms << "\n";
   return o.str();
 }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "log.hpp"
 #include "wardsync/sync/status.hpp"
@@ -17,6 +18,11 @@ namespace wardsync::node {
 
 // The built web apps of this tree or package (set at build time: WARDSYNC_UI_DIR).
 std::string default_ui_dir();
+// A node this one connects to for replication: `peer = <endpoint> <curve-public-z85>`.
+struct SyncPeer {
+  std::string endpoint;   // tcp://host:port
+  std::string curve_z85;  // the peer's CURVE (transport) public key, 40 Z85 characters
+};
 
 struct Config {
   // Office.
@@ -39,6 +45,18 @@ struct Config {
   std::string tls_key_file = "tls/office.key";
   std::string procedures_file = "data/procedures.json";
   std::string holidays_file = "data/holidays.json";
+  std::string blob_dir = "blobs";            // scans and PDFs, content-addressed
+  std::size_t max_upload_bytes = 16 * 1024 * 1024;  // one attachment
+  // Replication (docs/replication.md, docs/operations.md "Enrolling nodes").
+  std::string sync_listen;             // tcp://HOST:PORT to accept peers on; empty: connect only
+  std::vector<SyncPeer> peers;         // `peer = ...` lines, in order
+  std::string peers_file;              // more peers, one `<endpoint> <key>` a line; empty: none
+  std::string transport_key_file = "transport.key";  // CURVE key pair, 0600 (never the signing key)
+  std::string certificate_file = "node.cert";        // this node's certificate (cert install)
+  std::string trust_dir = "trust";     // authority keys (*.pub), peers' certificates, revocations
+  std::uint64_t sync_blob_bytes_per_second = 0;  // cap on blob chunks sent to each peer; 0: none
+  int sync_heartbeat_ms = 1000;
+  int sync_peer_timeout_ms = 5000;     // a peer silent this long is reconnected
   // Logging and sessions.
   LogLevel log_level = LogLevel::kInfo;
   int session_idle_seconds = 30 * 60;
@@ -63,5 +81,11 @@ std::string render_config(const Config& config);
 // The accepted forms of `printer` and `scanner`.
 bool valid_printer(const std::string& value);
 bool valid_scanner(const std::string& value);
+// Checks one peer line's endpoint and key; the message says what is wrong.
+[[nodiscard]] Status validate_peer(const SyncPeer& peer);
+// The configured peers plus those of peers_file (when set).
+[[nodiscard]] Result<std::vector<SyncPeer>> all_peers(const Config& config);
+// Is the HTTP listen address loopback-only (127.x, ::1, localhost)?
+bool listens_on_loopback(const Config& config);
 
 }  // namespace wardsync::node

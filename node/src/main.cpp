@@ -21,8 +21,11 @@
 #include "http/server.hpp"
 #include "log.hpp"
 #include "node_runtime.hpp"
+#include "replication.hpp"
 #include "sessions.hpp"
 #include "tls.hpp"
+#include "trust_cli.hpp"
+#include "trust_files.hpp"
 
 #ifndef WARDSYNC_NODE_DATA_DIR
 #define WARDSYNC_NODE_DATA_DIR "/usr/share/wardsync/data"
@@ -44,6 +47,10 @@ const char* kUsage =
     "  run       serve a data directory (HTTP API under /api/v1)\n"
     "  user      add a clerk account, change a password, disable an account\n"
     "  demo      create (or reuse) a data directory filled with a realistic demo office\n"
+    "  authority create a trust root (city or province) that certifies nodes\n"
+    "  cert      request, issue, install, revoke or show node certificates\n"
+    "  peer      add a node to replicate with\n"
+    "  status    replication at a glance: peers, changes behind, errors, quarantine\n"
     "  tls       print the office certificate's fingerprint (create it when missing)\n"
     "\n"
     "Options:\n"
@@ -86,7 +93,8 @@ const char* kRunUsage =
     "\n"
     "Serves the data directory: the HTTP API under /api/v1 (see docs/api/openapi.yaml).\n"
     "Runs in the foreground until SIGINT or SIGTERM (systemd-friendly); logs to stderr.\n"
-    "Only one process may serve a directory at a time.\n"
+    "Only one process may serve a directory at a time. With sync_listen or a peer in\n"
+    "wardnode.conf it also replicates (docs/operations.md, 'Enrolling nodes').\n"
     "\n"
     "  --dir DIR            data directory made by 'wardnode init'\n"
     "  --listen HOST:PORT   overrides 'listen' from wardnode.conf. With 'tls = auto' (the\n"
@@ -210,6 +218,9 @@ Status init_dir(const fs::path& dir, Config c, const fs::path& data_from, Logger
   if (!s.is_ok()) return s;
   s = create_office_certificate(c, dir / c.tls_cert_file, dir / c.tls_key_file);
   if (!s.is_ok()) return s;
+  c.dir = dir;
+  auto transport = load_or_create_transport_key(c, true);  // CURVE, never the signing key
+  if (!transport.is_ok()) return transport.status();
   for (const char* f : {"procedures.json", "holidays.json"}) {
     fs::copy_file(data_from / f, dir / "data" / f, fs::copy_options::overwrite_existing, ec);
     if (ec) return Status{Code::kIo, std::string(f) + ": " + ec.message()};
@@ -415,6 +426,9 @@ int cmd_run(int argc, char** argv, Logger& log) {
                            a.get("--dir") + "')", fp.status());
     fingerprint = fp.value();
   }
+  auto replication = NodeReplication::start(node.ctx());
+  if (!replication.is_ok()) return fail(log, "cannot replicate", replication.status());
+  node.ctx().replication = replication.value().get();
   ApiServer server(node.ctx(), *sessions.value());
   Status s = server.start();
   if (!s.is_ok()) return fail(log, "cannot serve", s);
@@ -425,6 +439,8 @@ int cmd_run(int argc, char** argv, Logger& log) {
   sigwait(&stop, &sig);
   log.info("wardnode", std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
   server.stop();
+  node.ctx().replication = nullptr;
+  replication.value().reset();  // sessions end before the store closes
   return 0;
 }
 
@@ -451,6 +467,10 @@ int main(int argc, char** argv) {
     if (cmd == "run") return cmd_run(argc, argv, log);
     if (cmd == "user") return cmd_user(argc, argv, log);
     if (cmd == "demo") return cmd_demo(argc, argv, log);
+    if (cmd == "authority") return cmd_authority(argc, argv);
+    if (cmd == "cert") return cmd_cert(argc, argv);
+    if (cmd == "peer") return cmd_peer(argc, argv);
+    if (cmd == "status") return cmd_status(argc, argv);
   } catch (const std::exception& e) {
     log.error("wardnode", std::string("unexpected error: ") + e.what());
     return 1;

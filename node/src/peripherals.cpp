@@ -34,7 +34,7 @@ std::unique_ptr<hardware::PrinterTransport> transport_of(const std::string& spec
 }  // namespace
 
 Peripherals::Peripherals(const Config& config, Logger& log)
-    : config_(config), log_(log), blobs_(std::make_unique<BlobStore>(config.dir / "blobs")) {}
+    : config_(config), log_(log), blobs_(std::make_unique<BlobStore>(config.path_of(config.blob_dir))) {}
 
 Peripherals::~Peripherals() = default;
 

@@ -94,6 +94,31 @@ Schema build() {
                     f("disabled", M::kLww),
                 }});
   }
+  if (st.is_ok()) {
+    // A scan or PDF attached to a dossier: the bytes live in the blob store under
+    // their hash and follow the record to every node that receives it.
+    st = s.add({kAttachments,
+                {
+                    f("dossier", M::kOnce, true),
+                    f("blob", M::kOnce, true),
+                    f("size", M::kOnce),
+                    f("name", M::kOnce),
+                    f("content_type", M::kOnce),
+                    f("added_by", M::kOnce),
+                    f("added_at", M::kOnce),
+                }});
+  }
+  if (st.is_ok()) {
+    // A certificate or a revocation as the signed bytes (hex) the authority made:
+    // they replicate to every node (scope "shared/..."), and each node checks the
+    // signature itself before trusting them.
+    st = s.add({kTrustRecords,
+                {
+                    f("kind", M::kOnce),
+                    f("signed", M::kOnce),
+                    f("digest", M::kOnce, true),
+                }});
+  }
   if (!st.is_ok()) {
     // A bad declaration is a programming error caught by the first test run.
     std::fprintf(stderr, "error schema: %s\n", st.to_string().c_str());

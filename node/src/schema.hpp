@@ -15,6 +15,8 @@ inline constexpr const char* kDossiers = "dossier";
 inline constexpr const char* kTickets = "ticket";
 inline constexpr const char* kRatings = "rating";
 inline constexpr const char* kClerks = "clerk";
+inline constexpr const char* kTrustRecords = "trust";
+inline constexpr const char* kAttachments = "attachment";  // a scan or PDF of a dossier (blob by hash)  // certificates and revocations (replication.hpp)
 
 // The whole schema (built once; cheap to copy).
 const Schema& node_schema();

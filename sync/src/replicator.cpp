@@ -4,8 +4,11 @@
 #include <sodium.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <deque>
+#include <set>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -54,18 +57,44 @@ VersionVector from_pb(const google::protobuf::RepeatedPtrField<pb::StreamPos>& i
   return vv;
 }
 
+bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
+
 bool in_scopes(const std::string& scope, const std::vector<std::string>& prefixes) {
   if (prefixes.empty()) return true;
   for (const auto& p : prefixes) {
-    if (scope.compare(0, p.size(), p) == 0) return true;
+    if (starts_with(scope, p)) return true;
   }
   return false;
+}
+
+// The scopes a peer asked for, narrowed to those it is granted: a requested
+// prefix inside a granted one is kept; a granted prefix inside a requested one
+// (a ward asking for "" gets its own scope) replaces it.
+std::vector<std::string> narrow_scopes(const std::vector<std::string>& wanted, const std::vector<std::string>& granted) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& p) {
+    if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+  };
+  for (const auto& w : wanted) {
+    bool inside = false;
+    for (const auto& g : granted) inside = inside || starts_with(w, g);
+    if (inside) {
+      add(w);
+      continue;
+    }
+    for (const auto& g : granted) {
+      if (starts_with(g, w)) add(g);
+    }
+  }
+  return out;
 }
 
 struct Session {
   std::string name;
   bool inbound = false;
   std::string routing_id;                     // inbound: the ROUTER's id for the peer
+  std::array<std::uint8_t, 32> peer_key{};    // its CURVE key (inbound: from ZAP's User-Id)
+  bool have_key = false;
   std::unique_ptr<zmq::socket_t> dealer;      // outbound: our DEALER
   bool ready = false;                         // HELLO received
   PublicKey peer_node{};
@@ -76,8 +105,28 @@ struct Session {
   std::uint64_t next_batch = 1;
   Steady::time_point last_heard{}, last_sent{}, last_hello{}, last_ack{};
   PeerStatus stats;
+  std::uint64_t they_lack = 0;                // as of the last status, sent in heartbeats
   bool pump_needed = true;
+  // Blobs we fetch from this peer (one chunk in flight), blobs it said it
+  // lacks (not asked again for a while), chunks it asked of us, and the
+  // token bucket that caps what we send it.
+  std::optional<Hash> fetching;
+  Steady::time_point fetch_sent{};
+  std::map<Hash, Steady::time_point> blob_missing_until;
+  std::deque<std::pair<Hash, std::uint64_t>> blob_requests;
+  double blob_tokens = 0;
+  Steady::time_point blob_refill{};
 };
+
+constexpr std::size_t kKeptBufferBytes = 8 * 1024 * 1024;  // the reused batch buffer's ceiling
+constexpr std::size_t kBlobRequestsMax = 8;  // per peer; more are dropped (it asks again)
+constexpr auto kBlobMissingRetry = std::chrono::seconds(30);
+
+std::uint64_t bytes_estimate(std::uint64_t changes, const PeerStatus& st) {
+  std::uint64_t moved = st.changes_sent + st.changes_received;
+  std::uint64_t bytes = st.bytes_sent + st.bytes_received;
+  return moved == 0 ? 0 : changes * (bytes / moved);
+}
 
 }  // namespace
 
@@ -94,6 +143,14 @@ std::string CurveKeys::public_z85() const {
   char out[41];
   zmq_z85_encode(out, public_key.data(), public_key.size());
   return out;
+}
+
+std::string curve_key_to_z85(const std::array<std::uint8_t, 32>& key) {
+  char out[41];
+  zmq_z85_encode(out, key.data(), key.size());
+  std::string s(out);
+  sodium_memzero(out, sizeof out);  // may be a secret key
+  return s;
 }
 
 bool curve_key_from_z85(const std::string& z85, std::array<std::uint8_t, 32>& out) {
@@ -114,6 +171,7 @@ class Replicator::Impl {
     std::lock_guard<std::mutex> lock(mu_);
     return status_;
   }
+  std::uint64_t refused_connections() const { return zap_ ? zap_->refused() : 0; }
   void notify() { *dirty_ = true; }
 
  private:
@@ -124,7 +182,11 @@ class Replicator::Impl {
   void send(Session& s, const pb::Envelope& env);
   void send_hello(Session& s, Steady::time_point now, bool resync = false);
   void publish_status(Steady::time_point now);
-  Session& inbound_session(const std::string& routing_id);
+  void fetch_blobs(Session& s, Steady::time_point now);
+  void serve_blobs(Session& s, Steady::time_point now);
+  void blob_chunk_arrived(Session& s, const pb::BlobChunk& c);
+  Session& inbound_session(const std::string& routing_id, const std::string& user_id);
+  bool check_grant(Session& s, const PublicKey& node);
 
   Writer& writer_;
   ReplicatorOptions options_;
@@ -136,6 +198,9 @@ class Replicator::Impl {
   // Shared with the store's subscriber, which may outlive this replicator.
   std::shared_ptr<std::atomic<bool>> dirty_ = std::make_shared<std::atomic<bool>>(true);
   std::thread thread_;
+  std::string unpacked_;            // decompressed batch, reused (session thread)
+  std::vector<Hash> wanted_blobs_;  // from options_.wanted_blobs, refreshed each second
+  Steady::time_point wanted_at_{};
   mutable std::mutex mu_;
   std::vector<PeerStatus> status_;  // GUARDED_BY(mu_)
   PublicKey node_id_{};
@@ -181,6 +246,8 @@ Status Replicator::Impl::start() {
       secure(*s->dealer);
       s->dealer->set(zmq::sockopt::curve_serverkey, zmq::buffer(peer.server_public));
       s->dealer->connect(peer.endpoint);
+      s->peer_key = peer.server_public;
+      s->have_key = true;
       sessions_.push_back(std::move(s));
     }
   } catch (const zmq::error_t& e) {
@@ -190,13 +257,14 @@ Status Replicator::Impl::start() {
   return Status::ok();
 }
 
-Session& Replicator::Impl::inbound_session(const std::string& routing_id) {
+Session& Replicator::Impl::inbound_session(const std::string& routing_id, const std::string& user_id) {
   for (auto& s : sessions_) {
     if (s->inbound && s->routing_id == routing_id) return *s;
   }
   auto s = std::make_unique<Session>();
   s->inbound = true;
   s->routing_id = routing_id;
+  s->have_key = curve_key_from_z85(user_id, s->peer_key);
   s->name = "inbound";
   s->stats.name = "inbound";
   sessions_.push_back(std::move(s));
@@ -237,6 +305,24 @@ void Replicator::Impl::send_hello(Session& s, Steady::time_point now, bool resyn
   s.last_hello = now;
 }
 
+// Asks the grant rule whether the session's peer (its CURVE key, and the node
+// id it named) may go on; narrows what we send to it to the granted scopes.
+bool Replicator::Impl::check_grant(Session& s, const PublicKey& node) {
+  if (!options_.grant) return true;
+  std::optional<PeerGrant> g;
+  if (s.have_key) g = options_.grant(s.peer_key, node);
+  if (!g) {
+    s.stats.last_error = "peer refused: no valid, unrevoked certificate binds its transport key to node " +
+                         to_hex(node).substr(0, 16);
+    ++s.stats.refused_sessions;
+    s.ready = false;
+    s.in_flight.clear();
+    return false;
+  }
+  s.peer_scopes = narrow_scopes(s.peer_scopes, g->scopes);
+  return true;
+}
+
 void Replicator::Impl::handle(Session& s, const std::string& bytes) {
   s.last_heard = Steady::now();
   s.stats.bytes_received += bytes.size();
@@ -245,6 +331,7 @@ void Replicator::Impl::handle(Session& s, const std::string& bytes) {
     s.stats.last_error = "unreadable message";
     return;
   }
+  if (!s.inbound && !s.ready && env.kind_case() != pb::Envelope::kHello) return;  // refused or not yet up
   if (s.inbound && !s.ready && env.kind_case() != pb::Envelope::kHello) {
     // Data from a peer we hold no session for (we restarted, or it never said
     // HELLO): apply nothing, ask it to start over (at most once a second).
@@ -273,10 +360,13 @@ void Replicator::Impl::handle(Session& s, const std::string& bytes) {
         }
         break;
       }
-      std::memcpy(s.peer_node.data(), h.node_id().data(), kPublicKeyBytes);
+      PublicKey hello_node{};
+      std::memcpy(hello_node.data(), h.node_id().data(), kPublicKeyBytes);
+      s.peer_scopes.assign(h.scopes().begin(), h.scopes().end());
+      if (!check_grant(s, hello_node)) return;  // nothing flows either way
+      s.peer_node = hello_node;
       s.stats.node_id_hex = to_hex(s.peer_node);
       if (s.inbound) s.stats.name = "inbound:" + s.stats.node_id_hex.substr(0, 16);
-      s.peer_scopes.assign(h.scopes().begin(), h.scopes().end());
       // Resume from what the peer holds now: never from zero, never from a
       // position it may have lost (a restored peer reports its real vector).
       s.peer_vv = from_pb(h.vv());
@@ -289,15 +379,21 @@ void Replicator::Impl::handle(Session& s, const std::string& bytes) {
     }
     case pb::Envelope::kBatch: {
       const pb::Batch& b = env.batch();
+      s.stats.we_lack = b.pending();
       if (b.raw_size() > kMaxFrameBytes ||
           ZSTD_getFrameContentSize(b.zstd().data(), b.zstd().size()) != b.raw_size()) {
         s.stats.last_error = "batch size does not match its frame";
         return;
       }
-      std::string raw(b.raw_size(), '\0');
+      // One buffer for every batch: a fresh ~1 MB string per batch is an mmap,
+      // page faults and an munmap each time.
+      std::string& raw = unpacked_;
+      raw.resize(b.raw_size());
       std::size_t n = ZSTD_decompress(raw.data(), raw.size(), b.zstd().data(), b.zstd().size());
       pb::ChangeBatch batch;
-      if (ZSTD_isError(n) || n != raw.size() || !batch.ParseFromString(raw)) {
+      bool parsed = !ZSTD_isError(n) && n == raw.size() && batch.ParseFromString(raw);
+      if (raw.capacity() > kKeptBufferBytes) std::string().swap(raw);  // an unusually large batch: give it back
+      if (!parsed) {
         s.stats.last_error = "batch does not decompress or parse";
         return;
       }
@@ -347,7 +443,16 @@ void Replicator::Impl::handle(Session& s, const std::string& bytes) {
       s.pump_needed = true;
       break;
     }
-    case pb::Envelope::kHeartbeat:
+    case pb::Envelope::kHeartbeat: s.stats.we_lack = env.heartbeat().pending(); break;
+    case pb::Envelope::kBlobRequest: {
+      const pb::BlobRequest& r = env.blob_request();
+      Hash h{};
+      if (!options_.blobs || r.hash().size() != h.size()) break;
+      std::memcpy(h.data(), r.hash().data(), h.size());
+      if (s.blob_requests.size() < kBlobRequestsMax) s.blob_requests.emplace_back(h, r.offset());
+      break;
+    }
+    case pb::Envelope::kBlobChunk: blob_chunk_arrived(s, env.blob_chunk()); break;
     default: break;
   }
 }
@@ -387,6 +492,7 @@ void Replicator::Impl::pump(Session& s, Steady::time_point now) {
     b->set_count(static_cast<std::uint32_t>(changes.size()));
     b->set_raw_size(raw.size());
     b->set_zstd(std::move(packed));
+    b->set_pending(s.they_lack);
     s.in_flight[s.next_batch++] = now;
     s.stats.changes_sent += changes.size();
     send(s, env);
@@ -415,10 +521,105 @@ void Replicator::Impl::tick(Session& s, Steady::time_point now) {
     s.pump_needed = true;
   }
   if (s.pump_needed) pump(s, now);
+  if (options_.blobs != nullptr) {
+    serve_blobs(s, now);
+    fetch_blobs(s, now);
+  }
   if (now - s.last_sent > options_.heartbeat) {
     pb::Envelope hb;
-    hb.mutable_heartbeat();
+    hb.mutable_heartbeat()->set_pending(s.they_lack);
     send(s, hb);
+  }
+}
+
+// Receiver: asks this peer for the next chunk of a blob we want, once we lack
+// none of its records (records first: a scan is useless before its dossier).
+void Replicator::Impl::fetch_blobs(Session& s, Steady::time_point now) {
+  if (s.fetching && now - s.fetch_sent > options_.peer_timeout) s.fetching.reset();  // lost: ask again later
+  if (s.fetching || s.stats.we_lack > 0 || wanted_blobs_.empty()) return;
+  std::set<Hash> taken;  // one peer per blob at a time
+  for (const auto& other : sessions_) {
+    if (other->fetching) taken.insert(*other->fetching);
+  }
+  for (const Hash& h : wanted_blobs_) {
+    if (taken.count(h) != 0 || options_.blobs->has(h)) continue;
+    auto missing = s.blob_missing_until.find(h);
+    if (missing != s.blob_missing_until.end() && now < missing->second) continue;
+    pb::Envelope env;
+    env.mutable_blob_request()->set_hash(h.data(), h.size());
+    env.mutable_blob_request()->set_offset(options_.blobs->partial_size(h));  // resume where it stopped
+    s.fetching = h;
+    s.fetch_sent = now;
+    s.stats.fetching_blob = to_hex(h);
+    send(s, env);
+    return;
+  }
+}
+
+void Replicator::Impl::blob_chunk_arrived(Session& s, const pb::BlobChunk& c) {
+  Hash h{};
+  if (!options_.blobs || c.hash().size() != h.size()) return;
+  std::memcpy(h.data(), c.hash().data(), h.size());
+  if (!s.fetching || *s.fetching != h) return;  // not asked for (or given up on): ignored
+  s.fetching.reset();
+  s.stats.fetching_blob.clear();
+  if (c.missing()) {
+    s.blob_missing_until[h] = Steady::now() + kBlobMissingRetry;
+    return;
+  }
+  if (c.data().size() > options_.blob_chunk_bytes) {
+    s.stats.last_error = "blob chunk larger than asked";
+    return;
+  }
+  Status st = options_.blobs->write_chunk(h, c.total(), c.offset(), c.data());
+  if (!st.is_ok()) {
+    // A chunk out of place, a size past the limit, or a blob whose bytes do not
+    // hash to its name (discarded whole): reported, fetched again later.
+    s.stats.last_error = "blob " + to_hex(h).substr(0, 16) + ": " + st.message();
+    return;
+  }
+  s.stats.blob_bytes_received += c.data().size();
+  if (options_.blobs->has(h)) {
+    ++s.stats.blobs_received;
+    std::erase(wanted_blobs_, h);
+  }
+  fetch_blobs(s, Steady::now());  // the next chunk at once
+}
+
+// Sender: answers chunk requests while no record batch to this peer is
+// unacknowledged, within the per-peer bandwidth cap.
+void Replicator::Impl::serve_blobs(Session& s, Steady::time_point now) {
+  const double rate = static_cast<double>(options_.blob_bytes_per_second);
+  if (rate > 0) {
+    double dt = s.blob_refill == Steady::time_point{} ? 0 : std::chrono::duration<double>(now - s.blob_refill).count();
+    // The bucket holds one chunk: no burst above the cap after an idle spell.
+    s.blob_tokens = std::min(s.blob_tokens + dt * rate, static_cast<double>(options_.blob_chunk_bytes));
+    s.blob_refill = now;
+  }
+  while (!s.blob_requests.empty() && s.in_flight.empty() && s.ready) {
+    auto [h, offset] = s.blob_requests.front();
+    auto size = options_.blobs->size(h);
+    std::size_t n = size && offset < *size ? static_cast<std::size_t>(std::min<std::uint64_t>(*size - offset, options_.blob_chunk_bytes)) : 0;
+    if (rate > 0 && s.blob_tokens < static_cast<double>(n)) return;  // wait for the bucket to refill
+    s.blob_requests.pop_front();
+    pb::Envelope env;
+    pb::BlobChunk* c = env.mutable_blob_chunk();
+    c->set_hash(h.data(), h.size());
+    c->set_offset(offset);
+    if (!size || offset > *size) {
+      c->set_missing(true);
+    } else {
+      auto data = options_.blobs->read(h, offset, n);
+      if (!data.is_ok()) {
+        c->set_missing(true);
+      } else {
+        c->set_total(*size);
+        c->set_data(std::move(data).value());
+        s.stats.blob_bytes_sent += n;
+        if (rate > 0) s.blob_tokens -= static_cast<double>(n);
+      }
+    }
+    send(s, env);
   }
 }
 
@@ -426,6 +627,8 @@ void Replicator::Impl::publish_status(Steady::time_point now) {
   VersionVector mine = writer_.run_get<VersionVector>([](Store& st) { return st.version_vector(); });
   std::vector<PeerStatus> out;
   for (auto& s : sessions_) {
+    // A certificate revoked or expired since the HELLO ends the session.
+    if (s->ready) (void)check_grant(*s, s->peer_node);
     PeerStatus st = s->stats;
     st.connected = s->ready;
     st.last_contact_ms_ago =
@@ -439,7 +642,11 @@ void Replicator::Impl::publish_status(Steady::time_point now) {
       std::uint64_t theirs = it == s->peer_vv.end() ? 0 : it->second.seq;
       if (head.seq > theirs) lack += head.seq - theirs;
     }
-    st.they_lack = lack;
+    // Before the peer's HELLO we do not know what it holds: nothing to report.
+    s->they_lack = s->ready || s->stats.batches_acked > 0 ? lack : s->they_lack;
+    st.they_lack = s->they_lack;
+    st.they_lack_bytes = bytes_estimate(st.they_lack, st);
+    st.we_lack_bytes = bytes_estimate(st.we_lack, st);
     out.push_back(std::move(st));
   }
   std::lock_guard<std::mutex> lock(mu_);
@@ -467,8 +674,11 @@ void Replicator::Impl::loop() {
             zmq::message_t body;
             if (!router_->recv(id, zmq::recv_flags::dontwait)) break;
             if (!id.more() || !router_->recv(body, zmq::recv_flags::dontwait)) continue;
+            const char* uid = zmq_msg_gets(body.handle(), "User-Id");  // set by our ZAP handler
+            std::string user_id = uid != nullptr ? uid : "";
+            std::string text = body.to_string();
             while (body.more()) (void)router_->recv(body, zmq::recv_flags::dontwait);  // extra frames: ignored
-            handle(inbound_session(id.to_string()), body.to_string());
+            handle(inbound_session(id.to_string(), user_id), text);
           }
         }
         ++i;
@@ -486,6 +696,14 @@ void Replicator::Impl::loop() {
       if (stop_) break;
     }
     auto now = Steady::now();
+    if (options_.wanted_blobs && now - wanted_at_ > std::chrono::seconds(1)) {
+      try {
+        wanted_blobs_ = options_.wanted_blobs();
+      } catch (const std::exception&) {
+        wanted_blobs_.clear();  // the caller's error; blobs wait, records go on
+      }
+      wanted_at_ = now;
+    }
     if (dirty_->exchange(false)) {
       for (auto& s : sessions_) s->pump_needed = true;
     }
@@ -512,6 +730,7 @@ Result<std::unique_ptr<Replicator>> Replicator::start(Writer& writer, Replicator
 }
 
 std::vector<PeerStatus> Replicator::status() const { return impl_->status(); }
+std::uint64_t Replicator::refused_connections() const { return impl_->refused_connections(); }
 void Replicator::notify() { impl_->notify(); }
 
 }  // namespace wardsync

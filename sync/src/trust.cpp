@@ -155,12 +155,23 @@ std::optional<CertificateInfo> TrustStore::valid_certificate(const PublicKey& no
 }
 
 bool TrustStore::admits_transport_key(const CurveKey& key, std::uint64_t now_ms) const {
+  return certificate_for_transport_key(key, now_ms).has_value();
+}
+
+std::optional<CertificateInfo> TrustStore::certificate_for_transport_key(const CurveKey& key,
+                                                                         std::uint64_t now_ms) const {
   for (const auto& [node, list] : certs_) {
     for (const auto& c : list) {
-      if (c.curve_public == key && chain_ok(c, now_ms, 0)) return true;
+      if (c.curve_public == key && chain_ok(c, now_ms, 0)) return c;
     }
   }
-  return false;
+  return std::nullopt;
+}
+
+std::size_t TrustStore::certificate_count() const {
+  std::size_t n = 0;
+  for (const auto& [node, list] : certs_) n += list.size();
+  return n;
 }
 
 }  // namespace wardsync

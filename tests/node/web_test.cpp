@@ -303,6 +303,22 @@ TEST_CASE("kiosk: self-filing from a CCCD QR with scanned pages, confirmation co
   CHECK(img.status == 200);
   CHECK(img.headers["Content-Type"] == "image/png");
   CHECK(img.body == std::string(reinterpret_cast<const char*>(kPng), sizeof kPng));
+  // The page also has its replicated attachment record (what other nodes fetch
+  // blobs by), so the by-hash read answers too.
+  auto by_hash = clerk.get("/api/v1/attachments/" + hash);
+  CHECK(by_hash.status == 200);
+  CHECK(by_hash.body == img.body);
+  // An uploaded PDF is listed on the dossier beside the scanned page.
+  const std::string pdf = "%PDF-1.4\n% tờ khai\n%%EOF\n";
+  auto up = clerk.request("POST", "/api/v1/dossiers/" + item->getValue<std::string>("id") +
+                                      "/attachments?name=to-khai.pdf", pdf, true, {{"Content-Type", "application/pdf"}});
+  INFO(up.body);
+  REQUIRE(up.status == 201);
+  auto again = clerk.get("/api/v1/dossiers/" + item->getValue<std::string>("id"));
+  REQUIRE(again.json->getArray("attachments")->size() == 2);
+  auto pdf_back = clerk.get("/api/v1/dossiers/" + item->getValue<std::string>("id") + "/attachments/" + up.str("hash"));
+  CHECK(pdf_back.headers["Content-Type"] == "application/pdf");
+  CHECK(pdf_back.body == pdf);
   // Rated from the kiosk with both codes: shows in the report as self-service.
   auto rate = kiosk.post("/api/v1/kiosk/ratings",
                          R"({"code":")" + dcode + R"(","lookup_code":")" + dlookup + R"(","level":"satisfied"})", false);

@@ -47,6 +47,8 @@ class Sequencer {
   std::map<std::string, std::uint64_t> next_;  // GUARDED_BY(mu_)
 };
 
+class NodeReplication;  // replication.hpp; present while `run` replicates
+
 struct NodeContext {
   const Config& config;
   Logger& log;
@@ -62,6 +64,7 @@ struct NodeContext {
   Peripherals& peripherals;  // printer, scanner, blob store
   KioskState kiosk;          // rate limits and pending self-filings (in memory)
   std::mutex clerks_mu;  // serializes adding clerks: a username is taken once on this node
+  const NodeReplication* replication = nullptr;  // set by `run` before serving, null when not replicating
 };
 
 // Who is acting: the signed-in clerk (or "system" for seeding tools).

@@ -79,6 +79,21 @@ std::optional<Attachment> decode_attachment(const std::string& element) {
   return a;
 }
 
+void record_attachments(Transaction& txn, NodeContext& ctx, const Actor& actor, const std::string& dossier_id,
+                        const std::vector<Attachment>& pages) {
+  const std::string at = iso_local(now_seconds(ctx));
+  for (const auto& a : pages) {
+    txn.create(kAttachments)
+        .set_once("dossier", dossier_id)
+        .set_once("blob", a.hash)
+        .set_once("size", std::to_string(a.bytes))
+        .set_once("name", a.label)
+        .set_once("content_type", a.mime_type)
+        .set_once("added_by", actor.username)
+        .set_once("added_at", at);
+  }
+}
+
 DossierView dossier_view(NodeContext& ctx, const Record& r) {
   DossierView v;
   v.id = r.id.hex();
@@ -307,8 +322,19 @@ Outcome<DossierView> create_dossier(NodeContext& ctx, const Actor& actor, const 
   if (in.identity_unverified) w.set("identity", "cccd_qr_unverified");
   auto done = commit_durably(ctx, std::move(txn));
   if (!done.ok()) return done.error();
-  ctx.log.info("dossiers", "received " + code + " id " + done.value().records.front().hex() + " by " + actor.username);
-  return reload(ctx, done.value().records.front());
+  const RecordId id = done.value().records.front();
+  ctx.log.info("dossiers", "received " + code + " id " + id.hex() + " by " + actor.username);
+  if (!in.attachments.empty()) {
+    // The pages' attachment records (what replication fetches blobs by) name the
+    // dossier's id, known only now: a second write. Should it fail, the pages
+    // stay listed on the dossier and on this node; the log says so.
+    Transaction pages(actor.username, ctx.config.scope);
+    record_attachments(pages, ctx, actor, id.hex(), in.attachments);
+    auto recorded = commit_durably(ctx, std::move(pages));
+    if (!recorded.ok())
+      ctx.log.error("dossiers", "dossier " + id.hex() + ": attachment records not written; its pages will not replicate");
+  }
+  return reload(ctx, id);
 }
 
 Outcome<DossierView> get_dossier(NodeContext& ctx, const std::string& id) {
@@ -543,6 +569,7 @@ Outcome<DossierView> attach_pages(NodeContext& ctx, const Actor& actor, const st
   RecordWrite& w = txn.update(kDossiers, rec->id);
   for (const auto& a : pages) w.add("attachments", encode_attachment(a));
   w.append("history", "attach\t" + std::to_string(pages.size()));
+  record_attachments(txn, ctx, actor, rec->id.hex(), pages);
   auto done = commit_durably(ctx, std::move(txn));
   if (!done.ok()) return done.error();
   ctx.log.info("dossiers", "dossier " + cur.id + " +" + std::to_string(pages.size()) + " page(s) by " + actor.username);

@@ -42,6 +42,10 @@ struct Attachment {
 };
 std::string encode_attachment(const Attachment& a);
 std::optional<Attachment> decode_attachment(const std::string& element);
+// Adds to `txn` one `attachment` record per page for the dossier `dossier_id`
+// (hex): the replicated records by which other nodes fetch the pages' blobs.
+void record_attachments(Transaction& txn, NodeContext& ctx, const Actor& actor, const std::string& dossier_id,
+                        const std::vector<Attachment>& pages);
 
 struct DossierView {
   std::string id;

@@ -77,10 +77,16 @@ bool route_dossiers(Exchange& ex);   // dossiers
 bool route_desk(Exchange& ex);       // procedures, calendar, tickets, queues, ratings, reports
 bool route_peripherals(Exchange& ex);  // receipt and ticket printing, scanner, attachments
 bool route_kiosk(Exchange& ex);      // the citizens' kiosk: no session, narrow, rate-limited
+bool route_attachments(Exchange& ex);  // dossier attachments (before route_dossiers)
 
 void method_not_allowed(Exchange& ex);
 
 // JSON text of a dossier as clerks see it (api_dossiers.cpp).
 std::string dossier_json(const DossierView& d);
+
+// Replication (api_sync.cpp): the peers and trust part of GET /sync/status, and
+// GET /metrics (Prometheus text).
+void add_replication_status(Exchange& ex, Object& status);
+void serve_metrics(Exchange& ex);
 
 }  // namespace wardsync::node::http

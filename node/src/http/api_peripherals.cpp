@@ -95,7 +95,10 @@ void attachment(Exchange& ex, const std::string& id, const std::string& hash) {
                              "This page's bytes are not on this node yet (waiting for sync from where it was scanned).");
   ex.answered = true;
   ex.resp.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
-  ex.resp.setContentType(found->mime_type == "image/jpeg" ? "image/jpeg" : "image/png");
+  // Only the types attachments are accepted as; anything else is served as bytes.
+  const std::string& t = found->mime_type;
+  const bool known = t == "image/png" || t == "image/jpeg" || t == "image/tiff" || t == "application/pdf";
+  ex.resp.setContentType(known ? t : "application/octet-stream");
   ex.resp.set("Cache-Control", "private, max-age=86400, immutable");  // content-addressed
   ex.resp.set("X-Content-Type-Options", "nosniff");
   ex.resp.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");

@@ -213,7 +213,7 @@ void sync_status(Exchange& ex) {
   o.set("stats", st);
   o.set("writer", w);
   o.set("unacknowledged_by_upstream", un);
-  o.set("peers", Array());
+  add_replication_status(ex, o);  // peers; upstream figures replace the above when linked
   send_json(ex, 200, o);
 }
 

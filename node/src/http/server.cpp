@@ -285,6 +285,10 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     std::string path = uri.getPath();
     static const std::string kPrefix = "/api/v1";
     if (path.compare(0, kPrefix.size(), kPrefix) != 0 || (path.size() > kPrefix.size() && path[kPrefix.size()] != '/')) {
+      if (path == "/metrics") {
+        serve_metrics(ex);
+        return;
+      }
       if (ui_available(ctx_.config)) return serve_static(ex, path);
       if (path == "/" && ex.method == "GET") {
         Object o;
@@ -313,7 +317,8 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     Poco::Net::NameValueCollection cookies;
     ex.req.getCookies(cookies);
     ex.token = cookies.get(kCookieName, "");
-    if (route_sessions(ex) || route_peripherals(ex) || route_kiosk(ex) || route_dossiers(ex) || route_desk(ex)) {
+    if (route_sessions(ex) || route_peripherals(ex) || route_kiosk(ex) || route_attachments(ex) ||
+        route_dossiers(ex) || route_desk(ex)) {
       if (!ex.answered) send_simple_error(ex, 500, "internal", "Lỗi hệ thống.", "Internal error (no answer).");
       return;
     }

@@ -23,9 +23,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "wardsync/sync/blob_store.hpp"
+#include "wardsync/sync/identity.hpp"
 #include "wardsync/sync/status.hpp"
 #include "wardsync/sync/writer.hpp"
 
@@ -42,10 +45,17 @@ struct CurveKeys {
   std::string public_z85() const;
 };
 bool curve_key_from_z85(const std::string& z85, std::array<std::uint8_t, 32>& out);
+std::string curve_key_to_z85(const std::array<std::uint8_t, 32>& key);  // 40 characters
 
 struct PeerConfig {
   std::string endpoint;                          // "tcp://127.0.0.1:7001"
   std::array<std::uint8_t, 32> server_public{};  // the peer's CURVE public key
+};
+
+// What a peer may receive from us, decided from the CURVE key it connected
+// with and the node id its HELLO names (the certificate binding the two).
+struct PeerGrant {
+  std::vector<std::string> scopes;  // scope prefixes; "" = everything
 };
 
 struct ReplicatorOptions {
@@ -57,8 +67,27 @@ struct ReplicatorOptions {
   // ZAP: may a client with this CURVE public key connect? Required. Called on
   // the ZAP handler's own thread: guard shared state (a TrustStore) with a lock.
   std::function<bool(const std::array<std::uint8_t, 32>&)> admit;
+  // Optional, on the session thread: consulted at each HELLO with the peer's
+  // CURVE key (inbound: the client's; outbound: the configured server key) and
+  // the node id the HELLO names, and again every few seconds for live sessions.
+  // nullopt refuses (or ends) the session: nothing flows either way. What we
+  // send is narrowed to the grant's scopes. Without it, any admitted peer gets
+  // what it asks for (tests, tools).
+  std::function<std::optional<PeerGrant>(const std::array<std::uint8_t, 32>& curve_key, const PublicKey& node_id)>
+      grant;
   std::size_t batch_changes = 1000;
   std::size_t credit = 4;  // batches in flight per peer
+  // Blobs (optional). Served from and fetched into `blobs` (used on the session
+  // thread only), one chunk in flight per peer, after the records: a peer is
+  // asked for blobs only while we lack none of its changes, and serves a chunk
+  // only while none of its record batches to that peer are unacknowledged.
+  // `wanted_blobs` (called on the session thread about once a second) names
+  // the blobs this node needs and lacks (e.g. referenced by records it holds).
+  BlobStore* blobs = nullptr;
+  std::function<std::vector<Hash>()> wanted_blobs;
+  std::size_t blob_chunk_bytes = 128 * 1024;
+  // Bandwidth cap for the blob chunks we send, per peer; 0: no cap.
+  std::uint64_t blob_bytes_per_second = 0;
   std::chrono::milliseconds heartbeat{1000};
   std::chrono::milliseconds peer_timeout{5000};
   std::uint32_t schema_version = 1;
@@ -73,7 +102,14 @@ struct PeerStatus {
   std::uint64_t bytes_sent = 0, bytes_received = 0;
   std::uint64_t batches_acked = 0;
   std::uint64_t they_lack = 0;  // changes of their scopes they have not acknowledged
+  std::uint64_t we_lack = 0;    // changes of our scopes they hold and we lack (as they last said)
+  // Estimates from this link's mean wire bytes per change (0 before any change moved).
+  std::uint64_t they_lack_bytes = 0, we_lack_bytes = 0;
   std::uint64_t rejected = 0;   // changes of theirs our store refused
+  std::uint64_t refused_sessions = 0;  // HELLOs refused by the grant (revoked, wrong node id)
+  std::uint64_t blob_bytes_sent = 0, blob_bytes_received = 0;  // chunk payloads
+  std::uint64_t blobs_received = 0;                             // completed and verified
+  std::string fetching_blob;                                    // hex, while a transfer runs
   std::string last_error;
 };
 
@@ -86,6 +122,8 @@ class Replicator {
   Replicator& operator=(const Replicator&) = delete;
 
   std::vector<PeerStatus> status() const;
+  // Connections the ZAP handler refused (transport key not admitted).
+  std::uint64_t refused_connections() const;
   // Wakes the session thread to push newly committed changes now.
   void notify();
 

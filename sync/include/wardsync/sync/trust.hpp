@@ -56,6 +56,14 @@ class TrustStore {
   std::optional<CertificateInfo> valid_certificate(const PublicKey& node, std::uint64_t now_ms) const;
   // May a peer presenting this transport key connect (the ZAP rule)?
   bool admits_transport_key(const CurveKey& key, std::uint64_t now_ms) const;
+  // The valid certificate that binds this transport key, if any (what the peer
+  // presenting it may receive: its scope; who it is: its node id).
+  std::optional<CertificateInfo> certificate_for_transport_key(const CurveKey& key, std::uint64_t now_ms) const;
+  // A revocation of `node` is known (whether or not its signer may revoke it).
+  bool has_revocation_for(const PublicKey& node) const { return revocations_.count(node) != 0; }
+  // Some certificate of `node` is known (valid or not).
+  bool knows_certificate_of(const PublicKey& node) const { return certs_.count(node) != 0; }
+  std::size_t certificate_count() const;
 
  private:
   bool chain_ok(const CertificateInfo& cert, std::uint64_t now_ms, int depth) const;

@@ -1,0 +1,297 @@
+#include "replication.hpp"
+
+#include <algorithm>
+
+#include "schema.hpp"
+#include "trust_files.hpp"
+#include "wardsync/sync/store.hpp"
+
+namespace wardsync::node {
+
+namespace {
+
+constexpr auto kTrustScanInterval = std::chrono::seconds(2);
+constexpr std::size_t kRecordsReadMax = 1000000;  // bound on what one start reads per collection
+
+std::string digest_hex(const std::string& bytes) {
+  return to_hex(hash_bytes({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()}));
+}
+
+std::string hex_of(const std::string& bytes) {
+  return to_hex({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+}
+
+std::optional<std::string> bytes_of_hex(const std::string& hex) {
+  if (hex.size() % 2 != 0 || hex.size() > 2 * kMaxTrustFileBytes) return std::nullopt;
+  std::string out(hex.size() / 2, '\0');
+  if (!from_hex(hex, {reinterpret_cast<std::uint8_t*>(out.data()), out.size()})) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> subscribed_scopes(const Config& config) {
+  if (config.tier == "city") return {""};
+  return {config.scope, kSharedScopePrefix};
+}
+
+Result<std::unique_ptr<NodeReplication>> NodeReplication::start(NodeContext& ctx) {
+  const Config& config = ctx.config;
+  auto peers = all_peers(config);
+  if (!peers.is_ok()) return peers.status();
+  if (config.sync_listen.empty() && peers.value().empty()) return std::unique_ptr<NodeReplication>();
+  auto keys = load_or_create_transport_key(config, true);
+  if (!keys.is_ok()) return keys.status();
+
+  std::unique_ptr<NodeReplication> r(new NodeReplication(ctx));
+  r->transport_public_ = keys.value().public_z85();
+  r->scopes_ = subscribed_scopes(config);
+  // Trust records already replicated to us, then the files (which records the
+  // files' items that are not replicated yet).
+  {
+    auto reader = ctx.readers.acquire();
+    if (!reader) return Status{Code::kIo, "cannot read the store"};
+    std::optional<RecordId> after;
+    std::lock_guard<std::mutex> lock(r->mu_);
+    for (std::size_t seen = 0; seen < kRecordsReadMax;) {
+      std::vector<Record> page = reader->list(kTrustRecords, after, 500);
+      if (page.empty()) break;
+      for (const Record& rec : page) {
+        r->recorded_.insert(rec.text("digest"));
+        if (auto bytes = bytes_of_hex(rec.text("signed"))) r->add_signed(*bytes);
+      }
+      seen += page.size();
+      after = page.back().id;
+    }
+    after.reset();
+    for (std::size_t seen = 0; seen < kRecordsReadMax;) {
+      std::vector<Record> page = reader->list(kAttachments, after, 1000);
+      if (page.empty()) break;
+      for (const Record& rec : page) r->note_attachment(rec);
+      seen += page.size();
+      after = page.back().id;
+    }
+  }
+  r->scan_files();
+  {
+    std::lock_guard<std::mutex> lock(r->mu_);
+    if (r->authorities_ == 0 && !config.sync_listen.empty())
+      return Status{Code::kInvalidArgument, "sync_listen is set but " + config.path_of(config.trust_dir).string() +
+                                                " holds no authority key (*.pub): no peer could ever be admitted; "
+                                                "install one with 'wardnode cert install --dir DIR authority.pub'"};
+  }
+  TrustFigures t = r->trust();
+  if (!t.own_certificate_valid) ctx.log.warning("sync", "own certificate: " + t.own_certificate);
+  for (const auto& e : t.file_errors) ctx.log.warning("sync", "trust file skipped: " + e);
+
+  // Received trust records join the trust store as they are applied. The
+  // subscriber runs on the writer thread; the destructor unhooks it there.
+  NodeReplication* self = r.get();
+  ctx.writer.run([self](Store& store) {
+    store.subscribe([self, &store](const std::vector<AppliedChange>& changes) {
+      if (self->unhooked_) return;
+      for (const AppliedChange& c : changes) {
+        if (c.collection == kAttachments) {
+          auto rec = store.get(kAttachments, c.record);
+          std::lock_guard<std::mutex> lock(self->mu_);
+          if (rec) self->note_attachment(*rec);
+          continue;
+        }
+        if (c.local || c.collection != kTrustRecords) continue;
+        auto rec = store.get(kTrustRecords, c.record);
+        if (!rec) continue;
+        auto bytes = bytes_of_hex(rec->text("signed"));
+        std::lock_guard<std::mutex> lock(self->mu_);
+        self->recorded_.insert(rec->text("digest"));
+        if (bytes) self->add_signed(*bytes);
+      }
+    });
+  }).get();
+
+  ReplicatorOptions ro;
+  ro.listen = config.sync_listen;
+  for (const SyncPeer& p : peers.value()) {
+    PeerConfig pc;
+    pc.endpoint = p.endpoint;
+    (void)curve_key_from_z85(p.curve_z85, pc.server_public);  // validated with the config
+    r->configured_keys_.insert(pc.server_public);
+    ro.peers.push_back(pc);
+  }
+  ro.keys = keys.value();
+  ro.scopes = r->scopes_;
+  ro.admit = [self](const CurveKey& key) { return self->admit(key); };
+  ro.grant = [self](const CurveKey& key, const PublicKey& node) { return self->grant(key, node); };
+  r->blobs_ = std::make_unique<BlobStore>(config.path_of(config.blob_dir));
+  ro.blobs = r->blobs_.get();
+  ro.wanted_blobs = [self] { return self->wanted_blobs(); };
+  ro.blob_bytes_per_second = config.sync_blob_bytes_per_second;
+  ro.heartbeat = std::chrono::milliseconds(config.sync_heartbeat_ms);
+  ro.peer_timeout = std::chrono::milliseconds(config.sync_peer_timeout_ms);
+  ro.schema_version = kNodeSchemaVersion;
+  auto rep = Replicator::start(ctx.writer, std::move(ro));
+  if (!rep.is_ok()) return rep.status();
+  r->replicator_ = std::move(rep).value();
+  r->watcher_ = std::thread([self] { self->watch(); });
+  std::string where = config.sync_listen.empty() ? "connect only" : "listening on " + config.sync_listen;
+  ctx.log.info("sync", "replicating (" + where + ", " + std::to_string(peers.value().size()) +
+                           " peer(s)); transport key " + r->transport_public_);
+  return r;
+}
+
+NodeReplication::~NodeReplication() {
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
+  replicator_.reset();
+  // After this runs on the writer thread, the store's subscriber never touches us again.
+  ctx_.writer.run([this](Store&) { unhooked_ = true; }).get();
+}
+
+void NodeReplication::watch() {
+  std::unique_lock<std::mutex> lock(stop_mu_);
+  while (!stop_cv_.wait_for(lock, kTrustScanInterval, [this] { return stopping_; })) {
+    lock.unlock();
+    scan_files();
+    lock.lock();
+  }
+}
+
+void NodeReplication::add_signed(const std::string& bytes) {
+  if (!known_.insert(bytes).second) return;
+  Status s = trust_.add(bytes);
+  if (!s.is_ok()) {
+    known_.erase(bytes);
+    ctx_.log.warning("sync", "trust item refused: " + s.message());
+    return;
+  }
+  if (!read_certificate(bytes).is_ok()) ++revocations_;
+}
+
+void NodeReplication::scan_files() {
+  const Config& c = ctx_.config;
+  std::vector<std::string> errors;
+  std::vector<TrustItem> items = read_trust_dir(c.path_of(c.trust_dir), errors);
+  std::error_code ec;
+  std::filesystem::path own = c.path_of(c.certificate_file);
+  if (std::filesystem::exists(own, ec)) {
+    auto item = read_trust_file(own);
+    if (item.is_ok()) items.push_back(std::move(item).value());
+    else errors.push_back(item.status().message());
+  }
+  std::vector<TrustItem> to_record;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    file_errors_ = errors;
+    for (const TrustItem& item : items) {
+      if (item.kind == TrustItem::Kind::kAuthority) {
+        PublicKey root{};
+        std::copy(item.bytes.begin(), item.bytes.end(), root.begin());
+        if (roots_.insert(root).second) {
+          trust_.add_root(root);
+          ++authorities_;
+        }
+        continue;
+      }
+      add_signed(item.bytes);
+      if (recorded_.count(digest_hex(item.bytes)) == 0) to_record.push_back(item);
+    }
+  }
+  // Write what the files hold and the store does not, so it replicates.
+  for (const TrustItem& item : to_record) {
+    std::string digest = digest_hex(item.bytes);
+    Transaction txn("trust", kSharedScopePrefix + c.scope);
+    txn.create(kTrustRecords)
+        .set_once("kind", item.kind == TrustItem::Kind::kCertificate ? "certificate" : "revocation")
+        .set_once("signed", hex_of(item.bytes))
+        .set_once("digest", digest);
+    auto done = ctx_.writer.commit(std::move(txn)).get();
+    if (!done.is_ok()) {
+      ctx_.log.warning("sync", "cannot record a trust item: " + done.status().message());
+      continue;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    recorded_.insert(digest);
+    ctx_.log.info("sync", std::string("recorded a ") +
+                              (item.kind == TrustItem::Kind::kCertificate ? "certificate" : "revocation") +
+                              " for replication (digest " + digest.substr(0, 16) + ")");
+  }
+}
+
+bool NodeReplication::admit(const CurveKey& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bool ok = trust_.admits_transport_key(key, ctx_.clock.now_ms());
+  if (!ok) ctx_.log.warning("sync", "refused a connection: its transport key is not bound to a valid certificate");
+  return ok;
+}
+
+std::optional<PeerGrant> NodeReplication::grant(const CurveKey& key, const PublicKey& node) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::uint64_t now = ctx_.clock.now_ms();
+  if (auto cert = trust_.certificate_for_transport_key(key, now)) {
+    if (cert->node_id != node) return std::nullopt;  // a key lent to another node
+    return PeerGrant{{cert->scope, kSharedScopePrefix}};
+  }
+  // A peer this node was configured to connect to, whose certificate we have
+  // not seen yet (it arrives with the first records): trusted by configuration
+  // unless a certificate for it is known and no longer valid (revoked, expired).
+  if (configured_keys_.count(key) != 0 && !trust_.knows_certificate_of(node)) return PeerGrant{{""}};
+  return std::nullopt;
+}
+
+TrustFigures NodeReplication::trust() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  TrustFigures t;
+  t.authorities = authorities_;
+  t.certificates = trust_.certificate_count();
+  t.revocations = revocations_;
+  t.file_errors = file_errors_;
+  auto own = trust_.valid_certificate(ctx_.node_id, ctx_.clock.now_ms());
+  if (own) {
+    t.own_certificate_valid = own->curve_public == own_curve();
+    t.own_certificate = t.own_certificate_valid ? describe_certificate(*own)
+                                                : "the certificate binds another transport key than " +
+                                                      ctx_.config.transport_key_file;
+  } else {
+    t.own_certificate = "none valid (install one: wardnode cert request, then cert install; a certificate issued "
+                        "by a district is valid once the district's own certificate is known)";
+  }
+  return t;
+}
+
+void NodeReplication::note_attachment(const Record& record) {
+  Hash h{};
+  if (from_hex(record.text("blob"), h)) referenced_.insert(h);
+}
+
+std::vector<Hash> NodeReplication::wanted_blobs() {
+  std::vector<Hash> referenced;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    referenced.assign(referenced_.begin(), referenced_.end());
+  }
+  std::vector<Hash> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const Hash& h : referenced) {
+    // Blobs here for good leave the list (content-addressed: they never change).
+    if (blobs_->has(h)) referenced_.erase(h);
+    else out.push_back(h);
+  }
+  missing_ = out.size();
+  return out;
+}
+
+std::size_t NodeReplication::blobs_missing() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return missing_;
+}
+
+CurveKey NodeReplication::own_curve() const {
+  CurveKey k{};
+  (void)curve_key_from_z85(transport_public_, k);
+  return k;
+}
+
+}  // namespace wardsync::node

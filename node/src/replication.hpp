@@ -1,0 +1,95 @@
+// Wires the sync engine's Replicator into `wardnode run`: the transport key,
+// the trust store (authority keys, certificates and revocations from the trust
+// files and from replicated `trust` records), ZAP admission and per-peer grants,
+// the scopes this node subscribes to, and the figures for the status pages.
+//
+// Trust records: every certificate and revocation a node knows from its files is
+// written once as a record of the `trust` collection in the scope
+// "shared/<node scope>", which every node subscribes to, so a revocation issued
+// at the city reaches every ward through the tree. Received trust records are
+// added to the trust store as they are applied.
+//
+// Thread safety: built and destroyed by `run`'s main thread; the figures are
+// read from HTTP threads; the ZAP and session threads ask admission questions.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "domain/context.hpp"
+#include "wardsync/sync/blob_store.hpp"
+#include "wardsync/sync/replicator.hpp"
+#include "wardsync/sync/trust.hpp"
+
+namespace wardsync::node {
+
+inline constexpr const char* kTrustCollection = "trust";
+inline constexpr const char* kSharedScopePrefix = "shared/";
+
+// The scope prefixes a node subscribes to: a city everything, a ward or a
+// district its own scope (a district's contains its wards') plus what is shared.
+std::vector<std::string> subscribed_scopes(const Config& config);
+
+struct TrustFigures {
+  std::size_t authorities = 0, certificates = 0, revocations = 0;
+  bool own_certificate_valid = false;
+  std::string own_certificate;  // summary, or why it is missing or invalid
+  std::vector<std::string> file_errors;
+};
+
+class NodeReplication {
+ public:
+  // Not configured (no sync_listen and no peers): returns nullptr, no error.
+  [[nodiscard]] static Result<std::unique_ptr<NodeReplication>> start(NodeContext& ctx);
+  ~NodeReplication();  // stops the replicator (before the Writer goes away)
+  NodeReplication(const NodeReplication&) = delete;
+  NodeReplication& operator=(const NodeReplication&) = delete;
+
+  std::vector<PeerStatus> peers() const { return replicator_->status(); }
+  std::uint64_t refused_connections() const { return replicator_->refused_connections(); }
+  TrustFigures trust() const;
+  const std::string& transport_public_z85() const { return transport_public_; }
+  const std::vector<std::string>& scopes() const { return scopes_; }
+  // Attachments whose record is here and whose bytes are not (yet).
+  std::size_t blobs_missing() const;
+
+ private:
+  explicit NodeReplication(NodeContext& ctx) : ctx_(ctx) {}
+  // Reads the trust files into the store (and as records to replicate).
+  void scan_files();
+  void add_signed(const std::string& bytes);  // REQUIRES: mu_ held
+  bool admit(const CurveKey& key);
+  std::optional<PeerGrant> grant(const CurveKey& key, const PublicKey& node);
+  void watch();
+  CurveKey own_curve() const;
+  std::vector<Hash> wanted_blobs();  // on the session thread
+  void note_attachment(const Record& record);  // REQUIRES: mu_ held
+
+  NodeContext& ctx_;
+  std::string transport_public_;
+  std::vector<std::string> scopes_;
+  mutable std::mutex mu_;
+  TrustStore trust_;                    // GUARDED_BY(mu_)
+  std::set<std::string> known_;         // GUARDED_BY(mu_): signed items added, by content
+  std::set<std::string> recorded_;      // GUARDED_BY(mu_): digests written or seen as trust records
+  std::set<PublicKey> roots_;           // GUARDED_BY(mu_)
+  std::set<CurveKey> configured_keys_;  // peers' keys from the config (set before start)
+  std::size_t authorities_ = 0, revocations_ = 0;  // GUARDED_BY(mu_)
+  bool unhooked_ = false;  // touched on the writer thread only
+  std::vector<std::string> file_errors_;  // GUARDED_BY(mu_)
+  std::set<Hash> referenced_;             // GUARDED_BY(mu_): blobs named by attachment records
+  std::size_t missing_ = 0;               // GUARDED_BY(mu_): of those, not here at the last look
+  std::unique_ptr<BlobStore> blobs_;      // the replicator's (session thread)
+  std::unique_ptr<Replicator> replicator_;
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;  // GUARDED_BY(stop_mu_)
+  std::thread watcher_;
+};
+
+}  // namespace wardsync::node
