@@ -88,6 +88,7 @@ Schema build() {
     st = s.add({kClerks,
                 {
                     f("username", M::kOnce, true),
+                    f("office", M::kOnce),  // the office code: accounts belong to one office
                     f("display_name", M::kLww),
                     f("role", M::kLww),
                     f("password_hash", M::kLww),

@@ -235,6 +235,12 @@ TEST_CASE("net: a dossier written at ward A reaches the district and the city an
   Db at_district(district.db()), at_city(city.db()), at_b(ward_b.db());
   CHECK(eventually([&] { return at_district.has_record("dossier", id); }, 20));
   CHECK(eventually([&] { return at_city.has_record("dossier", id); }, 20));
+  // Ward A's clerk records came up the same stream, before the dossier; its
+  // account is still no account at the district or the city.
+  Client stranger(district.proc->port());
+  CHECK(stranger.login("lead_a", kDemoPassword).status == 401);
+  Client stranger_c(city.proc->port());
+  CHECK(stranger_c.login("lead_a", kDemoPassword).status == 401);
   // Readable through the city's own API, exactly as written at the ward.
   Client city_lead = signed_in(city, "lead_c");
   Response got = city_lead.get("/api/v1/dossiers/" + id);
@@ -259,6 +265,10 @@ TEST_CASE("net: a dossier written at ward A reaches the district and the city an
     return up == 3;
   }, 15));
   std::string m = city.metrics();
+  Response users = it.get("/api/v1/users");
+  REQUIRE(users.status == 200);
+  CHECK(users.body.find("lead_a") == std::string::npos);  // the district's accounts only
+  CHECK(users.body.find("it_d") != std::string::npos);
   CHECK(metric(m, "wardsync_peer_connected") == 1);
   CHECK(metric(m, "wardsync_trust_own_certificate_valid") == 1);
   RunResult status = run_wardnode({"status", "--dir", district.dir.string(), "--listen",

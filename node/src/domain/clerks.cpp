@@ -38,19 +38,20 @@ std::optional<FieldError> password_error(const std::string& field, const std::st
 Outcome<Clerk> reload(NodeContext& ctx, const std::string& username) {
   auto reader = ctx.readers.acquire();
   if (!reader) return internal_error();
-  auto c = find_clerk(*reader, username);
+  auto c = find_clerk(*reader, username, ctx.config.office_code);
   if (!c) return internal_error();
   return *c;
 }
 
 }  // namespace
 
-std::optional<Clerk> find_clerk(Reader& reader, const std::string& username) {
-  auto ids = reader.find(kClerks, "username", username, 1);
-  if (ids.empty()) return std::nullopt;
-  auto r = reader.get(kClerks, ids.front());
-  if (!r || r->deleted) return std::nullopt;
-  return clerk_of(*r);
+std::optional<Clerk> find_clerk(Reader& reader, const std::string& username, const std::string& office) {
+  // One name per office, but every office of a district's wards may have it.
+  for (const auto& id : reader.find(kClerks, "username", username, 1000)) {
+    auto r = reader.get(kClerks, id);
+    if (r && !r->deleted && r->text("office") == office) return clerk_of(*r);
+  }
+  return std::nullopt;
 }
 
 std::optional<Clerk> get_clerk(Reader& reader, const std::string& id) {
@@ -61,12 +62,16 @@ std::optional<Clerk> get_clerk(Reader& reader, const std::string& id) {
   return clerk_of(*r);
 }
 
-std::vector<Clerk> list_clerks(Reader& reader) {
+std::vector<Clerk> list_clerks(Reader& reader, const std::string& office) {
   std::vector<Clerk> out;
-  for (const auto& r : reader.list(kClerks, std::nullopt, 10000)) {
-    if (!r.deleted) out.push_back(clerk_of(r));
+  std::optional<RecordId> after;
+  for (;;) {
+    auto page = reader.list(kClerks, after, 1000);
+    for (const auto& r : page)
+      if (!r.deleted && r.text("office") == office) out.push_back(clerk_of(r));
+    if (page.size() < 1000) return out;
+    after = page.back().id;
   }
-  return out;
 }
 
 Outcome<Clerk> add_clerk(NodeContext& ctx, const std::string& author, const NewClerk& in) {
@@ -86,7 +91,7 @@ Outcome<Clerk> add_clerk(NodeContext& ctx, const std::string& author, const NewC
   auto taken = [&]() -> std::optional<Outcome<Clerk>> {
     auto reader = ctx.readers.acquire();
     if (!reader) return internal_error();
-    if (find_clerk(*reader, in.username))
+    if (find_clerk(*reader, in.username, ctx.config.office_code))
       return conflict("username_taken", "Tên đăng nhập đã tồn tại.", "This username already exists.");
     return std::nullopt;
   };
@@ -99,6 +104,7 @@ Outcome<Clerk> add_clerk(NodeContext& ctx, const std::string& author, const NewC
   Transaction txn(author, ctx.config.scope);
   txn.create(kClerks)
       .set_once("username", in.username)
+      .set_once("office", ctx.config.office_code)
       .set("display_name", in.display_name)
       .set("role", in.role)
       .set("password_hash", hash.value())
@@ -120,7 +126,7 @@ Outcome<Clerk> set_password(NodeContext& ctx, const std::string& author, const s
   {
     auto reader = ctx.readers.acquire();
     if (!reader) return internal_error();
-    c = find_clerk(*reader, username);
+    c = find_clerk(*reader, username, ctx.config.office_code);
   }
   if (!c) return not_found("cán bộ", "Clerk");
   auto hash = hash_password(password);
@@ -139,7 +145,7 @@ Outcome<Clerk> set_disabled(NodeContext& ctx, const std::string& author, const s
   {
     auto reader = ctx.readers.acquire();
     if (!reader) return internal_error();
-    c = find_clerk(*reader, username);
+    c = find_clerk(*reader, username, ctx.config.office_code);
   }
   if (!c) return not_found("cán bộ", "Clerk");
   auto rid = RecordId::from_hex(c->id);

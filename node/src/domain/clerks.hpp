@@ -29,9 +29,12 @@ struct NewClerk {
   std::string password;
 };
 
-std::optional<Clerk> find_clerk(Reader& reader, const std::string& username);
+// Clerk accounts belong to one office: a district's store also holds every
+// ward's replicated clerk records, and a ward's "motcua" must never sign in at
+// the district. These look only at accounts of `office` (the office code).
+std::optional<Clerk> find_clerk(Reader& reader, const std::string& username, const std::string& office);
 std::optional<Clerk> get_clerk(Reader& reader, const std::string& id);
-std::vector<Clerk> list_clerks(Reader& reader);
+std::vector<Clerk> list_clerks(Reader& reader, const std::string& office);
 
 // Validates (username 3–32 of [a-z0-9._-], display name, role, password ≥ 8 bytes),
 // refuses an existing username (409), hashes and writes. `author` signs the change.

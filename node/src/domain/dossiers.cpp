@@ -1,3 +1,4 @@
+#include "domain/clerks.hpp"
 #include "domain/dossiers.hpp"
 
 #include <sodium.h>
@@ -532,11 +533,8 @@ Outcome<DossierView> assign_dossier(NodeContext& ctx, const Actor& actor, const 
   {
     auto reader = ctx.readers.acquire();
     if (!reader) return internal_error();
-    auto ids = reader->find(kClerks, "username", assignee, 1);
-    std::optional<Record> c;
-    if (!ids.empty()) c = reader->get(kClerks, ids.front());
-    std::string role = c ? c->text("role") : "";
-    if (!c || c->text("disabled") == "1" || (role != "specialist" && role != "leader"))
+    auto c = find_clerk(*reader, assignee, ctx.config.office_code);
+    if (!c || c->disabled || (c->role != Role::kSpecialist && c->role != Role::kLeader))
       return invalid({{"assignee", "unknown",
                        "Người được giao phải là chuyên viên hoặc lãnh đạo đang hoạt động.",
                        "The assignee must be an active specialist or leader."}});

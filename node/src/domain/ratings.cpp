@@ -1,5 +1,6 @@
 #include "domain/ratings.hpp"
 
+#include "domain/clerks.hpp"
 #include "domain/dossiers.hpp"
 #include "schema.hpp"
 
@@ -16,7 +17,7 @@ Outcome<RatingView> add_rating_at(NodeContext& ctx, const Actor& actor, const Ne
   auto reader = ctx.readers.acquire();
   if (!reader) return internal_error();
   // "kiosk" stands for self-service (a dossier filed at the kiosk and not yet assigned).
-  if (!in.clerk.empty() && in.clerk != kKioskUser && reader->find(kClerks, "username", in.clerk, 1).empty())
+  if (!in.clerk.empty() && in.clerk != kKioskUser && !find_clerk(*reader, in.clerk, ctx.config.office_code))
     errors.push_back({"clerk", "unknown", "Không có cán bộ với tên đăng nhập này.", "No clerk with this username."});
   if (!in.dossier_id.empty()) {
     dossier = RecordId::from_hex(in.dossier_id);

@@ -62,7 +62,7 @@ void login(Exchange& ex) {
   {
     auto reader = ex.ctx.readers.acquire();
     if (!reader) throw std::runtime_error("no reader");
-    clerk = find_clerk(*reader, username);
+    clerk = find_clerk(*reader, username, ex.ctx.config.office_code);
   }
   bool ok = false;
   if (clerk && !clerk->disabled) {
@@ -122,7 +122,7 @@ void users(Exchange& ex) {
     auto reader = ex.ctx.readers.acquire();
     if (!reader) throw std::runtime_error("no reader");
     Array arr;
-    for (const auto& c : list_clerks(*reader)) arr.add(user_json(c));
+    for (const auto& c : list_clerks(*reader, ex.ctx.config.office_code)) arr.add(user_json(c));
     Object o;
     o.set("items", arr);
     send_json(ex, 200, o);
