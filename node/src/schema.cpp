@@ -31,6 +31,7 @@ Schema build() {
   Status st = s.add({kDossiers,
                      {
                          f("code", M::kOnce, true, true),
+                         f("scope", M::kOnce),  // the receiving office's scope: edits are written in it
                          f("lookup_code", M::kOnce),
                          f("applicant_name", M::kLww, false, true),
                          f("cccd", M::kLww, true, true),

@@ -228,6 +228,7 @@ TEST_CASE("net: a dossier written at ward A reaches the district and the city an
   Net::user(ward_a, "lead_a", "leader");
   Net::user(city, "lead_c", "leader");
   Net::user(district, "it_d", "it_admin");
+  Net::user(district, "lead_d", "leader");
   for (Node* n : {&city, &district, &ward_a, &ward_b}) n->proc->start();
 
   Client desk = signed_in(ward_a, "lead_a");
@@ -241,6 +242,11 @@ TEST_CASE("net: a dossier written at ward A reaches the district and the city an
   CHECK(stranger.login("lead_a", kDemoPassword).status == 401);
   Client stranger_c(city.proc->port());
   CHECK(stranger_c.login("lead_a", kDemoPassword).status == 401);
+  // An edit made at the district is written in the ward's scope and comes back
+  // down to the ward (and the city), never to ward B.
+  Client district_lead = signed_in(district, "lead_d");
+  REQUIRE(district_lead.post("/api/v1/dossiers/" + id + "/transitions", R"({"action":"start"})").status == 200);
+  CHECK(eventually([&] { return desk.get("/api/v1/dossiers/" + id).str("status") == "in_progress"; }, 20));
   // Readable through the city's own API, exactly as written at the ward.
   Client city_lead = signed_in(city, "lead_c");
   Response got = city_lead.get("/api/v1/dossiers/" + id);

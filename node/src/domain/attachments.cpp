@@ -40,7 +40,9 @@ Outcome<AttachmentView> add_attachment(NodeContext& ctx, const Actor& actor, con
     return internal_error();
   }
   std::string hex = to_hex(hash.value());
-  Transaction txn(actor.username, ctx.config.scope);
+  auto dossier = reader->get(kDossiers, *rid);
+  const std::string scope = dossier && !dossier->text("scope").empty() ? dossier->text("scope") : ctx.config.scope;
+  Transaction txn(actor.username, scope);  // the dossier's office, as every edit of it
   // Listed on the dossier too, where the clerks' app shows its pages.
   txn.update(kDossiers, *rid)
       .add("attachments", encode_attachment(Attachment{hex, content_type, bytes.size(), name}))

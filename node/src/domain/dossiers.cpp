@@ -191,6 +191,14 @@ std::string random_lookup_code() {
   return out;
 }
 
+// The scope an edit of a dossier is written in: the dossier's own (the office
+// that received it), so a district's or city's edit of a ward's dossier lands in
+// a stream the ward subscribes to. Dossiers without one are this node's.
+std::string record_scope(const NodeContext& ctx, const Record& r) {
+  std::string scope = r.text("scope");
+  return scope.empty() ? ctx.config.scope : scope;
+}
+
 std::optional<Record> load(NodeContext& ctx, const std::string& id) {
   auto rid = RecordId::from_hex(id);
   if (!rid) return std::nullopt;
@@ -309,6 +317,7 @@ Outcome<DossierView> create_dossier(NodeContext& ctx, const Actor& actor, const 
       .set_once("received_by", actor.username)
       .set_once("appointment", appt)
       .set_once("due_day", day_of_iso(appt))
+      .set_once("scope", ctx.config.scope)
       .set_rank("status", Rank{1, kStageReceived, false, "received"})
       .append("history", "received\t");
   if (!in.applicant.dob.empty()) w.set("dob", in.applicant.dob);
@@ -508,7 +517,7 @@ Outcome<DossierView> transition_dossier(NodeContext& ctx, const Actor& actor, co
     return conflict("illegal_transition",
                     "Không thể thực hiện '" + action + "' khi hồ sơ đang ở trạng thái '" + cur.status + "'.",
                     "Cannot '" + action + "' a dossier in status '" + cur.status + "'.");
-  Transaction txn(actor.username, ctx.config.scope);
+  Transaction txn(actor.username, record_scope(ctx, *rec));
   RecordWrite& w = txn.update(kDossiers, rec->id);
   w.set_rank("status", Rank{cur.cycle + (rule->new_cycle ? 1u : 0u), rule->stage, rule->terminal, rule->to})
       .append("history", action + "\t" + no_tabs(note));
@@ -542,7 +551,7 @@ Outcome<DossierView> assign_dossier(NodeContext& ctx, const Actor& actor, const 
   DossierView cur = dossier_view(ctx, *rec);
   if (is_closed(cur.status))
     return conflict("closed", "Hồ sơ đã kết thúc, không thể giao xử lý.", "The dossier is closed; it cannot be assigned.");
-  Transaction txn(actor.username, ctx.config.scope);
+  Transaction txn(actor.username, record_scope(ctx, *rec));
   txn.update(kDossiers, rec->id).set("assignee", assignee).append("history", "assign\t" + assignee);
   auto done = commit_durably(ctx, std::move(txn));
   if (!done.ok()) return done.error();
@@ -563,7 +572,7 @@ Outcome<DossierView> attach_pages(NodeContext& ctx, const Actor& actor, const st
   if (cur.attachments.size() + pages.size() > kAttachmentsMax)
     return invalid({{"pages", "too_many", "Hồ sơ đã có quá nhiều trang đính kèm (tối đa 100).",
                      "The dossier has too many attached pages (at most 100)."}});
-  Transaction txn(actor.username, ctx.config.scope);
+  Transaction txn(actor.username, record_scope(ctx, *rec));
   RecordWrite& w = txn.update(kDossiers, rec->id);
   for (const auto& a : pages) w.add("attachments", encode_attachment(a));
   w.append("history", "attach\t" + std::to_string(pages.size()));
@@ -604,7 +613,7 @@ Outcome<DossierView> apologize(NodeContext& ctx, const Actor& actor, const std::
   std::int64_t now = now_seconds(ctx);
   Date today = local_from_unix_seconds(now).date;
   bool in_time = due.is_ok() && days_from_civil(due.value()) - days_from_civil(today) >= 1;
-  Transaction txn(actor.username, ctx.config.scope);
+  Transaction txn(actor.username, record_scope(ctx, *rec));
   txn.update(kDossiers, rec->id)
       .set_once("apology", new_date + "\t" + no_tabs(reason) + "\t" + iso_local(now) + "\t" + actor.username + "\t" +
                                (in_time ? "1" : "0"))
