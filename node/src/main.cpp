@@ -15,6 +15,7 @@
 
 #include <sqlite3.h>
 
+#include "cli_args.hpp"
 #include "config.hpp"
 #include "demo.hpp"
 #include "domain/clerks.hpp"
@@ -143,45 +144,6 @@ const char* kDemoUsage =
     "every state, today's queue tickets and ratings. Reusing an existing DIR keeps its data.\n"
     "Prints the demo logins. Then: wardnode run --dir DIR\n";
 
-struct Args {
-  std::map<std::string, std::string> opts;
-  std::vector<std::string> flags;
-  std::string error;
-  bool has(const std::string& f) const {
-    return std::find(flags.begin(), flags.end(), f) != flags.end() || opts.count(f) != 0;
-  }
-  std::string get(const std::string& k, const std::string& def = "") const {
-    auto it = opts.find(k);
-    return it == opts.end() ? def : it->second;
-  }
-};
-
-Args parse(int argc, char** argv, int from, const std::vector<std::string>& valued,
-           const std::vector<std::string>& boolean) {
-  Args a;
-  for (int i = from; i < argc; ++i) {
-    std::string s = argv[i];
-    if (s == "-h") s = "--help";
-    if (std::find(boolean.begin(), boolean.end(), s) != boolean.end() || s == "--help") {
-      a.flags.push_back(s);
-    } else if (std::find(valued.begin(), valued.end(), s) != valued.end()) {
-      if (i + 1 >= argc) {
-        a.error = "option " + s + " needs a value";
-        return a;
-      }
-      a.opts[s] = argv[++i];
-    } else {
-      a.error = "unknown option '" + s + "'";
-      return a;
-    }
-  }
-  return a;
-}
-
-int usage_error(const std::string& cmd, const std::string& msg) {
-  std::fprintf(stderr, "wardnode %s: %s (try 'wardnode %s --help')\n", cmd.c_str(), msg.c_str(), cmd.c_str());
-  return 2;
-}
 
 void no_core_dumps() {
   // A core dump would carry the signing key and passwords in flight.
@@ -258,7 +220,7 @@ int seed_demo_dir(const fs::path& dir, Logger& log, std::size_t bulk) {
 }
 
 int cmd_init(int argc, char** argv, Logger& log) {
-  Args a = parse(argc, argv, 2,
+  CliArgs a = parse_args(argc, argv, 2,
                  {"--dir", "--office-code", "--office-name", "--tier", "--scope", "--node-number", "--listen",
                   "--data-from"},
                  {"--demo"});
@@ -301,7 +263,7 @@ int cmd_init(int argc, char** argv, Logger& log) {
 }
 
 int cmd_demo(int argc, char** argv, Logger& log) {
-  Args a = parse(argc, argv, 2, {"--dir", "--listen", "--dossiers", "--data-from"}, {});
+  CliArgs a = parse_args(argc, argv, 2, {"--dir", "--listen", "--dossiers", "--data-from"}, {});
   if (a.has("--help")) return std::fputs(kDemoUsage, stdout), 0;
   if (!a.error.empty()) return usage_error("demo", a.error);
   if (a.get("--dir").empty()) return usage_error("demo", "--dir is required");
@@ -334,7 +296,7 @@ int cmd_user(int argc, char** argv, Logger& log) {
     return sub.empty() ? 2 : 0;
   }
   if (sub != "add" && sub != "passwd" && sub != "disable") return usage_error("user", "unknown sub-command '" + sub + "'");
-  Args a = parse(argc, argv, 3, {"--dir", "--username", "--display-name", "--role"}, {"--password-stdin", "--enable"});
+  CliArgs a = parse_args(argc, argv, 3, {"--dir", "--username", "--display-name", "--role"}, {"--password-stdin", "--enable"});
   const char* help = sub == "add" ? kUserAddUsage : sub == "passwd" ? kUserPasswdUsage : kUserDisableUsage;
   if (a.has("--help")) return std::fputs(help, stdout), 0;
   if (!a.error.empty()) return usage_error("user " + sub, a.error);
@@ -374,7 +336,7 @@ int cmd_user(int argc, char** argv, Logger& log) {
 }
 
 int cmd_tls(int argc, char** argv, Logger& log) {
-  Args a = parse(argc, argv, 2, {"--dir"}, {});
+  CliArgs a = parse_args(argc, argv, 2, {"--dir"}, {});
   if (a.has("--help")) return std::fputs(kTlsUsage, stdout), 0;
   if (!a.error.empty()) return usage_error("tls", a.error);
   if (a.get("--dir").empty()) return usage_error("tls", "--dir is required");
@@ -395,7 +357,7 @@ int cmd_tls(int argc, char** argv, Logger& log) {
 }
 
 int cmd_run(int argc, char** argv, Logger& log) {
-  Args a = parse(argc, argv, 2, {"--dir", "--listen"}, {});
+  CliArgs a = parse_args(argc, argv, 2, {"--dir", "--listen"}, {});
   if (a.has("--help")) return std::fputs(kRunUsage, stdout), 0;
   if (!a.error.empty()) return usage_error("run", a.error);
   if (a.get("--dir").empty()) return usage_error("run", "--dir is required");

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_args.hpp"
 #include "config.hpp"
 #include "schema.hpp"
 #include "trust_files.hpp"
@@ -127,50 +128,6 @@ const char* kStatusUsage =
     "when the node is stopped) what the database holds. --listen: the node's HTTP address\n"
     "when it was started with 'run --listen' (default: listen from wardnode.conf).\n";
 
-// Options and positional arguments after the sub-command.
-struct Cli {
-  std::map<std::string, std::string> opts;
-  std::vector<std::string> flags;
-  std::vector<std::string> positional;
-  std::string error;
-  bool has(const std::string& f) const {
-    return std::find(flags.begin(), flags.end(), f) != flags.end() || opts.count(f) != 0;
-  }
-  std::string get(const std::string& k, const std::string& def = "") const {
-    auto it = opts.find(k);
-    return it == opts.end() ? def : it->second;
-  }
-};
-
-Cli parse_cli(int argc, char** argv, int from, const std::vector<std::string>& valued,
-              const std::vector<std::string>& boolean) {
-  Cli c;
-  for (int i = from; i < argc; ++i) {
-    std::string s = argv[i];
-    if (s == "-h") s = "--help";
-    if (s == "--help" || std::find(boolean.begin(), boolean.end(), s) != boolean.end()) {
-      c.flags.push_back(s);
-    } else if (std::find(valued.begin(), valued.end(), s) != valued.end()) {
-      if (i + 1 >= argc) {
-        c.error = "option " + s + " needs a value";
-        return c;
-      }
-      c.opts[s] = argv[++i];
-    } else if (s.size() > 1 && s[0] == '-' && s[1] == '-') {
-      c.error = "unknown option '" + s + "'";
-      return c;
-    } else {
-      c.positional.push_back(s);
-    }
-  }
-  return c;
-}
-
-int usage(const std::string& cmd, const std::string& msg) {
-  std::fprintf(stderr, "wardnode %s: %s (try 'wardnode %s --help')\n", cmd.c_str(), msg.c_str(), cmd.c_str());
-  return 2;
-}
-
 int failed(const std::string& cmd, const std::string& msg) {
   std::fprintf(stderr, "wardnode %s: %s\n", cmd.c_str(), msg.c_str());
   return 1;
@@ -238,10 +195,10 @@ bool within(const std::string& scope, const std::string& parent) {
 }
 
 int cert_request(int argc, char** argv) {
-  Cli a = parse_cli(argc, argv, 3, {"--dir", "--out"}, {});
+  CliArgs a = parse_args(argc, argv, 3, {"--dir", "--out"}, {}, true);
   if (a.has("--help")) return std::fputs(kRequestUsage, stdout), 0;
-  if (!a.error.empty()) return usage("cert request", a.error);
-  if (a.get("--dir").empty()) return usage("cert request", "--dir is required");
+  if (!a.error.empty()) return usage_error("cert request", a.error);
+  if (a.get("--dir").empty()) return usage_error("cert request", "--dir is required");
   auto cfg = load_config(a.get("--dir"));
   if (!cfg.is_ok()) return failed("cert request", cfg.status().message());
   const Config& c = cfg.value();
@@ -263,18 +220,18 @@ int cert_request(int argc, char** argv) {
 }
 
 int cert_issue(int argc, char** argv) {
-  Cli a = parse_cli(argc, argv, 3, {"--authority", "--request", "--out", "--days"}, {"--may-issue"});
+  CliArgs a = parse_args(argc, argv, 3, {"--authority", "--request", "--out", "--days"}, {"--may-issue"}, true);
   if (a.has("--help")) return std::fputs(kIssueUsage, stdout), 0;
-  if (!a.error.empty()) return usage("cert issue", a.error);
+  if (!a.error.empty()) return usage_error("cert issue", a.error);
   for (const char* req : {"--authority", "--request", "--out"})
-    if (a.get(req).empty()) return usage("cert issue", std::string(req) + " is required");
+    if (a.get(req).empty()) return usage_error("cert issue", std::string(req) + " is required");
   long days = 0;
   try {
     days = std::stol(a.get("--days", "730"));
   } catch (const std::exception&) {
     days = 0;
   }
-  if (days < 1 || days > 3650) return usage("cert issue", "--days must be 1 to 3650");
+  if (days < 1 || days > 3650) return usage_error("cert issue", "--days must be 1 to 3650");
   auto issuer = load_issuer(a.get("--authority"));
   if (!issuer.is_ok()) return failed("cert issue", issuer.status().message());
   auto req = read_request(a.get("--request"));
@@ -313,10 +270,10 @@ int cert_issue(int argc, char** argv) {
 }
 
 int cert_install(int argc, char** argv) {
-  Cli a = parse_cli(argc, argv, 3, {"--dir"}, {});
+  CliArgs a = parse_args(argc, argv, 3, {"--dir"}, {}, true);
   if (a.has("--help")) return std::fputs(kInstallUsage, stdout), 0;
-  if (!a.error.empty()) return usage("cert install", a.error);
-  if (a.get("--dir").empty() || a.positional.size() != 1) return usage("cert install", "--dir NODEDIR and one FILE");
+  if (!a.error.empty()) return usage_error("cert install", a.error);
+  if (a.get("--dir").empty() || a.positional.size() != 1) return usage_error("cert install", "--dir NODEDIR and one FILE");
   auto cfg = load_config(a.get("--dir"));
   if (!cfg.is_ok()) return failed("cert install", cfg.status().message());
   const Config& c = cfg.value();
@@ -360,15 +317,15 @@ int cert_install(int argc, char** argv) {
 }
 
 int cert_revoke(int argc, char** argv) {
-  Cli a = parse_cli(argc, argv, 3, {"--authority", "--node", "--out", "--reason", "--dir"}, {});
+  CliArgs a = parse_args(argc, argv, 3, {"--authority", "--node", "--out", "--reason", "--dir"}, {}, true);
   if (a.has("--help")) return std::fputs(kRevokeUsage, stdout), 0;
-  if (!a.error.empty()) return usage("cert revoke", a.error);
+  if (!a.error.empty()) return usage_error("cert revoke", a.error);
   for (const char* req : {"--authority", "--node", "--out"})
-    if (a.get(req).empty()) return usage("cert revoke", std::string(req) + " is required");
+    if (a.get(req).empty()) return usage_error("cert revoke", std::string(req) + " is required");
   PublicKey node{};
-  if (!from_hex(a.get("--node"), node)) return usage("cert revoke", "--node must be a node id (64 hex digits)");
+  if (!from_hex(a.get("--node"), node)) return usage_error("cert revoke", "--node must be a node id (64 hex digits)");
   std::string reason = a.get("--reason", "revoked by the authority");
-  if (reason.size() > 200) return usage("cert revoke", "--reason is at most 200 bytes");
+  if (reason.size() > 200) return usage_error("cert revoke", "--reason is at most 200 bytes");
   auto issuer = load_issuer(a.get("--authority"));
   if (!issuer.is_ok()) return failed("cert revoke", issuer.status().message());
   std::string signed_bytes = issue_revocation(*issuer.value().key, node, now_ms(), reason);
@@ -386,9 +343,9 @@ int cert_revoke(int argc, char** argv) {
 }
 
 int cert_show(int argc, char** argv) {
-  Cli a = parse_cli(argc, argv, 3, {}, {});
+  CliArgs a = parse_args(argc, argv, 3, {}, {}, true);
   if (a.has("--help")) return std::fputs(kShowUsage, stdout), 0;
-  if (!a.error.empty() || a.positional.size() != 1) return usage("cert show", "one FILE");
+  if (!a.error.empty() || a.positional.size() != 1) return usage_error("cert show", "one FILE");
   fs::path file = a.positional[0];
   if (read_text(file).rfind("request", 0) == 0 || read_text(file).find("\nrequest\n") != std::string::npos) {
     auto r = read_request(file);
@@ -522,11 +479,11 @@ int cmd_authority(int argc, char** argv) {
     std::fputs(kAuthorityUsage, stdout);
     return sub.empty() ? 2 : 0;
   }
-  if (sub != "create") return usage("authority", "unknown sub-command '" + sub + "'");
-  Cli a = parse_cli(argc, argv, 3, {"--out", "--name"}, {});
+  if (sub != "create") return usage_error("authority", "unknown sub-command '" + sub + "'");
+  CliArgs a = parse_args(argc, argv, 3, {"--out", "--name"}, {}, true);
   if (a.has("--help")) return std::fputs(kAuthorityUsage, stdout), 0;
-  if (!a.error.empty()) return usage("authority create", a.error);
-  if (a.get("--out").empty()) return usage("authority create", "--out is required");
+  if (!a.error.empty()) return usage_error("authority create", a.error);
+  if (a.get("--out").empty()) return usage_error("authority create", "--out is required");
   fs::path dir = a.get("--out");
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -555,7 +512,7 @@ int cmd_cert(int argc, char** argv) {
   if (sub == "install") return cert_install(argc, argv);
   if (sub == "revoke") return cert_revoke(argc, argv);
   if (sub == "show") return cert_show(argc, argv);
-  return usage("cert", "unknown sub-command '" + sub + "'");
+  return usage_error("cert", "unknown sub-command '" + sub + "'");
 }
 
 int cmd_peer(int argc, char** argv) {
@@ -564,11 +521,11 @@ int cmd_peer(int argc, char** argv) {
     std::fputs(kPeerUsage, stdout);
     return sub.empty() ? 2 : 0;
   }
-  if (sub != "add") return usage("peer", "unknown sub-command '" + sub + "'");
-  Cli a = parse_cli(argc, argv, 3, {"--dir"}, {});
+  if (sub != "add") return usage_error("peer", "unknown sub-command '" + sub + "'");
+  CliArgs a = parse_args(argc, argv, 3, {"--dir"}, {}, true);
   if (a.has("--help")) return std::fputs(kPeerUsage, stdout), 0;
-  if (!a.error.empty()) return usage("peer add", a.error);
-  if (a.get("--dir").empty() || a.positional.size() != 2) return usage("peer add", "--dir NODEDIR ENDPOINT PUBKEY");
+  if (!a.error.empty()) return usage_error("peer add", a.error);
+  if (a.get("--dir").empty() || a.positional.size() != 2) return usage_error("peer add", "--dir NODEDIR ENDPOINT PUBKEY");
   SyncPeer p{a.positional[0], a.positional[1]};
   Status s = validate_peer(p);
   if (!s.is_ok()) return failed("peer add", s.message());
@@ -587,10 +544,10 @@ int cmd_peer(int argc, char** argv) {
 }
 
 int cmd_status(int argc, char** argv) {
-  Cli a = parse_cli(argc, argv, 2, {"--dir", "--listen"}, {});
+  CliArgs a = parse_args(argc, argv, 2, {"--dir", "--listen"}, {}, true);
   if (a.has("--help")) return std::fputs(kStatusUsage, stdout), 0;
-  if (!a.error.empty()) return usage("status", a.error);
-  if (a.get("--dir").empty()) return usage("status", "--dir is required");
+  if (!a.error.empty()) return usage_error("status", a.error);
+  if (a.get("--dir").empty()) return usage_error("status", "--dir is required");
   auto cfg = load_config(a.get("--dir"));
   if (!cfg.is_ok()) return failed("status", cfg.status().message());
   Config& c = cfg.value();
