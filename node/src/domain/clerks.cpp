@@ -18,6 +18,13 @@ Clerk clerk_of(const Record& r) {
   return c;
 }
 
+// Accounts made before clerk records named their office (data directories of
+// an earlier wardnode) count as this office's.
+bool of_office(const Record& r, const std::string& office) {
+  const std::string own = r.text("office");
+  return own == office || own.empty();
+}
+
 bool valid_username(const std::string& u) {
   if (u.size() < 3 || u.size() > 32) return false;
   for (char ch : u) {
@@ -49,7 +56,7 @@ std::optional<Clerk> find_clerk(Reader& reader, const std::string& username, con
   // One name per office, but every office of a district's wards may have it.
   for (const auto& id : reader.find(kClerks, "username", username, 1000)) {
     auto r = reader.get(kClerks, id);
-    if (r && !r->deleted && r->text("office") == office) return clerk_of(*r);
+    if (r && !r->deleted && of_office(*r, office)) return clerk_of(*r);
   }
   return std::nullopt;
 }
@@ -68,7 +75,7 @@ std::vector<Clerk> list_clerks(Reader& reader, const std::string& office) {
   for (;;) {
     auto page = reader.list(kClerks, after, 1000);
     for (const auto& r : page)
-      if (!r.deleted && r.text("office") == office) out.push_back(clerk_of(r));
+      if (!r.deleted && of_office(r, office)) out.push_back(clerk_of(r));
     if (page.size() < 1000) return out;
     after = page.back().id;
   }
