@@ -31,7 +31,9 @@ Outcome<AttachmentView> add_attachment(NodeContext& ctx, const Actor& actor, con
   auto rid = RecordId::from_hex(dossier_id);
   auto reader = ctx.readers.acquire();
   if (!reader) return internal_error();
-  if (!rid || !reader->get(kDossiers, *rid)) return not_found("hồ sơ", "Dossier");
+  std::optional<Record> dossier;
+  if (rid) dossier = reader->get(kDossiers, *rid);
+  if (!dossier) return not_found("hồ sơ", "Dossier");
   if (!errors.empty()) return invalid(std::move(errors));
   BlobStore blobs(ctx.config.path_of(ctx.config.blob_dir));
   auto hash = blobs.put(bytes);  // durable before the record that names it
@@ -40,9 +42,7 @@ Outcome<AttachmentView> add_attachment(NodeContext& ctx, const Actor& actor, con
     return internal_error();
   }
   std::string hex = to_hex(hash.value());
-  auto dossier = reader->get(kDossiers, *rid);
-  const std::string scope = dossier && !dossier->text("scope").empty() ? dossier->text("scope") : ctx.config.scope;
-  Transaction txn(actor.username, scope);  // the dossier's office, as every edit of it
+  Transaction txn(actor.username, record_scope(ctx, *dossier));  // the dossier's office
   // Listed on the dossier too, where the clerks' app shows its pages.
   txn.update(kDossiers, *rid)
       .add("attachments", encode_attachment(Attachment{hex, content_type, bytes.size(), name}))

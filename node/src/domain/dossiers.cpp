@@ -191,14 +191,6 @@ std::string random_lookup_code() {
   return out;
 }
 
-// The scope an edit of a dossier is written in: the dossier's own (the office
-// that received it), so a district's or city's edit of a ward's dossier lands in
-// a stream the ward subscribes to. Dossiers without one are this node's.
-std::string record_scope(const NodeContext& ctx, const Record& r) {
-  std::string scope = r.text("scope");
-  return scope.empty() ? ctx.config.scope : scope;
-}
-
 std::optional<Record> load(NodeContext& ctx, const std::string& id) {
   auto rid = RecordId::from_hex(id);
   if (!rid) return std::nullopt;
@@ -242,6 +234,11 @@ std::optional<std::uint64_t> highest_durable_sequence(NodeContext& ctx, const st
 }
 
 }  // namespace
+
+std::string record_scope(const NodeContext& ctx, const Record& r) {
+  std::string scope = r.text("scope");
+  return scope.empty() ? ctx.config.scope : scope;
+}
 
 Outcome<DossierView> create_dossier(NodeContext& ctx, const Actor& actor, const NewDossier& in) {
   if (!has_role(actor, {Role::kClerk, Role::kLeader})) return forbidden();

@@ -42,6 +42,10 @@ struct Attachment {
 };
 std::string encode_attachment(const Attachment& a);
 std::optional<Attachment> decode_attachment(const std::string& element);
+// The scope an edit of a dossier is written in: the dossier's own (the office
+// that received it), so a district's or city's edit of a ward's dossier lands in
+// a stream the ward subscribes to. Dossiers without one are this node's.
+std::string record_scope(const NodeContext& ctx, const Record& r);
 // Adds to `txn` one `attachment` record per page for the dossier `dossier_id`
 // (hex): the replicated records by which other nodes fetch the pages' blobs.
 void record_attachments(Transaction& txn, NodeContext& ctx, const Actor& actor, const std::string& dossier_id,
