@@ -71,7 +71,7 @@ RecordReader::RecordReader(sqlite3* db)
       search_(db,
               // CROSS JOIN keeps the FTS index as the outer loop: the planner
               // otherwise walks every row of the collection testing MATCH on each.
-              "SELECT m.id FROM record_search CROSS JOIN search_rows m ON m.row = record_search.rowid "
+              "SELECT m.id, m.summary FROM record_search CROSS JOIN search_rows m ON m.row = record_search.rowid "
               // Newest first in the index's own order, so FTS5 streams matches and
               // stops at LIMIT instead of sorting every match of common names.
               "WHERE record_search MATCH ? AND m.collection = ? ORDER BY record_search.rowid DESC LIMIT ?"),
@@ -132,24 +132,52 @@ std::vector<Record> RecordReader::list(const std::string& collection, std::optio
   return out;
 }
 
-std::vector<RecordId> RecordReader::search(const std::string& collection, const std::string& query,
-                                           std::size_t limit) const {
-  std::vector<RecordId> out;
+template <typename Hit>
+void RecordReader::each_hit(const std::string& collection, const std::string& query, std::size_t limit,
+                            Hit hit) const {
   const std::vector<std::string> words = search_words(fold_for_search(query));
-  if (words.empty()) return out;
+  if (words.empty()) return;
   std::vector<std::string> completions;
   if (!starts_with_digit(words.back())) {  // numbers are not in search_terms: an FTS5 prefix
     completions_.bind_text(1, words.back()).bind(2, static_cast<std::int64_t>(kMaxCompletions + 1));
     while (completions_.step()) completions.push_back(completions_.blob(0));
     completions_.reset();
-    if (completions.empty()) return out;  // no indexed word starts with what was typed
+    if (completions.empty()) return;  // no indexed word starts with what was typed
   }
   const std::string match = fts_query(words, completions);  // bound without a copy: keep alive
   search_.bind_text(1, match)
       .bind_text(2, collection)
       .bind(3, static_cast<std::int64_t>(limit));
-  while (search_.step()) out.push_back(id_of(search_.blob_view(0)));
+  while (search_.step()) hit(search_.blob_view(0), search_.is_null(1) ? std::nullopt
+                                                      : std::optional<std::string_view>(search_.blob_view(1)));
   search_.reset();
+}
+
+std::vector<RecordId> RecordReader::search(const std::string& collection, const std::string& query,
+                                           std::size_t limit) const {
+  std::vector<RecordId> out;
+  each_hit(collection, query, limit, [&](std::string_view id, std::optional<std::string_view>) {
+    out.push_back(id_of(id));
+  });
+  return out;
+}
+
+std::vector<Record> RecordReader::search_summaries(const std::string& collection, const std::string& query,
+                                                   std::size_t limit) const {
+  std::vector<std::optional<Record>> hits;
+  std::vector<std::size_t> unsummarized;  // rows from before summaries: read whole below
+  each_hit(collection, query, limit, [&](std::string_view id, std::optional<std::string_view> summary) {
+    if (summary) {
+      hits.emplace_back(record_of(collection, id, *summary, 0));
+    } else {
+      unsummarized.push_back(hits.size());
+      hits.emplace_back(Record{}).value().id = id_of(id);
+    }
+  });
+  for (std::size_t i : unsummarized) hits[i] = get(collection, hits[i]->id);
+  std::vector<Record> out;
+  for (auto& h : hits)
+    if (h) out.push_back(std::move(*h));
   return out;
 }
 
@@ -220,6 +248,14 @@ Result<std::unique_ptr<Reader>> Reader::open(const std::string& path, const Sche
   return r;
 }
 
+Reader::Snapshot::Snapshot(const Reader& r) : reader_(r) {
+  open_ = r.conn_->db.exec("BEGIN").is_ok();
+}
+
+Reader::Snapshot::~Snapshot() {
+  if (open_) (void)reader_.conn_->db.exec("COMMIT");
+}
+
 // A read that fails (disk error, corrupt page) answers empty rather than throw
 // across the caller's thread; the writer side reports the error.
 #define WARDSYNC_READ(expr, fallback) \
@@ -248,6 +284,10 @@ std::vector<Record> Reader::list(const std::string& collection, std::optional<Re
 std::vector<RecordId> Reader::search(const std::string& collection, const std::string& query,
                                      std::size_t limit) const {
   WARDSYNC_READ(reader_->search(collection, query, limit), {})
+}
+std::vector<Record> Reader::search_summaries(const std::string& collection, const std::string& query,
+                                             std::size_t limit) const {
+  WARDSYNC_READ(reader_->search_summaries(collection, query, limit), {})
 }
 std::vector<RecordId> Reader::with_conflicts(const std::string& collection, std::size_t limit) const {
   WARDSYNC_READ(reader_->with_conflicts(collection, limit), {})

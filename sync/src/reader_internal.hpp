@@ -26,12 +26,18 @@ class RecordReader {
                            std::size_t limit) const;
   std::vector<RecordId> search(const std::string& collection, const std::string& query,
                                std::size_t limit) const;
+  std::vector<Record> search_summaries(const std::string& collection, const std::string& query,
+                                       std::size_t limit) const;
   std::vector<RecordId> with_conflicts(const std::string& collection, std::size_t limit) const;
   // Streams of origins not quarantined, with at least one change.
   VersionVector version_vector() const;
   StoreStats stats() const;
 
  private:
+  // Runs a user search, calling hit(id, summary) for each match, newest first.
+  template <typename Hit>
+  void each_hit(const std::string& collection, const std::string& query, std::size_t limit, Hit hit) const;
+
   sqlite3* db_;
   mutable sql::Stmt get_, find_, find_after_, values_, list_, list_after_, search_, completions_, conflicts_;
 };

@@ -103,6 +103,11 @@ Status Store::Impl::open() {
     sql::Transaction tx(db_);
     s = db_.exec(sql_text::kMigrations[v]);
     if (!s.is_ok()) return {Code::kIo, "migration " + std::to_string(v + 1) + " failed: " + s.message()};
+    try {
+      if (v + 1 == sql_text::kSummaryMigration) fill_summaries();
+    } catch (const sql::SqlError& e) {
+      return {Code::kIo, "migration " + std::to_string(v + 1) + " failed: " + e.message};
+    }
     s = db_.exec(("PRAGMA user_version=" + std::to_string(v + 1)).c_str());
     if (!s.is_ok()) return s;
     tx.commit();
@@ -138,8 +143,9 @@ Status Store::Impl::open() {
                         "INSERT OR IGNORE INTO held(stream, seq, body, sig, reason) VALUES(?,?,?,?,?)");
   get_held_ = sql::Stmt(db_.get(), "SELECT body, sig FROM held WHERE stream=? ORDER BY seq");
   del_held_ = sql::Stmt(db_.get(), "DELETE FROM held WHERE stream=? AND seq<=?");
-  search_row_ = sql::Stmt(db_.get(), "SELECT row FROM search_rows WHERE collection=? AND id=?");
-  put_search_row_ = sql::Stmt(db_.get(), "INSERT INTO search_rows(collection, id) VALUES(?,?)");
+  put_search_row_ = sql::Stmt(db_.get(),
+                              "INSERT INTO search_rows(collection, id, summary) VALUES(?,?,?) "
+                              "ON CONFLICT(collection, id) DO UPDATE SET summary=excluded.summary RETURNING row");
   put_search_ = sql::Stmt(db_.get(), "INSERT OR REPLACE INTO record_search(rowid, text) VALUES(?,?)");
   put_search_term_ = sql::Stmt(db_.get(), "INSERT OR IGNORE INTO search_terms(term) VALUES(?)");
   reader_ = std::make_unique<RecordReader>(db_.get());
@@ -245,6 +251,48 @@ void Store::Impl::flush_pending() {
   pending_.clear();
 }
 
+bool Store::Impl::tidy_search() {
+  constexpr std::int64_t kMergeAt = 8;     // segments; FTS5's own automerge keeps ~3 a level
+  constexpr int kPagesPerStep = 64;        // 256 KiB written per step, a few ms
+  try {
+    if (!search_merging_) {
+      if (search_writes_ == 0) return false;
+      search_writes_ = 0;
+      sql::Stmt segments(db_.get(), "SELECT count(DISTINCT segid) FROM record_search_idx");
+      if (!segments.step() || segments.integer(0) < kMergeAt) return false;
+      search_merging_ = true;
+    }
+    // A negative 'merge' merges every segment into one, like 'optimize', but a
+    // bounded amount per call; it did nothing when total_changes moved by < 2.
+    const int before = sqlite3_total_changes(db_.get());
+    sql::Transaction tx(db_);
+    sql::Stmt merge(db_.get(), "INSERT INTO record_search(record_search, rank) VALUES('merge', ?)");
+    merge.bind(1, static_cast<std::int64_t>(-kPagesPerStep)).run();
+    tx.commit();
+    search_merging_ = sqlite3_total_changes(db_.get()) - before >= 2;
+  } catch (const sql::SqlError&) {
+    search_merging_ = false;  // looked at again after the next search write
+  }
+  return search_merging_;
+}
+
+// Search rows written before summaries existed get theirs, once, inside the
+// migration's transaction (about 10 s for a million dossiers).
+void Store::Impl::fill_summaries() {
+  sql::Stmt rows(db_.get(),
+                 "SELECT m.row, m.collection, r.state FROM search_rows m "
+                 "JOIN records r ON r.collection = m.collection AND r.id = m.id");
+  sql::Stmt put(db_.get(), "UPDATE search_rows SET summary=? WHERE row=?");
+  pb::RecordState state;
+  while (rows.step()) {
+    const CollectionSpec* spec = schema_.collection(rows.blob(1));
+    if (spec == nullptr) continue;
+    std::string_view blob = rows.blob_view(2);
+    if (!state.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) continue;
+    put.bind(1, summary_of(*spec, state)).bind(2, rows.integer(0)).run();
+  }
+}
+
 void Store::Impl::update_search(const std::string& collection, const RecordId& id,
                                 const pb::RecordState& state) {
   const CollectionSpec* spec = schema_.collection(collection);
@@ -258,15 +306,13 @@ void Store::Impl::update_search(const std::string& collection, const RecordId& i
     text += ' ';
   }
   if (text.empty()) return;
-  search_row_.bind_text(1, collection).bind(2, view(id));
-  std::int64_t row = 0;
-  if (search_row_.step()) row = search_row_.integer(0);
-  search_row_.reset();
-  if (row == 0) {
-    put_search_row_.bind_text(1, collection).bind(2, view(id)).run();
-    row = sqlite3_last_insert_rowid(db_.get());
-  }
+  std::string summary = summary_of(*spec, state);
+  put_search_row_.bind_text(1, collection).bind(2, view(id)).bind(3, summary);
+  if (!put_search_row_.step()) throw sql::SqlError{"search row not written"};
+  std::int64_t row = put_search_row_.integer(0);
+  put_search_row_.reset();
   put_search_.bind(1, row).bind_text(2, text).run();
+  ++search_writes_;
   // Completions are for names and places; numbers (CCCD, codes) are searched as
   // FTS5 prefixes, and keeping one unique word per record out of this table
   // keeps it a few thousand rows.

@@ -71,6 +71,19 @@ inline std::set<std::pair<std::string, std::string>> index_entries(const Collect
   return out;
 }
 
+// A record's summary for its search row: the state of the fields declared
+// `summary`, whole (their concurrent versions included), with the record's
+// creation and tombstone, serialized.
+inline std::string summary_of(const CollectionSpec& spec, const pb::RecordState& state) {
+  pb::RecordState s;
+  s.set_created_hlc(state.created_hlc());
+  s.set_tombstone_hlc(state.tombstone_hlc());
+  for (const auto& f : spec.fields) {
+    if (!f.summary) continue;
+    if (const pb::FieldState* fs = merge::find_field(state, f.name)) *s.add_fields() = *fs;
+  }
+  return s.SerializeAsString();
+}
 
 }  // namespace store_detail
 using namespace store_detail;  // NOLINT: internal header, shared by the store's files only
@@ -84,6 +97,7 @@ class Store::Impl {
   std::vector<Result<CommitInfo>> commit_group(std::span<const Transaction* const> txns);
   ApplyReport apply(std::span<const WireChange> changes, VerifyMode mode);
   ApplyReport retry_held();
+  bool tidy_search();
   VersionVector version_vector() const;
   std::vector<WireChange> missing_for(const VersionVector& theirs, std::size_t limit,
                                       const std::vector<std::string>& scopes) const;
@@ -128,6 +142,10 @@ class Store::Impl {
   };
   std::vector<AppliedChange> applied_;
   bool rebuild_needed_ = false;
+  // tidy_search: full-text rows written since it last counted segments (1 at open,
+  // so a fragmented index from before is looked at), and a merge under way.
+  std::uint64_t search_writes_ = 1;
+  bool search_merging_ = false;
 
   Pending& load_pending(const std::string& collection, const RecordId& id);
   void flush_pending();
@@ -149,9 +167,10 @@ class Store::Impl {
 
   sql::Db db_;
   void update_search(const std::string& collection, const RecordId& id, const pb::RecordState& state);
+  void fill_summaries();
 
   mutable sql::Stmt get_record_, put_record_, del_index_, put_index_, put_change_, get_change_,
-      put_stream_, put_held_, get_held_, del_held_, range_changes_, search_row_, put_search_row_,
+      put_stream_, put_held_, get_held_, del_held_, range_changes_, put_search_row_,
       put_search_, put_search_term_;
   std::unique_ptr<RecordReader> reader_;
   std::unique_ptr<Checkpointer> checkpointer_;  // after db_: stops before it closes

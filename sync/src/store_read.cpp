@@ -164,6 +164,7 @@ ApplyReport Store::apply(std::span<const WireChange> changes, VerifyMode mode) {
   return impl_->apply(changes, mode);
 }
 ApplyReport Store::retry_held() { return impl_->retry_held(); }
+bool Store::tidy_search() { return impl_->tidy_search(); }
 VersionVector Store::version_vector() const { return impl_->version_vector(); }
 std::vector<WireChange> Store::missing_for(const VersionVector& theirs, std::size_t limit,
                                            const std::vector<std::string>& scopes) const {

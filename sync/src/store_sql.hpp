@@ -71,7 +71,14 @@ CREATE VIRTUAL TABLE temp.search_vocab USING fts5vocab(main, record_search, row)
 INSERT INTO search_terms SELECT term FROM temp.search_vocab WHERE term NOT GLOB '[0-9]*';
 DROP TABLE temp.search_vocab;
 )",
+    // 4: each search row keeps its record's summary fields (a RecordState holding only
+    // the fields declared `summary`), so search answers need no record reads. Rows
+    // written before this are filled in once by the store when it opens.
+    R"(
+ALTER TABLE search_rows ADD COLUMN summary BLOB;
+)",
 };
+constexpr int kSummaryMigration = 4;
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
 }  // namespace wardsync::sql_text

@@ -57,13 +57,32 @@ WriterStats Writer::stats() const {
 }
 
 void Writer::loop() {
+  // Housekeeping runs only when no commit or task waits: a step at a time, each
+  // a short transaction, so a clerk's save waits behind at most one step.
+  constexpr auto kTidyEvery = std::chrono::seconds(5);
+  bool tidying = false;
+  auto next_look = std::chrono::steady_clock::now() + kTidyEvery;
   while (true) {
     std::deque<Job> commits;
     std::deque<Task> tasks;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !commits_.empty() || !tasks_.empty(); });
+      auto has_work = [&] { return stopping_ || !commits_.empty() || !tasks_.empty(); };
+      if (!tidying) cv_.wait_until(lock, next_look, has_work);
       if (commits_.empty() && tasks_.empty() && stopping_) return;
+      if (commits_.empty() && tasks_.empty()) {
+        if (!tidying && std::chrono::steady_clock::now() < next_look) continue;
+        lock.unlock();
+        try {
+          tidying = store_->tidy_search();
+        } catch (...) {
+          tidying = false;  // a failed step is retried at the next look
+        }
+        lock.lock();
+        ++stats_.tidy_steps;
+        if (!tidying) next_look = std::chrono::steady_clock::now() + kTidyEvery;
+        continue;
+      }
       commits.swap(commits_);
       // One task at a time between groups: a large apply must not delay the
       // commits queued behind it by more than one turn.

@@ -2,11 +2,15 @@
 // FTS query built from a user's words; and search through a real store.
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <thread>
+
 #include <sqlite3.h>
 
 #include "sync_test_util.hpp"
 #include "wardsync/sync/reader.hpp"
 #include "wardsync/sync/text.hpp"
+#include "wardsync/sync/writer.hpp"
 
 using namespace wardsync;
 using namespace wardsync::test;
@@ -117,10 +121,124 @@ TEST_CASE("a database from before the completions table gets it filled on open",
   // Back to schema 2, as an older wardnode left it.
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(opt.path.c_str(), &db) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(db, "DROP TABLE search_terms; PRAGMA user_version=2;", nullptr, nullptr, nullptr) ==
-          SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "DROP TABLE search_terms; ALTER TABLE search_rows DROP COLUMN summary; PRAGMA user_version=2;",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
 
   auto store = Store::open(opt, schema, id, clock).value();
   CHECK(store->search("people", "le thi ho", 10) == std::vector<RecordId>{hoa});
+}
+
+TEST_CASE("search hits carry the summary fields, also for rows written before summaries", "[sync][text]") {
+  Schema schema(1);
+  FieldSpec name{"name", MergeType::kLww, false, true};
+  name.summary = true;
+  FieldSpec status{"status", MergeType::kRank, true};
+  status.summary = true;
+  REQUIRE(schema.add({"people", {name, status, {"phone", MergeType::kLww}, {"log", MergeType::kLog}}}).is_ok());
+  TempDir dir;
+  Identity id = identity(6);
+  FakeClock clock(kT0);
+  StoreOptions opt;
+  opt.path = dir.file("s.db");
+  RecordId hoa;
+  RecordId gone;
+  {
+    auto store = Store::open(opt, schema, id, clock).value();
+    Transaction t("clerk", "79/760/26734");
+    t.create("people").set("name", "Lê Thị Hoa").set("phone", "0901").append("log", "nhận");
+    t.create("people").set("name", "Lê Văn Mất");
+    auto made = store->commit(t).value().records;
+    hoa = made[0];
+    gone = made[1];
+    Transaction next("clerk", "79/760/26734");
+    next.update("people", hoa).set_rank("status", Rank{0, 2, false, "in_progress"});
+    next.update("people", gone).mark_deleted();
+    REQUIRE(store->commit(next).is_ok());
+  }
+  auto check = [&](const char* when) {
+    INFO(when);
+    auto reader = Reader::open(opt.path, schema).value();
+    auto hits = reader->search_summaries("people", "le", 10);
+    REQUIRE(hits.size() == 2);  // newest first: the removed one too, marked deleted
+    CHECK(hits[0].id == gone);
+    CHECK(hits[0].deleted);
+    CHECK(hits[1].id == hoa);
+    CHECK(hits[1].text("name") == "Lê Thị Hoa");
+    CHECK(hits[1].text("status") == "in_progress");
+    CHECK(hits[1].field("phone") == nullptr);  // not a summary field: never read
+    CHECK(hits[1].field("log") == nullptr);
+    CHECK(reader->search("people", "le", 10) == std::vector<RecordId>{gone, hoa});
+  };
+  check("written with summaries");
+  // An older node's rows have no summary: the hits are read whole, then the
+  // migration fills the summaries in.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(opt.path.c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "UPDATE search_rows SET summary=NULL", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  {
+    auto reader = Reader::open(opt.path, schema).value();
+    auto hits = reader->search_summaries("people", "hoa", 10);
+    REQUIRE(hits.size() == 1);
+    CHECK(hits[0].text("name") == "Lê Thị Hoa");
+    CHECK(hits[0].text("phone") == "0901");  // the whole record
+  }
+  REQUIRE(sqlite3_open(opt.path.c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "ALTER TABLE search_rows DROP COLUMN summary; PRAGMA user_version=3;", nullptr, nullptr,
+                       nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  REQUIRE(Store::open(opt, schema, id, clock).is_ok());
+  check("filled in by the migration");
+}
+
+namespace {
+std::int64_t fts_segments(const std::string& path) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT count(DISTINCT segid) FROM record_search_idx", -1, &q, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(q) == SQLITE_ROW);
+  std::int64_t n = sqlite3_column_int64(q, 0);
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  return n;
+}
+}  // namespace
+
+TEST_CASE("an idle writer merges a fragmented full-text index, and search answers the same", "[sync][text]") {
+  Schema schema(1);
+  REQUIRE(schema.add({"people", {{"name", MergeType::kLww, false, true}}}).is_ok());
+  TempDir dir;
+  Identity id = identity(7);
+  FakeClock clock(kT0);
+  StoreOptions opt;
+  opt.path = dir.file("s.db");
+  auto store = Store::open(opt, schema, id, clock).value();
+  const char* names[] = {"Nguyễn Văn An", "Trần Thị Bích", "Lê Hoàng Nam", "Phạm Minh Châu"};
+  // One commit each: every commit leaves an FTS5 segment behind.
+  int made = 0;
+  while (fts_segments(opt.path) < 8 && made < 5000) {
+    Transaction t("clerk", "79/760/26734");
+    t.create("people").set("name", std::string(names[made % 4]) + " " + std::to_string(made));
+    REQUIRE(store->commit(t).is_ok());
+    ++made;
+  }
+  REQUIRE(fts_segments(opt.path) >= 8);
+  const auto before = store->search("people", "le hoang nam", 10000);
+  CHECK(before.size() == static_cast<std::size_t>((made + 1) / 4));
+
+  Writer writer(std::move(store));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (fts_segments(opt.path) > 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(fts_segments(opt.path) == 1);
+  CHECK(writer.stats().tidy_steps >= 1);
+  auto reader = Reader::open(opt.path, schema).value();
+  CHECK(reader->search("people", "le hoang nam", 10000) == before);
+  // Writes still go through after the merge, and are found.
+  Transaction t("clerk", "79/760/26734");
+  t.create("people").set("name", "Lê Hoàng Nam mới");
+  auto id_new = writer.commit(std::move(t)).get().value().records[0];
+  CHECK(reader->search("people", "le hoang nam moi", 10) == std::vector<RecordId>{id_new});
 }

@@ -50,9 +50,30 @@ class Reader {
   // typed). Newest records first. Backed by SQLite FTS5, never a scan.
   std::vector<RecordId> search(const std::string& collection, const std::string& query,
                                std::size_t limit) const;
+  // The same hits as search(), each a Record holding only the collection's
+  // `summary` fields (and created, deleted), read from the search row instead of
+  // the record: a page of hits without a record read and parse each. `updated` is 0.
+  std::vector<Record> search_summaries(const std::string& collection, const std::string& query,
+                                       std::size_t limit) const;
   std::vector<RecordId> with_conflicts(const std::string& collection, std::size_t limit) const;
   VersionVector version_vector() const;
   StoreStats stats() const;
+
+  // One read transaction over several reads: they see one snapshot, and the
+  // WAL read lock (fcntl calls, shared-memory index) is taken once instead of
+  // once per statement (a 20-dossier search did 22 of them, a third of its CPU).
+  // Do not hold one across your own write: the snapshot would not show it.
+  class Snapshot {
+   public:
+    explicit Snapshot(const Reader& r);
+    ~Snapshot();
+    Snapshot(const Snapshot&) = delete;
+    Snapshot& operator=(const Snapshot&) = delete;
+
+   private:
+    const Reader& reader_;
+    bool open_ = false;
+  };
 
  private:
   Reader();

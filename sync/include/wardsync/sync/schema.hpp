@@ -20,6 +20,9 @@ struct FieldSpec {
   MergeType type = MergeType::kLww;
   bool indexed = false;     // kept in the store's index so domain code can find by value
   bool searchable = false;  // lww/once text in the full-text index (diacritics folded)
+  // Kept beside the record's full-text row and handed back with each search hit,
+  // so a page of hits is answered without reading and parsing every record.
+  bool summary = false;
 };
 
 struct CollectionSpec {

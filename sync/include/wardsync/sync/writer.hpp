@@ -29,6 +29,7 @@ namespace wardsync {
 struct WriterStats {
   std::uint64_t transactions = 0;  // local transactions committed or refused
   std::uint64_t groups = 0;        // SQLite commits that carried them
+  std::uint64_t tidy_steps = 0;    // housekeeping steps run while idle (Store::tidy_search)
 };
 
 class Writer {
