@@ -25,42 +25,48 @@ FieldSpec f(const char* name, MergeType type, bool indexed = false, bool searcha
   return FieldSpec{name, type, indexed, searchable};
 }
 
+// A field search hits carry (FieldSpec::summary): what a result list shows.
+FieldSpec summary(FieldSpec spec) {
+  spec.summary = true;
+  return spec;
+}
+
 Schema build() {
   using M = MergeType;
   Schema s(kNodeSchemaVersion);
   Status st = s.add({kDossiers,
                      {
-                         f("code", M::kOnce, true, true),
+                         summary(f("code", M::kOnce, true, true)),
                          f("scope", M::kOnce),  // the receiving office's scope: edits are written in it
-                         f("lookup_code", M::kOnce),
-                         f("applicant_name", M::kLww, false, true),
-                         f("cccd", M::kLww, true, true),
+                         summary(f("lookup_code", M::kOnce)),
+                         summary(f("applicant_name", M::kLww, false, true)),
+                         summary(f("cccd", M::kLww, true, true)),
                          f("dob", M::kLww),
                          f("phone", M::kLww),
                          f("address", M::kLww),
-                         f("procedure_code", M::kLww, true),
-                         f("channel", M::kLww),
+                         summary(f("procedure_code", M::kLww, true)),
+                         summary(f("channel", M::kLww)),
                          f("components", M::kSet),
                          f("fee_vnd", M::kLww),
                          f("note", M::kLww),
-                         f("received_at", M::kOnce),
+                         summary(f("received_at", M::kOnce)),
                          f("received_day", M::kOnce, true),
                          f("received_by", M::kOnce, true),
-                         f("appointment", M::kOnce),
-                         f("due_day", M::kOnce, true),
-                         f("assignee", M::kLww, true),
-                         f("status", M::kRank, true),
+                         summary(f("appointment", M::kOnce)),
+                         summary(f("due_day", M::kOnce, true)),
+                         summary(f("assignee", M::kLww, true)),
+                         summary(f("status", M::kRank, true)),
                          f("history", M::kLog),
                          f("apology", M::kOnce),
                          f("decided_by", M::kLww),
-                         f("returned_at", M::kOnce),
+                         summary(f("returned_at", M::kOnce)),
                          f("returned_day", M::kOnce, true),
                          // Scanned pages: "<blob hash hex>\t<mime>\t<bytes>\t<label>" each.
                          f("attachments", M::kSet),
                          // How the applicant's identity was taken: "" (at the counter, by a
                          // clerk who saw the card) or "cccd_qr_unverified" (kiosk, from the
                          // card's unsigned QR).
-                         f("identity", M::kLww),
+                         summary(f("identity", M::kLww)),
                      }});
   if (st.is_ok()) {
     st = s.add({kTickets,

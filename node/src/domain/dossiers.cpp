@@ -389,6 +389,7 @@ Outcome<DossierPage> list_dossiers(NodeContext& ctx, const DossierFilter& f) {
   DossierPage page;
   auto reader = ctx.readers.acquire();
   if (!reader) return internal_error();
+  Reader::Snapshot snapshot(*reader);
   // Pick the most selective index; the remaining filters apply to its candidates.
   const char* field = nullptr;
   std::vector<std::string> values;
@@ -451,21 +452,21 @@ Outcome<std::vector<DossierView>> search_dossiers(NodeContext& ctx, const std::s
   if (!errors.empty()) return invalid(std::move(errors));
   auto reader = ctx.readers.acquire();
   if (!reader) return internal_error();
+  Reader::Snapshot snapshot(*reader);
   std::vector<RecordId> ids = reader->find(kDossiers, "code", query, limit);
   if (query.size() == 12 && all_digits(query)) {
     auto more = reader->find(kDossiers, "cccd", query, limit);
     ids.insert(ids.end(), more.begin(), more.end());
   }
-  auto fts = reader->search(kDossiers, query, limit);
-  ids.insert(ids.end(), fts.begin(), fts.end());
   std::vector<DossierView> out;
   std::set<RecordId> seen;
-  for (const auto& id : ids) {
-    if (out.size() >= limit) break;
-    if (!seen.insert(id).second) continue;
-    auto r = reader->get(kDossiers, id);
-    if (r && !r->deleted) out.push_back(dossier_view(ctx, *r));
-  }
+  auto take = [&](const Record& r) {
+    if (out.size() < limit && seen.insert(r.id).second && !r.deleted) out.push_back(dossier_view(ctx, r));
+  };
+  for (const auto& id : ids)
+    if (auto r = reader->get(kDossiers, id)) take(*r);
+  // Full-text hits come with their summary fields: no record read per hit.
+  for (const auto& r : reader->search_summaries(kDossiers, query, limit)) take(r);
   return out;
 }
 

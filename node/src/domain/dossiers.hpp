@@ -115,6 +115,8 @@ struct DossierPage {
 };
 Outcome<DossierPage> list_dossiers(NodeContext& ctx, const DossierFilter& filter);
 // By code, CCCD or name, with or without diacritics (FTS; never a scan).
+// Hits are built from the dossiers' summary fields only (schema.cpp): the
+// fields write_dossier writes as a summary, nothing else is filled in.
 Outcome<std::vector<DossierView>> search_dossiers(NodeContext& ctx, const std::string& query, std::size_t limit);
 
 // action: start | request_supplement | resume | approve | reject | return | cancel

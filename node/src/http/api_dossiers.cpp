@@ -7,7 +7,13 @@
 
 namespace wardsync::node::http {
 
-void write_dossier(JsonWriter& w, const DossierView& d) {
+enum class Detail { kWhole, kSummary };
+
+// A dossier as JSON: whole, or (search hits) only the summary fields schema.cpp
+// keeps in the search index; the rest were never read, so they are left out
+// rather than written empty.
+void write_dossier(JsonWriter& w, const DossierView& d, Detail detail) {
+  const bool whole = detail == Detail::kWhole;
   w.begin_object();
   w.field("id", d.id);
   w.field("code", d.code);
@@ -16,9 +22,11 @@ void write_dossier(JsonWriter& w, const DossierView& d) {
   w.begin_object();
   w.field("name", d.applicant_name);
   w.field("cccd", d.cccd);
-  w.field("dob", d.dob);
-  w.field("phone", d.phone);
-  w.field("address", d.address);
+  if (whole) {
+    w.field("dob", d.dob);
+    w.field("phone", d.phone);
+    w.field("address", d.address);
+  }
   w.end_object();
   w.key("procedure");
   w.begin_object();
@@ -26,6 +34,21 @@ void write_dossier(JsonWriter& w, const DossierView& d) {
   w.field("name", d.procedure_name);
   w.end_object();
   w.field("channel", d.channel);
+  w.field("received_at", d.received_at);
+  w.field("appointment", d.appointment);
+  w.field("due_date", d.due_day);
+  w.field("assignee", d.assignee);
+  w.field("status", d.status);
+  w.field("cycle", d.cycle);
+  w.field("returned_at", d.returned_at);
+  w.string_or_null("timing", d.timing);
+  w.field("overdue", d.overdue);
+  w.field("identity_verified", d.identity_verified);
+  if (!whole) {
+    w.field("summary", true);
+    w.end_object();
+    return;
+  }
   w.key("components");
   w.begin_array();
   for (const auto& c : d.components) w.value(c);
@@ -36,17 +59,8 @@ void write_dossier(JsonWriter& w, const DossierView& d) {
     w.field("fee_vnd", fee);
   }
   w.field("note", d.note);
-  w.field("received_at", d.received_at);
   w.field("received_by", d.received_by);
-  w.field("appointment", d.appointment);
-  w.field("due_date", d.due_day);
-  w.field("assignee", d.assignee);
-  w.field("status", d.status);
-  w.field("cycle", d.cycle);
   w.field("decided_by", d.decided_by);
-  w.field("returned_at", d.returned_at);
-  w.string_or_null("timing", d.timing);
-  w.field("overdue", d.overdue);
   w.key("apology");
   if (d.apology) {
     w.begin_object();
@@ -81,14 +95,13 @@ void write_dossier(JsonWriter& w, const DossierView& d) {
     w.end_object();
   }
   w.end_array();
-  w.field("identity_verified", d.identity_verified);
   w.field("has_conflicts", d.has_conflicts);
   w.end_object();
 }
 
 std::string dossier_json(const DossierView& d) {
   JsonWriter w;
-  write_dossier(w, d);
+  write_dossier(w, d, Detail::kWhole);
   return w.take();
 }
 
@@ -98,7 +111,7 @@ std::string dossier_page_json(const std::vector<DossierView>& items, const std::
   w.begin_object();
   w.key("items");
   w.begin_array();
-  for (const auto& d : items) write_dossier(w, d);
+  for (const auto& d : items) write_dossier(w, d, Detail::kWhole);
   w.end_array();
   w.string_or_null("next_cursor", next_cursor);
   w.end_object();
@@ -182,7 +195,7 @@ void search(Exchange& ex) {
     w.begin_object();
     w.key("items");
     w.begin_array();
-    for (const auto& d : v) write_dossier(w, d);
+    for (const auto& d : v) write_dossier(w, d, Detail::kSummary);
     w.end_array();
     w.end_object();
     return w.take();
