@@ -120,11 +120,15 @@ void method_not_allowed(Exchange& ex) {
 bool require_session(Exchange& ex) {
   if (ex.actor) return true;
   if (!ex.token.empty()) ex.session = ex.sessions.touch(ex.token);
-  if (ex.session) {
+  if (ex.session) ex.actor = ex.actors.get(ex.session->clerk_id);
+  if (ex.session && !ex.actor) {
     auto reader = ex.ctx.readers.acquire();
     if (reader) {
       auto clerk = get_clerk(*reader, ex.session->clerk_id);
-      if (clerk && !clerk->disabled) ex.actor = Actor{clerk->id, clerk->username, clerk->display_name, clerk->role};
+      if (clerk && !clerk->disabled) {
+        ex.actor = Actor{clerk->id, clerk->username, clerk->display_name, clerk->role};
+        ex.actors.put(*ex.actor);
+      }
     }
   }
   if (!ex.actor) {
@@ -244,10 +248,11 @@ namespace {
 
 class ApiHandler final : public Poco::Net::HTTPRequestHandler {
  public:
-  ApiHandler(NodeContext& ctx, SessionStore& sessions) : ctx_(ctx), sessions_(sessions) {}
+  ApiHandler(NodeContext& ctx, SessionStore& sessions, ActorCache& actors)
+      : ctx_(ctx), sessions_(sessions), actors_(actors) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) override {
-    Exchange ex{req, resp, ctx_, sessions_, req.getMethod(), {}, {}, nullptr, std::nullopt, std::nullopt, "", false};
+    Exchange ex{req, resp, ctx_, sessions_, actors_, req.getMethod(), {}, {}, nullptr, std::nullopt, std::nullopt, "", false};
     try {
       serve(ex);
     } catch (const std::exception& e) {
@@ -327,18 +332,20 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
 
   NodeContext& ctx_;
   SessionStore& sessions_;
+  ActorCache& actors_;
 };
 
 class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
  public:
   Factory(NodeContext& ctx, SessionStore& sessions) : ctx_(ctx), sessions_(sessions) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-    return new ApiHandler(ctx_, sessions_);
+    return new ApiHandler(ctx_, sessions_, actors_);
   }
 
  private:
   NodeContext& ctx_;
   SessionStore& sessions_;
+  ActorCache actors_;
 };
 
 }  // namespace
