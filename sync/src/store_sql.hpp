@@ -71,6 +71,28 @@ CREATE VIRTUAL TABLE temp.search_vocab USING fts5vocab(main, record_search, row)
 INSERT INTO search_terms SELECT term FROM temp.search_vocab WHERE term NOT GLOB '[0-9]*';
 DROP TABLE temp.search_vocab;
 )",
+    // 4: on-demand fetch (store_pinned.cpp). `record_changes` names the log entries of
+    // each record, so a node can answer a fetch without scanning the log (filled by
+    // append_change; rows for a log written before this migration are added by
+    // Store::Impl::index_record_changes at open). `pinned` holds changes of records
+    // outside this node's streams, each verified by its own signature: they are merged
+    // into `records` but belong to no stream, so the version vector never sees them.
+    R"(
+CREATE TABLE record_changes(
+  collection TEXT NOT NULL,
+  id BLOB NOT NULL,
+  stream INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY(collection, id, stream, seq)) WITHOUT ROWID;
+CREATE TABLE pinned(
+  collection TEXT NOT NULL,
+  id BLOB NOT NULL,
+  hash BLOB NOT NULL,
+  origin BLOB NOT NULL,
+  body BLOB NOT NULL,
+  sig BLOB NOT NULL,
+  PRIMARY KEY(collection, id, hash)) WITHOUT ROWID;
+)",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
