@@ -30,6 +30,8 @@ std::optional<std::string> bytes_of_hex(const std::string& hex) {
 
 }  // namespace
 
+bool fetchable_collection(const std::string& collection) { return collection == kDossiers; }
+
 std::vector<std::string> subscribed_scopes(const Config& config) {
   if (config.tier == "city") return {""};
   return {config.scope, kSharedScopePrefix};
@@ -128,6 +130,13 @@ Result<std::unique_ptr<NodeReplication>> NodeReplication::start(NodeContext& ctx
   ro.heartbeat = std::chrono::milliseconds(config.sync_heartbeat_ms);
   ro.peer_timeout = std::chrono::milliseconds(config.sync_peer_timeout_ms);
   ro.schema_version = kNodeSchemaVersion;
+  ro.may_fetch = [self](const PublicKey& requester, const std::string& collection) {
+    bool ok = fetchable_collection(collection);
+    // An audit trail of who read what across offices (ids only, no personal data).
+    self->ctx_.log.info("sync", std::string(ok ? "serving" : "refused") + " a fetch of " + collection + " for node " +
+                                    to_hex(requester).substr(0, 16));
+    return ok;
+  };
   auto rep = Replicator::start(ctx.writer, std::move(ro));
   if (!rep.is_ok()) return rep.status();
   r->replicator_ = std::move(rep).value();
@@ -286,6 +295,25 @@ std::vector<Hash> NodeReplication::wanted_blobs() {
 std::size_t NodeReplication::blobs_missing() const {
   std::lock_guard<std::mutex> lock(mu_);
   return missing_;
+}
+
+FetchResult NodeReplication::fetch(FetchRequest request) const {
+  auto wait = std::chrono::milliseconds(ctx_.config.sync_fetch_wait_ms);
+  std::future<FetchResult> f = replicator_->fetch(std::move(request), wait);
+  // The session thread answers by the deadline; the slack only guards a stuck writer.
+  if (f.wait_for(wait + std::chrono::seconds(2)) != std::future_status::ready) {
+    FetchResult r;
+    r.detail = "no answer from the replication thread";
+    return r;
+  }
+  return f.get();
+}
+
+bool NodeReplication::outside_scopes(const std::string& scope) const {
+  for (const std::string& p : scopes_) {
+    if (scope.compare(0, p.size(), p) == 0) return false;
+  }
+  return true;
 }
 
 CurveKey NodeReplication::own_curve() const {

@@ -31,6 +31,12 @@ namespace wardsync::node {
 inline constexpr const char* kTrustCollection = "trust";
 inline constexpr const char* kSharedScopePrefix = "shared/";
 
+// What a peer may fetch from this node on demand: whole dossiers (a ward needs
+// another office's dossier or birth record for an extract), never accounts,
+// queues or trust records. Any node holding a valid certificate may ask;
+// docs/replication.md, "On-demand fetch".
+bool fetchable_collection(const std::string& collection);
+
 // The scope prefixes a node subscribes to: a city everything, a ward or a
 // district its own scope (a district's contains its wards') plus what is shared.
 std::vector<std::string> subscribed_scopes(const Config& config);
@@ -57,6 +63,13 @@ class NodeReplication {
   const std::vector<std::string>& scopes() const { return scopes_; }
   // Attachments whose record is here and whose bytes are not (yet).
   std::size_t blobs_missing() const;
+  // Fetches one record held elsewhere through the peers (DESIGN.md, on-demand
+  // fetch) and pins it; blocks the calling (HTTP) thread for at most about
+  // sync_fetch_wait_ms. Thread-safe.
+  FetchResult fetch(FetchRequest request) const;
+  // True when `scope` is outside what this node subscribes to (a record of it
+  // can only be here because it was fetched).
+  bool outside_scopes(const std::string& scope) const;
 
  private:
   explicit NodeReplication(NodeContext& ctx) : ctx_(ctx) {}

@@ -527,3 +527,94 @@ TEST_CASE("net: an attachment follows its record and a transfer cut halfway resu
   CHECK(back.status == 200);
   CHECK(back.body == scan);
 }
+
+// Goal: on-demand fetch between whole nodes (DESIGN.md, "Replication protocol";
+// docs/replication.md, "On-demand fetch"). Ward B reads a dossier written at ward
+// A, which B's scope does not hold: it arrives through the district with its
+// origin's signatures, is pinned (B's version vector keeps no stream of A's), and
+// is still readable after B restarts. With the district stopped B answers 503
+// `unavailable_offline` with Retry-After, and once the district is back the same
+// request succeeds. A box nobody enrolled gets nothing (503, never the dossier),
+// and a dossier nobody holds is a 404 (the city answered "not found").
+TEST_CASE("net: ward B fetches ward A's dossier through the district and a retry after an outage succeeds", "[net]") {
+  Net net;
+  Node& city = net.add("city", {.tier = "city", .scope = "79", .listen = true});
+  Node& district = net.add("district", {.tier = "district", .scope = "79/760", .listen = true});
+  Node& ward_a = net.add("ward_a", {.tier = "ward", .scope = "79/760/26734"});
+  Node& ward_b = net.add("ward_b", {.tier = "ward", .scope = "79/760/26737"});
+  Node& rogue = net.add("rogue", {.tier = "ward", .scope = "79/760/26738", .enrol = false});
+  net.link(district, city);
+  net.link(ward_a, district);
+  net.link(ward_b, district);
+  net.link(rogue, district);
+  Net::user(ward_a, "lead_a", "leader");
+  Net::user(ward_b, "lead_b", "leader");
+  Net::user(rogue, "lead_r", "leader");
+  for (Node* n : {&city, &district, &ward_a, &ward_b, &rogue}) n->proc->start();
+
+  Client desk_a = signed_in(ward_a, "lead_a");
+  std::string id = create_dossier(desk_a);
+  std::string id2 = create_dossier(desk_a);
+  Response second = desk_a.get("/api/v1/dossiers/" + id2);
+  std::string code2 = second.str("code");
+  REQUIRE(!code2.empty());
+  std::string id3 = create_dossier(desk_a);  // read at B only while the district is down
+  Db at_district(district.db());
+  REQUIRE(eventually([&] { return at_district.has_record("dossier", id3); }, 20));
+  Db at_b(ward_b.db());
+  REQUIRE_FALSE(at_b.has_record("dossier", id));
+
+  {
+    Client desk_b = signed_in(ward_b, "lead_b");
+    // B's link to the district is up once B's clerk record has gone up.
+    REQUIRE(eventually([&] { return at_district.seq(ward_b.node_id, ward_b.scope) > 0; }, 20));
+    Response got;
+    CHECK(eventually([&] { return (got = desk_b.get("/api/v1/dossiers/" + id)).status == 200; }, 10));
+    INFO(got.body);
+    CHECK(got.body.find("Trần Thị Bình") != std::string::npos);
+    CHECK(got.body.find("\"pinned\":true") != std::string::npos);
+    CHECK(at_b.has_record("dossier", id));
+    CHECK(at_b.seq(ward_a.node_id, ward_a.scope) == 0);  // pinned, not a stream
+    // By the code on its receipt.
+    Response by_code = desk_b.get("/api/v1/dossiers/by-code/" + code2);
+    CHECK(by_code.status == 200);
+    CHECK(by_code.str("id") == id2);
+    // Nobody holds it: the district asked the city, which said so.
+    Response none = desk_b.get("/api/v1/dossiers/0123456789abcdef0123456789abcdef");
+    CHECK(none.status == 404);
+    // A box nobody enrolled is refused at the district's door: nothing to read.
+    Client desk_r = signed_in(rogue, "lead_r");
+    Response refused = desk_r.get("/api/v1/dossiers/" + id);
+    CHECK(refused.status == 503);
+    CHECK(refused.str("error") == "unavailable_offline");
+    CHECK_FALSE(Db(rogue.db()).has_record("dossier", id));
+  }
+
+  // B restarts: the pinned dossier is still there (and verifiable: it was pinned).
+  ward_b.proc->stop();
+  ward_b.proc->start();
+  {
+    Client desk_b = signed_in(ward_b, "lead_b");
+    Response again = desk_b.get("/api/v1/dossiers/" + id);
+    CHECK(again.status == 200);
+    CHECK(again.body.find("Trần Thị Bình") != std::string::npos);
+  }
+
+  // The district goes away: a dossier B never fetched cannot be had, for now.
+  district.proc->stop();
+  Client desk_b = signed_in(ward_b, "lead_b");
+  Response offline = desk_b.get("/api/v1/dossiers/" + id3);
+  INFO(offline.body);
+  CHECK(offline.status == 503);
+  CHECK(offline.str("error") == "unavailable_offline");
+  CHECK(offline.headers["Retry-After"] == "15");
+  CHECK(offline.body.find("message_vi") != std::string::npos);
+  // What B already pinned is still served from its own copy.
+  CHECK(desk_b.get("/api/v1/dossiers/" + id).status == 200);
+
+  district.proc->start();
+  Response retried;
+  CHECK(eventually([&] { return (retried = desk_b.get("/api/v1/dossiers/" + id3)).status == 200; }, 30));
+  CHECK(retried.str("id") == id3);
+  CHECK(Db(ward_b.db()).has_record("dossier", id3));
+}

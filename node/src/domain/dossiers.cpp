@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <set>
 
+#include "replication.hpp"
 #include "schema.hpp"
 
 namespace wardsync::node {
@@ -98,6 +99,7 @@ void record_attachments(Transaction& txn, NodeContext& ctx, const Actor& actor, 
 DossierView dossier_view(NodeContext& ctx, const Record& r) {
   DossierView v;
   v.id = r.id.hex();
+  v.pinned = ctx.replication != nullptr && ctx.replication->outside_scopes(r.text("scope"));
   v.code = r.text("code");
   v.lookup_code = r.text("lookup_code");
   v.applicant_name = r.text("applicant_name");
@@ -359,6 +361,61 @@ Outcome<DossierView> find_dossier_by_code(NodeContext& ctx, const std::string& c
   }
   if (ids.empty()) return not_found("hồ sơ", "Dossier");
   return get_dossier(ctx, ids.front().hex());
+}
+
+namespace {
+
+Outcome<DossierView> fetch_dossier(NodeContext& ctx, FetchRequest request) {
+  FetchResult r = ctx.replication->fetch(std::move(request));
+  switch (r.outcome) {
+    case FetchOutcome::kFound: {
+      ctx.log.info("dossiers", "dossier " + r.id.hex() + " fetched through the peers (" + std::to_string(r.applied) +
+                                   " new change(s))");
+      auto rec = load(ctx, r.id.hex());
+      if (!rec) return not_found("hồ sơ", "Dossier");  // cancelled (a tombstone)
+      return dossier_view(ctx, *rec);
+    }
+    case FetchOutcome::kNotFound: return not_found("hồ sơ", "Dossier");
+    case FetchOutcome::kRefused:
+      return DomainError{ErrorKind::kForbidden, "fetch_refused", "Đơn vị lưu hồ sơ từ chối cung cấp hồ sơ này.",
+                         "The office holding this record refused to send it.", {}};
+    case FetchOutcome::kUnavailable: break;
+  }
+  ctx.log.info("dossiers", "a dossier could not be fetched: " + r.detail);
+  return unavailable_offline();
+}
+
+// A local copy of another office's dossier: refreshed when a link is up, else served as is.
+Outcome<DossierView> refreshed(NodeContext& ctx, const Record& rec) {
+  if (ctx.replication == nullptr || !ctx.replication->outside_scopes(rec.text("scope"))) return dossier_view(ctx, rec);
+  FetchRequest req{kDossiers, rec.id, "", ""};
+  FetchResult r = ctx.replication->fetch(std::move(req));
+  if (r.outcome != FetchOutcome::kFound) return dossier_view(ctx, rec);
+  auto now = load(ctx, rec.id.hex());
+  return now ? dossier_view(ctx, *now) : dossier_view(ctx, rec);
+}
+
+}  // namespace
+
+Outcome<DossierView> get_or_fetch_dossier(NodeContext& ctx, const std::string& id) {
+  auto rid = RecordId::from_hex(id);
+  if (!rid) return not_found("hồ sơ", "Dossier");
+  if (auto r = load(ctx, id)) return refreshed(ctx, *r);
+  if (ctx.replication == nullptr) return not_found("hồ sơ", "Dossier");
+  return fetch_dossier(ctx, FetchRequest{kDossiers, *rid, "", ""});
+}
+
+Outcome<DossierView> find_or_fetch_dossier_by_code(NodeContext& ctx, const std::string& code) {
+  if (code.empty() || code.size() > 64) return not_found("hồ sơ", "Dossier");
+  std::vector<RecordId> ids;
+  {
+    auto reader = ctx.readers.acquire();
+    if (!reader) return internal_error();
+    ids = reader->find(kDossiers, "code", code, 1);
+  }
+  if (!ids.empty()) return get_or_fetch_dossier(ctx, ids.front().hex());
+  if (ctx.replication == nullptr) return not_found("hồ sơ", "Dossier");
+  return fetch_dossier(ctx, FetchRequest{kDossiers, std::nullopt, "code", code});
 }
 
 Outcome<DossierPage> list_dossiers(NodeContext& ctx, const DossierFilter& f) {
