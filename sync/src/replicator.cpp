@@ -11,6 +11,7 @@
 #include <set>
 #include <map>
 #include <mutex>
+#include <new>
 #include <thread>
 #include <zmq.hpp>
 
@@ -133,6 +134,32 @@ std::uint64_t bytes_estimate(std::uint64_t changes, const PeerStatus& st) {
 }
 
 }  // namespace
+
+CurveSecret::CurveSecret() {
+  if (sodium_init() < 0) throw std::bad_alloc();
+  bytes_ = static_cast<std::uint8_t*>(sodium_malloc(kBytes));  // mlock'd, guard pages
+  if (bytes_ == nullptr) throw std::bad_alloc();
+  sodium_memzero(bytes_, kBytes);
+}
+CurveSecret::~CurveSecret() { sodium_free(bytes_); }  // wipes before freeing
+CurveSecret::CurveSecret(const CurveSecret& other) : CurveSecret() { std::memcpy(bytes_, other.bytes_, kBytes); }
+CurveSecret& CurveSecret::operator=(const CurveSecret& other) {
+  if (this != &other) std::memcpy(bytes_, other.bytes_, kBytes);
+  return *this;
+}
+
+bool curve_key_from_z85(const std::string& z85, CurveSecret& out) {
+  if (z85.size() != 40) return false;
+  return zmq_z85_decode(out.data(), z85.c_str()) != nullptr;
+}
+
+std::string curve_key_to_z85(const CurveSecret& key) {
+  char out[41];
+  zmq_z85_encode(out, key.data(), key.size());
+  std::string s(out);
+  sodium_memzero(out, sizeof out);
+  return s;
+}
 
 CurveKeys CurveKeys::generate() {
   char pub[41];
@@ -266,7 +293,7 @@ Status Replicator::Impl::start() {
       sock.set(zmq::sockopt::reconnect_ivl, 100);
       sock.set(zmq::sockopt::reconnect_ivl_max, 5000);
       sock.set(zmq::sockopt::zap_domain, "wardsync");
-      sock.set(zmq::sockopt::curve_secretkey, zmq::buffer(options_.keys.secret_key));
+      sock.set(zmq::sockopt::curve_secretkey, zmq::buffer(options_.keys.secret_key.data(), CurveSecret::size()));
       sock.set(zmq::sockopt::curve_publickey, zmq::buffer(options_.keys.public_key));
     };
     if (!options_.listen.empty()) {
@@ -835,6 +862,8 @@ void Replicator::Impl::start_local_fetches(Steady::time_point now) {
     w.request.set_hops(options_.fetch_hops);
     w.request.set_budget_ms(static_cast<std::uint32_t>(std::clamp<std::int64_t>(q.wait.count(), 0, 60000)));
     if (ask_upstream(w, "") == 0) {
+      // The root of the tree holds every scope: nobody above it to ask.
+      none.outcome = has_upstream() ? FetchOutcome::kUnavailable : FetchOutcome::kNotFound;
       none.detail = has_upstream() ? "no upstream link is up" : "this node has no upstream peer";
       w.promise.set_value(std::move(none));
       continue;

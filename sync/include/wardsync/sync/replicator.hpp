@@ -38,15 +38,36 @@ namespace wardsync {
 constexpr std::uint32_t kProtocolVersion = 1;
 constexpr std::size_t kMaxFrameBytes = 64 * 1024 * 1024;  // ZMQ_MAXMSGSIZE and zstd output bound
 
+// A CURVE secret key in sodium_malloc'd memory (locked: never swapped, guard
+// pages around it), wiped with sodium_memzero when freed (STYLE.md, "Secret
+// keys"). Copies are deep (each owns its own locked page). Throws
+// std::bad_alloc when locked memory is exhausted.
+class CurveSecret {
+ public:
+  static constexpr std::size_t kBytes = 32;
+  CurveSecret();  // zeroed
+  ~CurveSecret();
+  CurveSecret(const CurveSecret& other);
+  CurveSecret& operator=(const CurveSecret& other);
+  std::uint8_t* data() { return bytes_; }
+  const std::uint8_t* data() const { return bytes_; }
+  static constexpr std::size_t size() { return kBytes; }
+
+ private:
+  std::uint8_t* bytes_ = nullptr;
+};
+
 // A CURVE key pair for the transport (never the Ed25519 signing key).
 struct CurveKeys {
   std::array<std::uint8_t, 32> public_key{};
-  std::array<std::uint8_t, 32> secret_key{};
+  CurveSecret secret_key;
   static CurveKeys generate();
   std::string public_z85() const;
 };
 bool curve_key_from_z85(const std::string& z85, std::array<std::uint8_t, 32>& out);
 std::string curve_key_to_z85(const std::array<std::uint8_t, 32>& key);  // 40 characters
+bool curve_key_from_z85(const std::string& z85, CurveSecret& out);
+std::string curve_key_to_z85(const CurveSecret& key);  // wipe the result after use
 
 struct PeerConfig {
   std::string endpoint;                          // "tcp://127.0.0.1:7001"
