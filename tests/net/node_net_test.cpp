@@ -618,3 +618,63 @@ TEST_CASE("net: ward B fetches ward A's dossier through the district and a retry
   CHECK(retried.str("id") == id3);
   CHECK(Db(ward_b.db()).has_record("dossier", id3));
 }
+
+// Goal: a FETCHED answer is verified change by change at the requester: the
+// relay that serves it cannot alter it. Method: the district holds ward A's
+// dossier; with the district stopped, one byte of that dossier's change is
+// altered in the district's database; ward B then asks for it through the
+// district: the change is refused, B holds nothing of it, answers 503 (nothing
+// verifiable arrived) and counts the refusal in /metrics.
+TEST_CASE("net: a dossier altered at the relay is refused by the ward that fetches it", "[net]") {
+  Net net;
+  Node& district = net.add("district", {.tier = "district", .scope = "79/760", .listen = true});
+  Node& ward_a = net.add("ward_a", {.tier = "ward", .scope = "79/760/26734"});
+  Node& ward_b = net.add("ward_b", {.tier = "ward", .scope = "79/760/26737"});
+  net.link(ward_a, district);
+  net.link(ward_b, district);
+  Net::user(ward_a, "lead_a", "leader");
+  Net::user(ward_b, "lead_b", "leader");
+  for (Node* n : {&district, &ward_a, &ward_b}) n->proc->start();
+  Client desk_a = signed_in(ward_a, "lead_a");
+  std::string id = create_dossier(desk_a);
+  REQUIRE(eventually([&] { return Db(district.db()).has_record("dossier", id); }, 20));
+  district.proc->stop();
+  {
+    sqlite3* h = nullptr;
+    REQUIRE(sqlite3_open(district.db().c_str(), &h) == SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(h,
+                               "SELECT c.stream, c.seq, c.body FROM record_changes r JOIN changes c "
+                               "ON c.stream = r.stream AND c.seq = r.seq WHERE r.collection = 'dossier' "
+                               "AND hex(r.id) = upper(?1)",
+                               -1, &st, nullptr) == SQLITE_OK);
+    sqlite3_bind_text(st, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    std::int64_t stream = sqlite3_column_int64(st, 0), seq = sqlite3_column_int64(st, 1);
+    std::string body(static_cast<const char*>(sqlite3_column_blob(st, 2)), static_cast<std::size_t>(sqlite3_column_bytes(st, 2)));
+    REQUIRE(sqlite3_step(st) == SQLITE_DONE);  // one change made this dossier
+    sqlite3_finalize(st);
+    std::size_t at = body.find("Số 3");
+    REQUIRE(at != std::string::npos);
+    body[at + std::string("Số ").size()] = '4';  // another address, same length: still parses
+    REQUIRE(sqlite3_prepare_v2(h, "UPDATE changes SET body = ?1 WHERE stream = ?2 AND seq = ?3", -1, &st, nullptr) ==
+            SQLITE_OK);
+    sqlite3_bind_blob(st, 1, body.data(), static_cast<int>(body.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, stream);
+    sqlite3_bind_int64(st, 3, seq);
+    REQUIRE(sqlite3_step(st) == SQLITE_DONE);
+    REQUIRE(sqlite3_changes(h) == 1);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+  }
+  district.proc->start();
+  Client desk_b = signed_in(ward_b, "lead_b");
+  REQUIRE(eventually([&] { return metric(ward_b.metrics(), "wardsync_peer_connected") == 1; }, 20));
+  Response got = desk_b.get("/api/v1/dossiers/" + id);
+  INFO(got.body);
+  CHECK(got.status == 503);
+  CHECK(got.str("error") == "unavailable_offline");
+  CHECK(got.body.find("Số 4") == std::string::npos);
+  CHECK_FALSE(Db(ward_b.db()).has_record("dossier", id));
+  CHECK(eventually([&] { return metric(ward_b.metrics(), "wardsync_peer_rejected_changes_total") >= 1; }, 5));
+}
