@@ -164,6 +164,7 @@ void NodeReplication::watch() {
   while (!stop_cv_.wait_for(lock, kTrustScanInterval, [this] { return stopping_; })) {
     lock.unlock();
     scan_files();
+    log_expiring();
     lock.lock();
   }
 }
@@ -250,9 +251,37 @@ std::optional<PeerGrant> NodeReplication::grant(const CurveKey& key, const Publi
   return std::nullopt;
 }
 
+void NodeReplication::log_expiring() {
+  for (const std::string& w : trust().expiring) {
+    // Once per message: the day count in it changes daily, so it is repeated daily.
+    if (warned_.insert(w).second) ctx_.log.warning("sync", w + "; renew it (wardnode cert request, then cert install)");
+  }
+}
+
 TrustFigures NodeReplication::trust() const {
+  std::vector<PeerStatus> peers = replicator_ ? replicator_->status() : std::vector<PeerStatus>{};
   std::lock_guard<std::mutex> lock(mu_);
   TrustFigures t;
+  const std::uint64_t now = ctx_.clock.now_ms();
+  constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
+  auto days_left = [&](const CertificateInfo& c) {
+    return (static_cast<std::int64_t>(c.not_after_ms) - static_cast<std::int64_t>(now)) / kDayMs;
+  };
+  if (auto own = trust_.valid_certificate(ctx_.node_id, now)) {
+    t.own_certificate_days_left = days_left(*own);
+    if (t.own_certificate_days_left < kCertificateWarnDays)
+      t.expiring.push_back("this node's certificate expires in " + std::to_string(t.own_certificate_days_left) +
+                           " day(s)");
+  }
+  std::set<PublicKey> seen;
+  for (const PeerStatus& p : peers) {
+    PublicKey node{};
+    if (!p.connected || !from_hex(p.node_id_hex, node) || !seen.insert(node).second) continue;
+    auto cert = trust_.valid_certificate(node, now);
+    if (!cert || days_left(*cert) >= kCertificateWarnDays) continue;
+    t.expiring.push_back("the certificate of peer " + p.node_id_hex.substr(0, 16) + " (office " + cert->office_code +
+                         ") expires in " + std::to_string(days_left(*cert)) + " day(s)");
+  }
   t.authorities = authorities_;
   t.certificates = trust_.certificate_count();
   t.revocations = revocations_;

@@ -46,7 +46,13 @@ struct TrustFigures {
   bool own_certificate_valid = false;
   std::string own_certificate;  // summary, or why it is missing or invalid
   std::vector<std::string> file_errors;
+  // Days until this node's valid certificate expires (-1: none valid).
+  std::int64_t own_certificate_days_left = -1;
+  // Certificates (this node's, its connected peers') that expire within
+  // kCertificateWarnDays: one readable line each, for the status pages and the log.
+  std::vector<std::string> expiring;
 };
+inline constexpr std::int64_t kCertificateWarnDays = 30;
 
 class NodeReplication {
  public:
@@ -79,6 +85,7 @@ class NodeReplication {
   bool admit(const CurveKey& key);
   std::optional<PeerGrant> grant(const CurveKey& key, const PublicKey& node);
   void watch();
+  void log_expiring();  // new expiry warnings, once each (watcher thread)
   CurveKey own_curve() const;
   std::vector<Hash> wanted_blobs();  // on the session thread
   void note_attachment(const Record& record);  // REQUIRES: mu_ held
@@ -103,6 +110,7 @@ class NodeReplication {
   std::condition_variable stop_cv_;
   bool stopping_ = false;  // GUARDED_BY(stop_mu_)
   std::thread watcher_;
+  std::set<std::string> warned_;  // watcher thread only: expiry warnings already logged
 };
 
 }  // namespace wardsync::node

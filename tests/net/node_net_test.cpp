@@ -135,6 +135,7 @@ struct Spec {
   bool enrol = true;       // false: a box nobody certified
   Node* issuer = nullptr;  // a district that enrols it (delegation); default: the authority
   bool may_issue = false;  // its certificate lets it enrol nodes within its scope
+  int days = 0;            // the certificate's validity (0: the CLI's default, 730 days)
 };
 
 // A tree of nodes enrolled by one authority with the CLI, as an IT admin would.
@@ -169,6 +170,10 @@ class Net {
                                      spec.issuer ? spec.issuer->dir.string() : auth().string(),
                                      "--request", request.string(), "--out", n->cert().string()};
       if (spec.may_issue) issue.push_back("--may-issue");
+      if (spec.days > 0) {
+        issue.push_back("--days");
+        issue.push_back(std::to_string(spec.days));
+      }
       must_run(issue);
       must_run({"cert", "install", "--dir", n->dir.string(), n->cert().string()});
     }
@@ -677,4 +682,44 @@ TEST_CASE("net: a dossier altered at the relay is refused by the ward that fetch
   CHECK(got.body.find("Số 4") == std::string::npos);
   CHECK_FALSE(Db(ward_b.db()).has_record("dossier", id));
   CHECK(eventually([&] { return metric(ward_b.metrics(), "wardsync_peer_rejected_changes_total") >= 1; }, 5));
+}
+
+// Goal: a certificate that expires within 30 days is warned about before it
+// stops the office (docs/operations.md): in the node's log, in
+// /api/v1/sync/status and in `wardnode status`, at the node itself and at the
+// peer it connects to. Method: a ward enrolled for 10 days only, linked to a
+// district enrolled for the default two years.
+TEST_CASE("net: a certificate expiring within 30 days is warned about at the node and at its peer", "[net]") {
+  Net net;
+  Node& district = net.add("district", {.tier = "district", .scope = "79/760", .listen = true});
+  Node& ward = net.add("ward", {.tier = "ward", .scope = "79/760/26734", .days = 10});
+  net.link(ward, district);
+  Net::user(district, "it_d", "it_admin");
+  Net::user(ward, "it_w", "it_admin");
+  for (Node* n : {&district, &ward}) n->proc->start();
+  REQUIRE(eventually([&] { return metric(district.metrics(), "wardsync_peer_connected") == 1; }, 20));
+
+  CHECK(eventually([&] { return metric(ward.metrics(), "wardsync_trust_own_certificate_days_left") == 9; }, 10));
+  CHECK(metric(district.metrics(), "wardsync_trust_own_certificate_days_left") > 700);
+  CHECK(eventually([&] { return metric(district.metrics(), "wardsync_trust_certificates_expiring") == 1; }, 10));
+  Client it_d = signed_in(district, "it_d");
+  Response st = it_d.get("/api/v1/sync/status");
+  INFO(st.body);
+  CHECK(st.body.find("the certificate of peer " + ward.node_id.substr(0, 16)) != std::string::npos);
+  Client it_w = signed_in(ward, "it_w");
+  CHECK(it_w.get("/api/v1/sync/status").body.find("this node's certificate expires in 9 day(s)") != std::string::npos);
+
+  RunResult status = run_wardnode({"status", "--dir", ward.dir.string(), "--listen",
+                                   "127.0.0.1:" + std::to_string(ward.proc->port())});
+  INFO(status.out << status.err);
+  CHECK(status.out.find("WARNING: this node's certificate expires in 9 day(s)") != std::string::npos);
+  // Logged once by the watcher (every 2 s), at both ends.
+  auto log_has = [](const Node& n, const std::string& text) {
+    std::ifstream in(n.dir / "test-run.log");
+    for (std::string line; std::getline(in, line);)
+      if (line.find(text) != std::string::npos) return true;
+    return false;
+  };
+  CHECK(eventually([&] { return log_has(ward, "this node's certificate expires in 9 day(s)"); }, 10));
+  CHECK(eventually([&] { return log_has(district, "(office 26734) expires in 9 day(s)"); }, 10));
 }
