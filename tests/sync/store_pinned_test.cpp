@@ -4,6 +4,8 @@
 // (which holds none of A's streams) pins A's record_changes(); altered and
 // misplaced changes are refused; B is reopened from its file; later B receives
 // A's stream whole and nothing breaks.
+#include <sqlite3.h>
+
 #include <set>
 
 #include "sync_test_util.hpp"
@@ -162,4 +164,28 @@ TEST_CASE("a pinned record survives reopening", "[sync][store][fetch]") {
   CHECK(rec->text("name") == "Phạm Thị Dung");
   CHECK(b->is_pinned("dossiers", id));
   CHECK(b->version_vector().empty());
+}
+
+TEST_CASE("a log written before migration 4 is indexed at open so its records can be served", "[sync][store][fetch]") {
+  TempDir dir;
+  RecordId id;
+  {
+    Node a(1, dir.file("a.db"), true);
+    id = write_at(*a, "79/760/A", "Đỗ Văn Em", "A-1");
+    rename(*a, "79/760/A", id, "Đỗ Văn Em (sửa)");
+  }
+  {
+    // Back to schema 3, as a wardnode of before this migration left it.
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(dir.file("a.db").c_str(), &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "DROP TABLE record_changes; DROP TABLE pinned; PRAGMA user_version=3;", nullptr, nullptr,
+                       nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  Node a(1, dir.file("a.db"), true);
+  auto changes = a->record_changes("dossiers", id, 100);
+  CHECK(changes.size() == 2);
+  Node b(2);
+  CHECK(b->pin("dossiers", id, changes).applied == 2);
+  CHECK(b->get("dossiers", id)->text("name") == "Đỗ Văn Em (sửa)");
 }
