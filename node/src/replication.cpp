@@ -335,7 +335,13 @@ FetchResult NodeReplication::fetch(FetchRequest request) const {
     r.detail = "no answer from the replication thread";
     return r;
   }
-  return f.get();
+  try {
+    return f.get();
+  } catch (const std::future_error&) {  // the replicator is stopping (broken promise)
+    FetchResult r;
+    r.detail = "replication is stopping";
+    return r;
+  }
 }
 
 bool NodeReplication::outside_scopes(const std::string& scope) const {

@@ -580,6 +580,11 @@ TEST_CASE("net: ward B fetches ward A's dossier through the district and a retry
     CHECK(got.body.find("\"pinned\":true") != std::string::npos);
     CHECK(at_b.has_record("dossier", id));
     CHECK(at_b.seq(ward_a.node_id, ward_a.scope) == 0);  // pinned, not a stream
+    // A copy for reading: ward A's office handles it, ward B cannot edit it.
+    Response edit = desk_b.post("/api/v1/dossiers/" + id + "/transitions", R"({"action":"cancel","note":"x"})");
+    CHECK(edit.status == 409);
+    CHECK(edit.str("error") == "pinned_read_only");
+    CHECK(at_b.seq(ward_b.node_id, ward_a.scope) == 0);  // B wrote nothing in A's scope
     // By the code on its receipt.
     Response by_code = desk_b.get("/api/v1/dossiers/by-code/" + code2);
     CHECK(by_code.status == 200);

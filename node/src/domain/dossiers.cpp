@@ -365,6 +365,15 @@ Outcome<DossierView> find_dossier_by_code(NodeContext& ctx, const std::string& c
 
 namespace {
 
+// Another office's dossier, here only because it was fetched: its office edits it.
+bool pinned_copy(const NodeContext& ctx, const Record& rec) {
+  return ctx.replication != nullptr && ctx.replication->outside_scopes(rec.text("scope"));
+}
+DomainError read_only_copy() {
+  return conflict("pinned_read_only", "Đây là bản sao hồ sơ của đơn vị khác, chỉ để xem; đơn vị tiếp nhận xử lý hồ sơ này.",
+                  "This is a copy of another office's dossier, for reading only; the receiving office handles it.");
+}
+
 Outcome<DossierView> fetch_dossier(NodeContext& ctx, FetchRequest request) {
   FetchResult r = ctx.replication->fetch(std::move(request));
   switch (r.outcome) {
@@ -562,6 +571,7 @@ Outcome<DossierView> transition_dossier(NodeContext& ctx, const Actor& actor, co
   if (!errors.empty()) return invalid(std::move(errors));
   auto rec = load(ctx, id);
   if (!rec) return not_found("hồ sơ", "Dossier");
+  if (pinned_copy(ctx, *rec)) return read_only_copy();
   if (std::find(rule->roles.begin(), rule->roles.end(), actor.role) == rule->roles.end()) return forbidden();
   DossierView cur = dossier_view(ctx, *rec);
   bool allowed = false;
@@ -592,6 +602,7 @@ Outcome<DossierView> assign_dossier(NodeContext& ctx, const Actor& actor, const 
   if (assignee.empty()) return invalid({{"assignee", "required", "Cán bộ xử lý là bắt buộc.", "Assignee is required."}});
   auto rec = load(ctx, id);
   if (!rec) return not_found("hồ sơ", "Dossier");
+  if (pinned_copy(ctx, *rec)) return read_only_copy();
   if (!has_role(actor, {Role::kClerk, Role::kLeader})) return forbidden();
   {
     auto reader = ctx.readers.acquire();
@@ -621,6 +632,7 @@ Outcome<DossierView> attach_pages(NodeContext& ctx, const Actor& actor, const st
     return invalid({{"pages", "too_many", "Quá nhiều trang (tối đa 100).", "Too many pages (at most 100)."}});
   auto rec = load(ctx, id);
   if (!rec) return not_found("hồ sơ", "Dossier");
+  if (pinned_copy(ctx, *rec)) return read_only_copy();
   if (!has_role(actor, {Role::kClerk, Role::kLeader})) return forbidden();
   DossierView cur = dossier_view(ctx, *rec);
   if (cur.attachments.size() + pages.size() > kAttachmentsMax)
@@ -648,6 +660,7 @@ Outcome<DossierView> apologize(NodeContext& ctx, const Actor& actor, const std::
   if (!errors.empty()) return invalid(std::move(errors));
   auto rec = load(ctx, id);
   if (!rec) return not_found("hồ sơ", "Dossier");
+  if (pinned_copy(ctx, *rec)) return read_only_copy();
   if (actor.role != Role::kLeader) return forbidden();
   DossierView cur = dossier_view(ctx, *rec);
   if (cur.apology)
