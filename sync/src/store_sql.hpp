@@ -77,14 +77,16 @@ DROP TABLE temp.search_vocab;
     // Store::Impl::index_record_changes at open). `pinned` holds changes of records
     // outside this node's streams, each verified by its own signature: they are merged
     // into `records` but belong to no stream, so the version vector never sees them.
+    // IF NOT EXISTS: a database rolled back to an older user_version by hand (the
+    // tests do) may still hold them.
     R"(
-CREATE TABLE record_changes(
+CREATE TABLE IF NOT EXISTS record_changes(
   collection TEXT NOT NULL,
   id BLOB NOT NULL,
   stream INTEGER NOT NULL,
   seq INTEGER NOT NULL,
   PRIMARY KEY(collection, id, stream, seq)) WITHOUT ROWID;
-CREATE TABLE pinned(
+CREATE TABLE IF NOT EXISTS pinned(
   collection TEXT NOT NULL,
   id BLOB NOT NULL,
   hash BLOB NOT NULL,
