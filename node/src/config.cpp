@@ -191,6 +191,7 @@ Status validate_config(const Config& c) {
   if (c.sync_heartbeat_ms < 50 || c.sync_heartbeat_ms > 60000) return bad("sync_heartbeat_ms", "50 to 60000");
   if (c.sync_peer_timeout_ms < 2 * c.sync_heartbeat_ms || c.sync_peer_timeout_ms > 600000)
     return bad("sync_peer_timeout_ms", "at least twice sync_heartbeat_ms, at most 600000");
+  if (c.sync_fetch_wait_ms < 100 || c.sync_fetch_wait_ms > 60000) return bad("sync_fetch_wait_ms", "100 to 60000");
   return Status::ok();
 }
 
@@ -259,6 +260,7 @@ Result<Config> load_config(const std::filesystem::path& dir) {
     else if (key == "blob_dir") c.blob_dir = value;
     else if (key == "max_upload_bytes") ok = number(1024, 256LL * 1024 * 1024, c.max_upload_bytes);
     else if (key == "sync_peer_timeout_ms") ok = number(100, 600000, c.sync_peer_timeout_ms);
+    else if (key == "sync_fetch_wait_ms") ok = number(100, 60000, c.sync_fetch_wait_ms);
     else return Status{Code::kInvalidArgument, where + "unknown setting '" + key + "'"};
     if (!ok) return Status{Code::kInvalidArgument, where + "bad value for '" + key + "'"};
   }
@@ -365,7 +367,10 @@ std::string render_config(const Config& c) {
        "sync_blob_bytes_per_second = " << c.sync_blob_bytes_per_second << "\n"
        "# Heartbeat on an idle link, and how long a silent peer is waited for, in ms.\n"
        "sync_heartbeat_ms = " << c.sync_heartbeat_ms << "\n"
-       "sync_peer_timeout_ms = " << c.sync_peer_timeout_ms << "\n";
+       "sync_peer_timeout_ms = " << c.sync_peer_timeout_ms << "\n"
+       "# A dossier not held here (another office's) is fetched through the peers when\n"
+       "# read; how long the read waits for it, in ms, before answering 503.\n"
+       "sync_fetch_wait_ms = " << c.sync_fetch_wait_ms << "\n";
   return o.str();
 }
 

@@ -57,6 +57,7 @@ struct Config {
   std::uint64_t sync_blob_bytes_per_second = 0;  // cap on blob chunks sent to each peer; 0: none
   int sync_heartbeat_ms = 1000;
   int sync_peer_timeout_ms = 5000;     // a peer silent this long is reconnected
+  int sync_fetch_wait_ms = 3000;       // how long a read waits for a record fetched through the peers
   // Logging and sessions.
   LogLevel log_level = LogLevel::kInfo;
   int session_idle_seconds = 30 * 60;

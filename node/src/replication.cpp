@@ -30,6 +30,8 @@ std::optional<std::string> bytes_of_hex(const std::string& hex) {
 
 }  // namespace
 
+bool fetchable_collection(const std::string& collection) { return collection == kDossiers; }
+
 std::vector<std::string> subscribed_scopes(const Config& config) {
   if (config.tier == "city") return {""};
   return {config.scope, kSharedScopePrefix};
@@ -128,6 +130,13 @@ Result<std::unique_ptr<NodeReplication>> NodeReplication::start(NodeContext& ctx
   ro.heartbeat = std::chrono::milliseconds(config.sync_heartbeat_ms);
   ro.peer_timeout = std::chrono::milliseconds(config.sync_peer_timeout_ms);
   ro.schema_version = kNodeSchemaVersion;
+  ro.may_fetch = [self](const PublicKey& requester, const std::string& collection) {
+    bool ok = fetchable_collection(collection);
+    // An audit trail of who read what across offices (ids only, no personal data).
+    self->ctx_.log.info("sync", std::string(ok ? "serving" : "refused") + " a fetch of " + collection + " for node " +
+                                    to_hex(requester).substr(0, 16));
+    return ok;
+  };
   auto rep = Replicator::start(ctx.writer, std::move(ro));
   if (!rep.is_ok()) return rep.status();
   r->replicator_ = std::move(rep).value();
@@ -155,6 +164,7 @@ void NodeReplication::watch() {
   while (!stop_cv_.wait_for(lock, kTrustScanInterval, [this] { return stopping_; })) {
     lock.unlock();
     scan_files();
+    log_expiring();
     lock.lock();
   }
 }
@@ -241,9 +251,37 @@ std::optional<PeerGrant> NodeReplication::grant(const CurveKey& key, const Publi
   return std::nullopt;
 }
 
+void NodeReplication::log_expiring() {
+  for (const std::string& w : trust().expiring) {
+    // Once per message: the day count in it changes daily, so it is repeated daily.
+    if (warned_.insert(w).second) ctx_.log.warning("sync", w + "; renew it (wardnode cert request, then cert install)");
+  }
+}
+
 TrustFigures NodeReplication::trust() const {
+  std::vector<PeerStatus> peers = replicator_ ? replicator_->status() : std::vector<PeerStatus>{};
   std::lock_guard<std::mutex> lock(mu_);
   TrustFigures t;
+  const std::uint64_t now = ctx_.clock.now_ms();
+  constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
+  auto days_left = [&](const CertificateInfo& c) {
+    return (static_cast<std::int64_t>(c.not_after_ms) - static_cast<std::int64_t>(now)) / kDayMs;
+  };
+  if (auto own = trust_.valid_certificate(ctx_.node_id, now)) {
+    t.own_certificate_days_left = days_left(*own);
+    if (t.own_certificate_days_left < kCertificateWarnDays)
+      t.expiring.push_back("this node's certificate expires in " + std::to_string(t.own_certificate_days_left) +
+                           " day(s)");
+  }
+  std::set<PublicKey> seen;
+  for (const PeerStatus& p : peers) {
+    PublicKey node{};
+    if (!p.connected || !from_hex(p.node_id_hex, node) || !seen.insert(node).second) continue;
+    auto cert = trust_.valid_certificate(node, now);
+    if (!cert || days_left(*cert) >= kCertificateWarnDays) continue;
+    t.expiring.push_back("the certificate of peer " + p.node_id_hex.substr(0, 16) + " (office " + cert->office_code +
+                         ") expires in " + std::to_string(days_left(*cert)) + " day(s)");
+  }
   t.authorities = authorities_;
   t.certificates = trust_.certificate_count();
   t.revocations = revocations_;
@@ -286,6 +324,31 @@ std::vector<Hash> NodeReplication::wanted_blobs() {
 std::size_t NodeReplication::blobs_missing() const {
   std::lock_guard<std::mutex> lock(mu_);
   return missing_;
+}
+
+FetchResult NodeReplication::fetch(FetchRequest request) const {
+  auto wait = std::chrono::milliseconds(ctx_.config.sync_fetch_wait_ms);
+  std::future<FetchResult> f = replicator_->fetch(std::move(request), wait);
+  // The session thread answers by the deadline; the slack only guards a stuck writer.
+  if (f.wait_for(wait + std::chrono::seconds(2)) != std::future_status::ready) {
+    FetchResult r;
+    r.detail = "no answer from the replication thread";
+    return r;
+  }
+  try {
+    return f.get();
+  } catch (const std::future_error&) {  // the replicator is stopping (broken promise)
+    FetchResult r;
+    r.detail = "replication is stopping";
+    return r;
+  }
+}
+
+bool NodeReplication::outside_scopes(const std::string& scope) const {
+  for (const std::string& p : scopes_) {
+    if (scope.compare(0, p.size(), p) == 0) return false;
+  }
+  return true;
 }
 
 CurveKey NodeReplication::own_curve() const {

@@ -31,6 +31,12 @@ namespace wardsync::node {
 inline constexpr const char* kTrustCollection = "trust";
 inline constexpr const char* kSharedScopePrefix = "shared/";
 
+// What a peer may fetch from this node on demand: whole dossiers (a ward needs
+// another office's dossier or birth record for an extract), never accounts,
+// queues or trust records. Any node holding a valid certificate may ask;
+// docs/replication.md, "On-demand fetch".
+bool fetchable_collection(const std::string& collection);
+
 // The scope prefixes a node subscribes to: a city everything, a ward or a
 // district its own scope (a district's contains its wards') plus what is shared.
 std::vector<std::string> subscribed_scopes(const Config& config);
@@ -40,7 +46,13 @@ struct TrustFigures {
   bool own_certificate_valid = false;
   std::string own_certificate;  // summary, or why it is missing or invalid
   std::vector<std::string> file_errors;
+  // Days until this node's valid certificate expires (-1: none valid).
+  std::int64_t own_certificate_days_left = -1;
+  // Certificates (this node's, its connected peers') that expire within
+  // kCertificateWarnDays: one readable line each, for the status pages and the log.
+  std::vector<std::string> expiring;
 };
+inline constexpr std::int64_t kCertificateWarnDays = 30;
 
 class NodeReplication {
  public:
@@ -57,6 +69,13 @@ class NodeReplication {
   const std::vector<std::string>& scopes() const { return scopes_; }
   // Attachments whose record is here and whose bytes are not (yet).
   std::size_t blobs_missing() const;
+  // Fetches one record held elsewhere through the peers (DESIGN.md, on-demand
+  // fetch) and pins it; blocks the calling (HTTP) thread for at most about
+  // sync_fetch_wait_ms. Thread-safe.
+  FetchResult fetch(FetchRequest request) const;
+  // True when `scope` is outside what this node subscribes to (a record of it
+  // can only be here because it was fetched).
+  bool outside_scopes(const std::string& scope) const;
 
  private:
   explicit NodeReplication(NodeContext& ctx) : ctx_(ctx) {}
@@ -66,6 +85,7 @@ class NodeReplication {
   bool admit(const CurveKey& key);
   std::optional<PeerGrant> grant(const CurveKey& key, const PublicKey& node);
   void watch();
+  void log_expiring();  // new expiry warnings, once each (watcher thread)
   CurveKey own_curve() const;
   std::vector<Hash> wanted_blobs();  // on the session thread
   void note_attachment(const Record& record);  // REQUIRES: mu_ held
@@ -90,6 +110,7 @@ class NodeReplication {
   std::condition_variable stop_cv_;
   bool stopping_ = false;  // GUARDED_BY(stop_mu_)
   std::thread watcher_;
+  std::set<std::string> warned_;  // watcher thread only: expiry warnings already logged
 };
 
 }  // namespace wardsync::node

@@ -453,6 +453,15 @@ int print_from_metrics(const std::string& metrics) {
               v(node, "wardsync_trust_revocations").c_str(),
               v(node, "wardsync_trust_own_certificate_valid") == "1" ? "valid" : "MISSING OR INVALID",
               v(node, "wardsync_refused_connections_total").c_str());
+  const std::string days = v(node, "wardsync_trust_own_certificate_days_left");
+  if (days != "-" && days != "-1" && std::stol(days) < 30)
+    std::printf("WARNING: this node's certificate expires in %s day(s); renew it (cert request, cert install)\n",
+                days.c_str());
+  const std::string expiring = v(node, "wardsync_trust_certificates_expiring");
+  if (expiring != "-" && expiring != "0")
+    std::printf("WARNING: %s certificate(s) of this node and its peers expire within 30 days (GET /api/v1/sync/status "
+                "lists them)\n",
+                expiring.c_str());
   if (peers.empty()) {
     std::printf("no peers%s\n", node.count("wardsync_replication_enabled") && node["wardsync_replication_enabled"] == "1"
                                     ? " connected yet"

@@ -99,6 +99,7 @@ Status Store::Impl::open() {
                                        " is newer than this wardnode supports (" +
                                        std::to_string(sql_text::kSchemaVersion) + "); upgrade wardnode"};
   }
+  const int migrated_from = have;
   for (int v = have; v < sql_text::kSchemaVersion; ++v) {
     sql::Transaction tx(db_);
     s = db_.exec(sql_text::kMigrations[v]);
@@ -148,6 +149,9 @@ Status Store::Impl::open() {
                               "ON CONFLICT(collection, id) DO UPDATE SET summary=excluded.summary RETURNING row");
   put_search_ = sql::Stmt(db_.get(), "INSERT OR REPLACE INTO record_search(rowid, text) VALUES(?,?)");
   put_search_term_ = sql::Stmt(db_.get(), "INSERT OR IGNORE INTO search_terms(term) VALUES(?)");
+  put_record_change_ = sql::Stmt(
+      db_.get(), "INSERT OR IGNORE INTO record_changes(collection, id, stream, seq) VALUES(?,?,?,?)");
+  if (migrated_from > 0 && migrated_from < sql_text::kFetchMigration) index_record_changes();  // a log older than the index
   reader_ = std::make_unique<RecordReader>(db_.get());
   range_changes_ = sql::Stmt(db_.get(),
                              "SELECT body, sig, sig_checked FROM changes WHERE stream=? AND seq>? "
@@ -329,6 +333,7 @@ void Store::Impl::append_change(const StreamInfo& info, const DecodedChange& c, 
       .bind(5, c.wire->signature)
       .bind(6, sig_checked ? 1 : 0)
       .run();
+  index_change(info, c);
   Pending& p = load_pending(c.body->collection(), c.record);
   auto* delta = google::protobuf::Arena::CreateMessage<pb::RecordState>(arena_);
   merge::build_delta(*c.body, c.hash, *delta);
@@ -669,6 +674,7 @@ void Store::Impl::rebuild_records() {
     merge::join(*p.state, merge::delta_of(body, h));
     p.updated = std::max<Hlc>(p.updated, body.hlc());
   }
+  replay_pinned(quarantined_);
 }
 
 void Store::Impl::notify() {

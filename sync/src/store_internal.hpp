@@ -108,6 +108,11 @@ class Store::Impl {
   std::vector<QuarantinedOrigin> quarantined() const;
   StoreStats stats() const;
   Hash digest() const;
+  // On-demand fetch (store_pinned.cpp).
+  std::vector<WireChange> record_changes(const std::string& collection, const RecordId& id,
+                                         std::size_t limit) const;
+  ApplyReport pin(const std::string& collection, const RecordId& id, std::span<const WireChange> changes);
+  bool is_pinned(const std::string& collection, const RecordId& id) const;
 
   std::vector<Subscriber> subscribers_;
   const StoreOptions options_;
@@ -161,6 +166,10 @@ class Store::Impl {
                   ApplyReport& report);
   void hold(const StreamInfo& info, const DecodedChange& c, int reason);
   void rebuild_records();
+  // store_pinned.cpp: the log's record index, and pinned changes rejoining a rebuild.
+  void index_change(const StreamInfo& info, const DecodedChange& c);
+  void index_record_changes();
+  void replay_pinned(const std::set<PublicKey>& skip_origins);
   void notify();
   Result<CommitInfo> commit_one(const Transaction& txn);
   Status build_ops(const RecordWrite& w, const pb::RecordState& current, pb::ChangeBody& body);
@@ -171,7 +180,7 @@ class Store::Impl {
 
   mutable sql::Stmt get_record_, put_record_, del_index_, put_index_, put_change_, get_change_,
       put_stream_, put_held_, get_held_, del_held_, range_changes_, put_search_row_,
-      put_search_, put_search_term_;
+      put_search_, put_search_term_, put_record_change_;
   std::unique_ptr<RecordReader> reader_;
   std::unique_ptr<Checkpointer> checkpointer_;  // after db_: stops before it closes
 };

@@ -77,8 +77,33 @@ DROP TABLE temp.search_vocab;
     R"(
 ALTER TABLE search_rows ADD COLUMN summary BLOB;
 )",
+    // 5: on-demand fetch (store_pinned.cpp). `record_changes` names the log entries of
+    // each record, so a node can answer a fetch without scanning the log (filled by
+    // append_change; rows for a log written before this migration are added by
+    // Store::Impl::index_record_changes at open). `pinned` holds changes of records
+    // outside this node's streams, each verified by its own signature: they are merged
+    // into `records` but belong to no stream, so the version vector never sees them.
+    // IF NOT EXISTS: a database rolled back to an older user_version by hand (the
+    // tests do) may still hold them.
+    R"(
+CREATE TABLE IF NOT EXISTS record_changes(
+  collection TEXT NOT NULL,
+  id BLOB NOT NULL,
+  stream INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY(collection, id, stream, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pinned(
+  collection TEXT NOT NULL,
+  id BLOB NOT NULL,
+  hash BLOB NOT NULL,
+  origin BLOB NOT NULL,
+  body BLOB NOT NULL,
+  sig BLOB NOT NULL,
+  PRIMARY KEY(collection, id, hash)) WITHOUT ROWID;
+)",
 };
 constexpr int kSummaryMigration = 4;
+constexpr int kFetchMigration = 5;
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
 }  // namespace wardsync::sql_text

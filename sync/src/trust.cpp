@@ -1,5 +1,6 @@
 #include "wardsync/sync/trust.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "session.pb.h"
@@ -108,7 +109,9 @@ Status TrustStore::add(const std::string& signed_bytes) {
   auto cert = read_certificate(signed_bytes);
   if (cert.is_ok()) {
     auto& list = certs_[cert.value().node_id];
-    list.push_back(cert.value());
+    // The same certificate arrives from the trust files and again as a replicated
+    // record, from every peer: hold it once.
+    if (std::find(list.begin(), list.end(), cert.value()) == list.end()) list.push_back(cert.value());
     return Status::ok();
   }
   pb::Revocation r;

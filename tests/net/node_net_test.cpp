@@ -135,6 +135,7 @@ struct Spec {
   bool enrol = true;       // false: a box nobody certified
   Node* issuer = nullptr;  // a district that enrols it (delegation); default: the authority
   bool may_issue = false;  // its certificate lets it enrol nodes within its scope
+  int days = 0;            // the certificate's validity (0: the CLI's default, 730 days)
 };
 
 // A tree of nodes enrolled by one authority with the CLI, as an IT admin would.
@@ -169,6 +170,10 @@ class Net {
                                      spec.issuer ? spec.issuer->dir.string() : auth().string(),
                                      "--request", request.string(), "--out", n->cert().string()};
       if (spec.may_issue) issue.push_back("--may-issue");
+      if (spec.days > 0) {
+        issue.push_back("--days");
+        issue.push_back(std::to_string(spec.days));
+      }
       must_run(issue);
       must_run({"cert", "install", "--dir", n->dir.string(), n->cert().string()});
     }
@@ -526,4 +531,202 @@ TEST_CASE("net: an attachment follows its record and a transfer cut halfway resu
   Response back = c.get("/api/v1/attachments/" + hash);
   CHECK(back.status == 200);
   CHECK(back.body == scan);
+}
+
+// Goal: on-demand fetch between whole nodes (DESIGN.md, "Replication protocol";
+// docs/replication.md, "On-demand fetch"). Ward B reads a dossier written at ward
+// A, which B's scope does not hold: it arrives through the district with its
+// origin's signatures, is pinned (B's version vector keeps no stream of A's), and
+// is still readable after B restarts. With the district stopped B answers 503
+// `unavailable_offline` with Retry-After, and once the district is back the same
+// request succeeds. A box nobody enrolled gets nothing (503, never the dossier),
+// and a dossier nobody holds is a 404 (the city answered "not found").
+TEST_CASE("net: ward B fetches ward A's dossier through the district and a retry after an outage succeeds", "[net]") {
+  Net net;
+  Node& city = net.add("city", {.tier = "city", .scope = "79", .listen = true});
+  Node& district = net.add("district", {.tier = "district", .scope = "79/760", .listen = true});
+  Node& ward_a = net.add("ward_a", {.tier = "ward", .scope = "79/760/26734"});
+  Node& ward_b = net.add("ward_b", {.tier = "ward", .scope = "79/760/26737"});
+  Node& rogue = net.add("rogue", {.tier = "ward", .scope = "79/760/26738", .enrol = false});
+  net.link(district, city);
+  net.link(ward_a, district);
+  net.link(ward_b, district);
+  net.link(rogue, district);
+  Net::user(ward_a, "lead_a", "leader");
+  Net::user(ward_b, "lead_b", "leader");
+  Net::user(rogue, "lead_r", "leader");
+  for (Node* n : {&city, &district, &ward_a, &ward_b, &rogue}) n->proc->start();
+
+  Client desk_a = signed_in(ward_a, "lead_a");
+  std::string id = create_dossier(desk_a);
+  std::string id2 = create_dossier(desk_a);
+  Response second = desk_a.get("/api/v1/dossiers/" + id2);
+  std::string code2 = second.str("code");
+  REQUIRE(!code2.empty());
+  std::string id3 = create_dossier(desk_a);  // read at B only while the district is down
+  Db at_district(district.db());
+  REQUIRE(eventually([&] { return at_district.has_record("dossier", id3); }, 20));
+  Db at_b(ward_b.db());
+  REQUIRE_FALSE(at_b.has_record("dossier", id));
+
+  {
+    Client desk_b = signed_in(ward_b, "lead_b");
+    // B's link to the district is up once B's clerk record has gone up.
+    REQUIRE(eventually([&] { return at_district.seq(ward_b.node_id, ward_b.scope) > 0; }, 20));
+    Response got;
+    CHECK(eventually([&] { return (got = desk_b.get("/api/v1/dossiers/" + id)).status == 200; }, 10));
+    INFO(got.body);
+    CHECK(got.body.find("Trần Thị Bình") != std::string::npos);
+    CHECK(got.body.find("\"pinned\":true") != std::string::npos);
+    CHECK(at_b.has_record("dossier", id));
+    CHECK(at_b.seq(ward_a.node_id, ward_a.scope) == 0);  // pinned, not a stream
+    // A copy for reading: ward A's office handles it, ward B cannot edit it.
+    Response edit = desk_b.post("/api/v1/dossiers/" + id + "/transitions", R"({"action":"cancel","note":"x"})");
+    CHECK(edit.status == 409);
+    CHECK(edit.str("error") == "pinned_read_only");
+    CHECK(at_b.seq(ward_b.node_id, ward_a.scope) == 0);  // B wrote nothing in A's scope
+    // By the code on its receipt.
+    Response by_code = desk_b.get("/api/v1/dossiers/by-code/" + code2);
+    CHECK(by_code.status == 200);
+    CHECK(by_code.str("id") == id2);
+    // Nobody holds it: the district asked the city, which said so.
+    Response none = desk_b.get("/api/v1/dossiers/0123456789abcdef0123456789abcdef");
+    CHECK(none.status == 404);
+    // A box nobody enrolled is refused at the district's door: nothing to read.
+    Client desk_r = signed_in(rogue, "lead_r");
+    Response refused = desk_r.get("/api/v1/dossiers/" + id);
+    CHECK(refused.status == 503);
+    CHECK(refused.str("error") == "unavailable_offline");
+    CHECK_FALSE(Db(rogue.db()).has_record("dossier", id));
+  }
+
+  // B restarts: the pinned dossier is still there (and verifiable: it was pinned).
+  ward_b.proc->stop();
+  ward_b.proc->start();
+  {
+    Client desk_b = signed_in(ward_b, "lead_b");
+    Response again = desk_b.get("/api/v1/dossiers/" + id);
+    CHECK(again.status == 200);
+    CHECK(again.body.find("Trần Thị Bình") != std::string::npos);
+  }
+
+  // The district goes away: a dossier B never fetched cannot be had, for now.
+  district.proc->stop();
+  Client desk_b = signed_in(ward_b, "lead_b");
+  Response offline = desk_b.get("/api/v1/dossiers/" + id3);
+  INFO(offline.body);
+  CHECK(offline.status == 503);
+  CHECK(offline.str("error") == "unavailable_offline");
+  CHECK(offline.headers["Retry-After"] == "15");
+  CHECK(offline.body.find("message_vi") != std::string::npos);
+  // What B already pinned is still served from its own copy.
+  CHECK(desk_b.get("/api/v1/dossiers/" + id).status == 200);
+
+  district.proc->start();
+  Response retried;
+  CHECK(eventually([&] { return (retried = desk_b.get("/api/v1/dossiers/" + id3)).status == 200; }, 30));
+  CHECK(retried.str("id") == id3);
+  CHECK(Db(ward_b.db()).has_record("dossier", id3));
+}
+
+// Goal: a FETCHED answer is verified change by change at the requester: the
+// relay that serves it cannot alter it. Method: the district holds ward A's
+// dossier; with the district stopped, one byte of that dossier's change is
+// altered in the district's database; ward B then asks for it through the
+// district: the change is refused, B holds nothing of it, answers 503 (nothing
+// verifiable arrived) and counts the refusal in /metrics.
+TEST_CASE("net: a dossier altered at the relay is refused by the ward that fetches it", "[net]") {
+  Net net;
+  Node& district = net.add("district", {.tier = "district", .scope = "79/760", .listen = true});
+  Node& ward_a = net.add("ward_a", {.tier = "ward", .scope = "79/760/26734"});
+  Node& ward_b = net.add("ward_b", {.tier = "ward", .scope = "79/760/26737"});
+  net.link(ward_a, district);
+  net.link(ward_b, district);
+  Net::user(ward_a, "lead_a", "leader");
+  Net::user(ward_b, "lead_b", "leader");
+  for (Node* n : {&district, &ward_a, &ward_b}) n->proc->start();
+  Client desk_a = signed_in(ward_a, "lead_a");
+  std::string id = create_dossier(desk_a);
+  REQUIRE(eventually([&] { return Db(district.db()).has_record("dossier", id); }, 20));
+  district.proc->stop();
+  {
+    sqlite3* h = nullptr;
+    REQUIRE(sqlite3_open(district.db().c_str(), &h) == SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(h,
+                               "SELECT c.stream, c.seq, c.body FROM record_changes r JOIN changes c "
+                               "ON c.stream = r.stream AND c.seq = r.seq WHERE r.collection = 'dossier' "
+                               "AND hex(r.id) = upper(?1)",
+                               -1, &st, nullptr) == SQLITE_OK);
+    sqlite3_bind_text(st, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    std::int64_t stream = sqlite3_column_int64(st, 0), seq = sqlite3_column_int64(st, 1);
+    std::string body(static_cast<const char*>(sqlite3_column_blob(st, 2)), static_cast<std::size_t>(sqlite3_column_bytes(st, 2)));
+    REQUIRE(sqlite3_step(st) == SQLITE_DONE);  // one change made this dossier
+    sqlite3_finalize(st);
+    std::size_t at = body.find("Số 3");
+    REQUIRE(at != std::string::npos);
+    body[at + std::string("Số ").size()] = '4';  // another address, same length: still parses
+    REQUIRE(sqlite3_prepare_v2(h, "UPDATE changes SET body = ?1 WHERE stream = ?2 AND seq = ?3", -1, &st, nullptr) ==
+            SQLITE_OK);
+    sqlite3_bind_blob(st, 1, body.data(), static_cast<int>(body.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, stream);
+    sqlite3_bind_int64(st, 3, seq);
+    REQUIRE(sqlite3_step(st) == SQLITE_DONE);
+    REQUIRE(sqlite3_changes(h) == 1);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+  }
+  district.proc->start();
+  Client desk_b = signed_in(ward_b, "lead_b");
+  // The restarted district's own session with B (B may not have noticed the restart yet,
+  // and a fetch sent on a session the district no longer holds is lost: 503 anyway).
+  REQUIRE(eventually([&] { return metric(district.metrics(), "wardsync_peer_connected", ward_b.node_id.substr(0, 16)) == 1; }, 20));
+  Response got = desk_b.get("/api/v1/dossiers/" + id);
+  INFO(got.body);
+  CHECK(got.status == 503);
+  CHECK(got.str("error") == "unavailable_offline");
+  CHECK(got.body.find("Số 4") == std::string::npos);
+  CHECK_FALSE(Db(ward_b.db()).has_record("dossier", id));
+  CHECK(eventually([&] { return metric(ward_b.metrics(), "wardsync_peer_rejected_changes_total") >= 1; }, 5));
+}
+
+// Goal: a certificate that expires within 30 days is warned about before it
+// stops the office (docs/operations.md): in the node's log, in
+// /api/v1/sync/status and in `wardnode status`, at the node itself and at the
+// peer it connects to. Method: a ward enrolled for 10 days only, linked to a
+// district enrolled for the default two years.
+TEST_CASE("net: a certificate expiring within 30 days is warned about at the node and at its peer", "[net]") {
+  Net net;
+  Node& district = net.add("district", {.tier = "district", .scope = "79/760", .listen = true});
+  Node& ward = net.add("ward", {.tier = "ward", .scope = "79/760/26734", .days = 10});
+  net.link(ward, district);
+  Net::user(district, "it_d", "it_admin");
+  Net::user(ward, "it_w", "it_admin");
+  for (Node* n : {&district, &ward}) n->proc->start();
+  REQUIRE(eventually([&] { return metric(district.metrics(), "wardsync_peer_connected") == 1; }, 20));
+
+  CHECK(eventually([&] { return metric(ward.metrics(), "wardsync_trust_own_certificate_days_left") == 9; }, 10));
+  CHECK(metric(district.metrics(), "wardsync_trust_own_certificate_days_left") > 700);
+  CHECK(eventually([&] { return metric(district.metrics(), "wardsync_trust_certificates_expiring") == 1; }, 10));
+  Client it_d = signed_in(district, "it_d");
+  Response st = it_d.get("/api/v1/sync/status");
+  INFO(st.body);
+  CHECK(st.body.find("the certificate of peer " + ward.node_id.substr(0, 16)) != std::string::npos);
+  Client it_w = signed_in(ward, "it_w");
+  CHECK(it_w.get("/api/v1/sync/status").body.find("this node's certificate expires in 9 day(s)") != std::string::npos);
+
+  RunResult status = run_wardnode({"status", "--dir", ward.dir.string(), "--listen",
+                                   "127.0.0.1:" + std::to_string(ward.proc->port())});
+  INFO(status.out << status.err);
+  CHECK(status.out.find("WARNING: this node's certificate expires in 9 day(s)") != std::string::npos);
+  // Logged once by the watcher (every 2 s), at both ends.
+  auto log_has = [](const Node& n, const std::string& text) {
+    std::ifstream in(n.dir / "test-run.log");
+    for (std::string line; std::getline(in, line);)
+      if (line.find(text) != std::string::npos) return true;
+    return false;
+  };
+  CHECK(eventually([&] { return log_has(ward, "this node's certificate expires in 9 day(s)"); }, 10));
+  CHECK(eventually([&] { return log_has(district, "(office 26734) expires in 9 day(s)"); }, 10));
 }

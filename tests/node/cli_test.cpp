@@ -182,3 +182,23 @@ TEST_CASE("over HTTPS the session cookie is Secure", "[node][cli][tls]") {
   CHECK(r.headers["Set-Cookie"].find("; Secure") != std::string::npos);
   CHECK(r.headers["Set-Cookie"].find("HttpOnly") != std::string::npos);
 }
+
+// Goal: the tests' config helper keeps repeated `peer` lines (a ward with two
+// upstream peers): set_config replaces only the first, add_config appends.
+TEST_CASE("set_config keeps the other lines of a repeatable key", "[node][cli]") {
+  TempDir t;
+  std::ofstream(t.path() / "wardnode.conf") << "scope = 79/760/26734\n"
+                                            << "peer = tcp://127.0.0.1:7001 AAA\n"
+                                            << "peer = tcp://127.0.0.1:7002 BBB\n";
+  set_config(t.path(), "peer", "tcp://127.0.0.1:7003 CCC");
+  add_config(t.path(), "peer", "tcp://127.0.0.1:7004 DDD");
+  set_config(t.path(), "sync_heartbeat_ms", "200");
+  std::ifstream in(t.path() / "wardnode.conf");
+  std::string text;
+  for (std::string line; std::getline(in, line);) text += line + "\n";
+  CHECK(text == "scope = 79/760/26734\n"
+                "peer = tcp://127.0.0.1:7003 CCC\n"
+                "peer = tcp://127.0.0.1:7002 BBB\n"
+                "peer = tcp://127.0.0.1:7004 DDD\n"
+                "sync_heartbeat_ms = 200\n");
+}

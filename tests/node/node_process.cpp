@@ -107,13 +107,18 @@ int free_port() {
   return port;
 }
 
+void add_config(const fs::path& dir, const std::string& key, const std::string& value) {
+  std::ofstream(dir / "wardnode.conf", std::ios::app) << key << " = " << value << "\n";
+}
+
 void set_config(const fs::path& dir, const std::string& key, const std::string& value) {
   fs::path p = dir / "wardnode.conf";
   std::ifstream in(p);
   std::string line, out;
   bool done = false;
   while (std::getline(in, line)) {
-    if (line.rfind(key + " =", 0) == 0) {
+    // Only the first line of the key: a repeatable key (`peer`) keeps its other lines.
+    if (!done && line.rfind(key + " =", 0) == 0) {
       out += key + " = " + value + "\n";
       done = true;
     } else {

@@ -41,8 +41,11 @@ RunResult run_wardnode(const std::vector<std::string>& args, const std::string& 
 
 int free_port();
 
-// Replaces (or appends) `key = value` in <dir>/wardnode.conf.
+// Replaces the first `key = ...` line of <dir>/wardnode.conf (or appends one);
+// other lines of a repeatable key (`peer`) are kept as they are.
 void set_config(const std::filesystem::path& dir, const std::string& key, const std::string& value);
+// Appends one more `key = value` line (a repeatable key: `peer`).
+void add_config(const std::filesystem::path& dir, const std::string& key, const std::string& value);
 
 // `wardnode run` as a child process.
 class NodeProcess {

@@ -3,7 +3,10 @@
 
 #include <fstream>
 
+#include <sodium.h>
+
 #include "sync_test_util.hpp"
+#include "wardsync/sync/replicator.hpp"
 
 using namespace wardsync;
 using wardsync::test::TempDir;
@@ -134,4 +137,20 @@ TEST_CASE("key file: load refuses files readable by others missing or garbage fi
   auto g = Identity::load(garbage);
   CHECK_FALSE(g.is_ok());
   CHECK(g.status().code() == Code::kCorrupt);
+}
+
+TEST_CASE("identity: the CURVE secret lives in locked memory and copies deeply", "[sync][identity]") {
+  static_assert(sizeof(CurveSecret) == sizeof(void*), "the secret's bytes are not inside the struct");
+  CurveKeys k = CurveKeys::generate();
+  CurveKeys copy = k;
+  CHECK(copy.secret_key.data() != k.secret_key.data());
+  CHECK(sodium_memcmp(copy.secret_key.data(), k.secret_key.data(), CurveSecret::size()) == 0);
+  std::array<std::uint8_t, 32> derived{};
+  crypto_scalarmult_base(derived.data(), k.secret_key.data());
+  CHECK(derived == k.public_key);
+  std::string z85 = curve_key_to_z85(k.secret_key);
+  CurveSecret back;
+  REQUIRE(curve_key_from_z85(z85, back));
+  CHECK(sodium_memcmp(back.data(), k.secret_key.data(), CurveSecret::size()) == 0);
+  CHECK_FALSE(curve_key_from_z85("short", back));
 }

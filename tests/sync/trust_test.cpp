@@ -107,3 +107,19 @@ TEST_CASE("trust: tampered certificates and swapped signature kinds are refused"
   CHECK_FALSE(t.add("not a certificate").is_ok());
   CHECK_FALSE(t.add(std::string(5000, 'x')).is_ok());
 }
+
+TEST_CASE("trust: the same certificate added twice is held once", "[sync][trust]") {
+  Identity root = key(1), ward = key(2);
+  TrustStore t;
+  t.add_root(root.public_key());
+  std::string bytes = issue_certificate(root, cert_for(ward, 9, "79/760/26734"));
+  REQUIRE(t.add(bytes).is_ok());
+  REQUIRE(t.add(bytes).is_ok());  // from the files, then as a replicated record
+  CHECK(t.certificate_count() == 1);
+  // A renewal (another validity) is a second certificate, kept beside the first.
+  CertificateInfo renewed = cert_for(ward, 9, "79/760/26734");
+  renewed.not_after_ms = 20'000;
+  REQUIRE(t.add(issue_certificate(root, renewed)).is_ok());
+  CHECK(t.certificate_count() == 2);
+  CHECK(t.admits_transport_key(curve(9), 15'000));
+}

@@ -94,5 +94,15 @@ inline DomainError forbidden() {
 inline DomainError unavailable(std::string vi, std::string en) {
   return DomainError{ErrorKind::kUnavailable, "unavailable", std::move(vi), std::move(en), {}};
 }
+// A record held at another office could not be fetched: no link is up, or no
+// answer came in time. Answered 503 with Retry-After (server.cpp).
+inline constexpr const char* kUnavailableOffline = "unavailable_offline";
+inline constexpr int kUnavailableOfflineRetrySeconds = 15;
+inline DomainError unavailable_offline() {
+  return DomainError{ErrorKind::kUnavailable, kUnavailableOffline,
+                     "Hồ sơ này được lưu ở đơn vị khác, hiện không kết nối được; vui lòng thử lại sau.",
+                     "This record is held at another office, which cannot be reached now; please try again later.",
+                     {}};
+}
 
 }  // namespace wardsync::node

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <set>
 
+#include "replication.hpp"
 #include "schema.hpp"
 
 namespace wardsync::node {
@@ -98,6 +99,7 @@ void record_attachments(Transaction& txn, NodeContext& ctx, const Actor& actor, 
 DossierView dossier_view(NodeContext& ctx, const Record& r) {
   DossierView v;
   v.id = r.id.hex();
+  v.pinned = ctx.replication != nullptr && ctx.replication->outside_scopes(r.text("scope"));
   v.code = r.text("code");
   v.lookup_code = r.text("lookup_code");
   v.applicant_name = r.text("applicant_name");
@@ -361,6 +363,70 @@ Outcome<DossierView> find_dossier_by_code(NodeContext& ctx, const std::string& c
   return get_dossier(ctx, ids.front().hex());
 }
 
+namespace {
+
+// Another office's dossier, here only because it was fetched: its office edits it.
+bool pinned_copy(const NodeContext& ctx, const Record& rec) {
+  return ctx.replication != nullptr && ctx.replication->outside_scopes(rec.text("scope"));
+}
+DomainError read_only_copy() {
+  return conflict("pinned_read_only", "Đây là bản sao hồ sơ của đơn vị khác, chỉ để xem; đơn vị tiếp nhận xử lý hồ sơ này.",
+                  "This is a copy of another office's dossier, for reading only; the receiving office handles it.");
+}
+
+Outcome<DossierView> fetch_dossier(NodeContext& ctx, FetchRequest request) {
+  FetchResult r = ctx.replication->fetch(std::move(request));
+  switch (r.outcome) {
+    case FetchOutcome::kFound: {
+      ctx.log.info("dossiers", "dossier " + r.id.hex() + " fetched through the peers (" + std::to_string(r.applied) +
+                                   " new change(s))");
+      auto rec = load(ctx, r.id.hex());
+      if (!rec) return not_found("hồ sơ", "Dossier");  // cancelled (a tombstone)
+      return dossier_view(ctx, *rec);
+    }
+    case FetchOutcome::kNotFound: return not_found("hồ sơ", "Dossier");
+    case FetchOutcome::kRefused:
+      return DomainError{ErrorKind::kForbidden, "fetch_refused", "Đơn vị lưu hồ sơ từ chối cung cấp hồ sơ này.",
+                         "The office holding this record refused to send it.", {}};
+    case FetchOutcome::kUnavailable: break;
+  }
+  ctx.log.info("dossiers", "a dossier could not be fetched: " + r.detail);
+  return unavailable_offline();
+}
+
+// A local copy of another office's dossier: refreshed when a link is up, else served as is.
+Outcome<DossierView> refreshed(NodeContext& ctx, const Record& rec) {
+  if (ctx.replication == nullptr || !ctx.replication->outside_scopes(rec.text("scope"))) return dossier_view(ctx, rec);
+  FetchRequest req{kDossiers, rec.id, "", ""};
+  FetchResult r = ctx.replication->fetch(std::move(req));
+  if (r.outcome != FetchOutcome::kFound) return dossier_view(ctx, rec);
+  auto now = load(ctx, rec.id.hex());
+  return now ? dossier_view(ctx, *now) : dossier_view(ctx, rec);
+}
+
+}  // namespace
+
+Outcome<DossierView> get_or_fetch_dossier(NodeContext& ctx, const std::string& id) {
+  auto rid = RecordId::from_hex(id);
+  if (!rid) return not_found("hồ sơ", "Dossier");
+  if (auto r = load(ctx, id)) return refreshed(ctx, *r);
+  if (ctx.replication == nullptr) return not_found("hồ sơ", "Dossier");
+  return fetch_dossier(ctx, FetchRequest{kDossiers, *rid, "", ""});
+}
+
+Outcome<DossierView> find_or_fetch_dossier_by_code(NodeContext& ctx, const std::string& code) {
+  if (code.empty() || code.size() > 64) return not_found("hồ sơ", "Dossier");
+  std::vector<RecordId> ids;
+  {
+    auto reader = ctx.readers.acquire();
+    if (!reader) return internal_error();
+    ids = reader->find(kDossiers, "code", code, 1);
+  }
+  if (!ids.empty()) return get_or_fetch_dossier(ctx, ids.front().hex());
+  if (ctx.replication == nullptr) return not_found("hồ sơ", "Dossier");
+  return fetch_dossier(ctx, FetchRequest{kDossiers, std::nullopt, "code", code});
+}
+
 Outcome<DossierPage> list_dossiers(NodeContext& ctx, const DossierFilter& f) {
   std::vector<FieldError> errors;
   if (!f.status.empty() && f.status != "received" && f.status != "in_progress" && f.status != "supplement_requested" &&
@@ -506,6 +572,7 @@ Outcome<DossierView> transition_dossier(NodeContext& ctx, const Actor& actor, co
   if (!errors.empty()) return invalid(std::move(errors));
   auto rec = load(ctx, id);
   if (!rec) return not_found("hồ sơ", "Dossier");
+  if (pinned_copy(ctx, *rec)) return read_only_copy();
   if (std::find(rule->roles.begin(), rule->roles.end(), actor.role) == rule->roles.end()) return forbidden();
   DossierView cur = dossier_view(ctx, *rec);
   bool allowed = false;
@@ -536,6 +603,7 @@ Outcome<DossierView> assign_dossier(NodeContext& ctx, const Actor& actor, const 
   if (assignee.empty()) return invalid({{"assignee", "required", "Cán bộ xử lý là bắt buộc.", "Assignee is required."}});
   auto rec = load(ctx, id);
   if (!rec) return not_found("hồ sơ", "Dossier");
+  if (pinned_copy(ctx, *rec)) return read_only_copy();
   if (!has_role(actor, {Role::kClerk, Role::kLeader})) return forbidden();
   {
     auto reader = ctx.readers.acquire();
@@ -565,6 +633,7 @@ Outcome<DossierView> attach_pages(NodeContext& ctx, const Actor& actor, const st
     return invalid({{"pages", "too_many", "Quá nhiều trang (tối đa 100).", "Too many pages (at most 100)."}});
   auto rec = load(ctx, id);
   if (!rec) return not_found("hồ sơ", "Dossier");
+  if (pinned_copy(ctx, *rec)) return read_only_copy();
   if (!has_role(actor, {Role::kClerk, Role::kLeader})) return forbidden();
   DossierView cur = dossier_view(ctx, *rec);
   if (cur.attachments.size() + pages.size() > kAttachmentsMax)
@@ -592,6 +661,7 @@ Outcome<DossierView> apologize(NodeContext& ctx, const Actor& actor, const std::
   if (!errors.empty()) return invalid(std::move(errors));
   auto rec = load(ctx, id);
   if (!rec) return not_found("hồ sơ", "Dossier");
+  if (pinned_copy(ctx, *rec)) return read_only_copy();
   if (actor.role != Role::kLeader) return forbidden();
   DossierView cur = dossier_view(ctx, *rec);
   if (cur.apology)

@@ -76,6 +76,9 @@ struct DossierView {
   std::vector<Attachment> attachments;
   bool identity_verified = true;  // false: taken from a CCCD QR at the kiosk
   bool has_conflicts = false;
+  // Another office's dossier, outside this node's scopes: here because it was
+  // fetched on demand through the peers (a copy, refreshed by reading it again).
+  bool pinned = false;
 };
 
 struct ApplicantInput {
@@ -100,6 +103,14 @@ DossierView dossier_view(NodeContext& ctx, const Record& record);
 
 Outcome<DossierView> create_dossier(NodeContext& ctx, const Actor& actor, const NewDossier& input);
 Outcome<DossierView> get_dossier(NodeContext& ctx, const std::string& id);
+// The same, and when this node does not hold it, fetched through the peers
+// (DESIGN.md, on-demand fetch), waiting at most sync_fetch_wait_ms: 404 only
+// when the peers positively answered that nobody holds it; 503
+// `unavailable_offline` when no link is up or no answer came in time (retry).
+// A pinned dossier is fetched again on each read while a link is up (a refresh),
+// and served from the local copy when none is.
+Outcome<DossierView> get_or_fetch_dossier(NodeContext& ctx, const std::string& id);
+Outcome<DossierView> find_or_fetch_dossier_by_code(NodeContext& ctx, const std::string& code);
 // By code (exact), or by code and lookup code for the citizen's kiosk lookup.
 Outcome<DossierView> find_dossier_by_code(NodeContext& ctx, const std::string& code);
 

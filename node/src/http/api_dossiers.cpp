@@ -96,6 +96,7 @@ void write_dossier(JsonWriter& w, const DossierView& d, Detail detail) {
   }
   w.end_array();
   w.field("has_conflicts", d.has_conflicts);
+  w.field("pinned", d.pinned);
   w.end_object();
 }
 
@@ -207,7 +208,7 @@ void one(Exchange& ex) {
   if (ex.seg.size() == 2) {
     if (ex.method != "GET") return method_not_allowed(ex);
     if (!require_role(ex, kReaders)) return;
-    answer(ex, get_dossier(ex.ctx, id), 200, dossier_json);
+    answer(ex, get_or_fetch_dossier(ex.ctx, id), 200, dossier_json);
     return;
   }
   const std::string& what = ex.seg[2];
@@ -272,6 +273,10 @@ bool route_dossiers(Exchange& ex) {
   } else if (s.size() == 2 && s[1] == "search") {
     if (ex.method == "GET") search(ex);
     else method_not_allowed(ex);
+  } else if (s.size() == 3 && s[1] == "by-code") {
+    // A dossier by the code printed on its receipt, fetched from its office when not held here.
+    if (ex.method != "GET") method_not_allowed(ex);
+    else if (require_role(ex, kReaders)) answer(ex, find_or_fetch_dossier_by_code(ex.ctx, s[2]), 200, dossier_json);
   } else {
     one(ex);
   }

@@ -83,6 +83,10 @@ void add_replication_status(Exchange& ex, Object& o) {
   trust.set("revocations", t.revocations);
   trust.set("own_certificate_valid", t.own_certificate_valid);
   trust.set("own_certificate", t.own_certificate);
+  trust.set("own_certificate_days_left", t.own_certificate_days_left);
+  Array expiring;
+  for (const auto& e : t.expiring) expiring.add(e);
+  trust.set("expiring", expiring);  // within 30 days: renew
   Array file_errors;
   for (const auto& e : t.file_errors) file_errors.add(e);
   trust.set("file_errors", file_errors);
@@ -131,6 +135,10 @@ void serve_metrics(Exchange& ex) {
     gauge("wardsync_trust_revocations", "Revocations known.", t.revocations);
     gauge("wardsync_trust_own_certificate_valid", "1 when this node holds a valid certificate.",
           t.own_certificate_valid ? 1 : 0);
+    gauge("wardsync_trust_own_certificate_days_left", "Days until this node's certificate expires (-1: none valid).",
+          t.own_certificate_days_left);
+    gauge("wardsync_trust_certificates_expiring", "This node's and connected peers' certificates expiring within 30 days.",
+          t.expiring.size());
     m << "# HELP wardsync_refused_connections_total Connections refused: transport key not bound to a valid "
          "certificate.\n# TYPE wardsync_refused_connections_total counter\nwardsync_refused_connections_total "
       << rep->refused_connections() << "\n";

@@ -101,6 +101,7 @@ void send_error(Exchange& ex, const DomainError& e) {
     }
     o.set("fields", fields);
   }
+  if (e.code == kUnavailableOffline) ex.resp.set("Retry-After", std::to_string(kUnavailableOfflineRetrySeconds));
   send_json(ex, status_of(e.kind), o);
 }
 

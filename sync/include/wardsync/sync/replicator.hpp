@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,15 +38,36 @@ namespace wardsync {
 constexpr std::uint32_t kProtocolVersion = 1;
 constexpr std::size_t kMaxFrameBytes = 64 * 1024 * 1024;  // ZMQ_MAXMSGSIZE and zstd output bound
 
+// A CURVE secret key in sodium_malloc'd memory (locked: never swapped, guard
+// pages around it), wiped with sodium_memzero when freed (STYLE.md, "Secret
+// keys"). Copies are deep (each owns its own locked page). Throws
+// std::bad_alloc when locked memory is exhausted.
+class CurveSecret {
+ public:
+  static constexpr std::size_t kBytes = 32;
+  CurveSecret();  // zeroed
+  ~CurveSecret();
+  CurveSecret(const CurveSecret& other);
+  CurveSecret& operator=(const CurveSecret& other);
+  std::uint8_t* data() { return bytes_; }
+  const std::uint8_t* data() const { return bytes_; }
+  static constexpr std::size_t size() { return kBytes; }
+
+ private:
+  std::uint8_t* bytes_ = nullptr;
+};
+
 // A CURVE key pair for the transport (never the Ed25519 signing key).
 struct CurveKeys {
   std::array<std::uint8_t, 32> public_key{};
-  std::array<std::uint8_t, 32> secret_key{};
+  CurveSecret secret_key;
   static CurveKeys generate();
   std::string public_z85() const;
 };
 bool curve_key_from_z85(const std::string& z85, std::array<std::uint8_t, 32>& out);
 std::string curve_key_to_z85(const std::array<std::uint8_t, 32>& key);  // 40 characters
+bool curve_key_from_z85(const std::string& z85, CurveSecret& out);
+std::string curve_key_to_z85(const CurveSecret& key);  // wipe the result after use
 
 struct PeerConfig {
   std::string endpoint;                          // "tcp://127.0.0.1:7001"
@@ -56,6 +78,30 @@ struct PeerConfig {
 // with and the node id its HELLO names (the certificate binding the two).
 struct PeerGrant {
   std::vector<std::string> scopes;  // scope prefixes; "" = everything
+};
+
+// On-demand fetch of one record outside this node's scopes (docs/replication.md,
+// "On-demand fetch"): by id, or by the value of an indexed field (a dossier's code).
+struct FetchRequest {
+  std::string collection;
+  std::optional<RecordId> id;
+  std::string field, value;  // used when `id` is empty
+};
+
+enum class FetchOutcome {
+  kFound,        // arrived, every change verified by its own signature, pinned
+  kNotFound,     // every upstream peer asked answered that it holds no such record
+  kUnavailable,  // no upstream link, no answer in time, or nothing verifiable arrived
+  kRefused,      // an upstream peer refused: this node may not fetch that collection
+};
+const char* fetch_outcome_name(FetchOutcome outcome);
+
+struct FetchResult {
+  FetchOutcome outcome = FetchOutcome::kUnavailable;
+  RecordId id;               // kFound: the record, now readable locally
+  std::size_t applied = 0;   // changes pinned now (0 on a refresh that brought nothing new)
+  std::size_t rejected = 0;  // changes refused (bad signature, another record, ...)
+  std::string detail;
 };
 
 struct ReplicatorOptions {
@@ -88,6 +134,12 @@ struct ReplicatorOptions {
   std::size_t blob_chunk_bytes = 128 * 1024;
   // Bandwidth cap for the blob chunks we send, per peer; 0: no cap.
   std::uint64_t blob_bytes_per_second = 0;
+  // On-demand fetch, serving side: may this peer (its node id, certificate
+  // checked at HELLO) fetch records of this collection from us? Called on the
+  // session thread. Without it, every admitted, granted peer may.
+  std::function<bool(const PublicKey& requester, const std::string& collection)> may_fetch;
+  // How many nodes a fetch may pass through, the requester's upstream peer included.
+  std::uint32_t fetch_hops = 4;
   std::chrono::milliseconds heartbeat{1000};
   std::chrono::milliseconds peer_timeout{5000};
   std::uint32_t schema_version = 1;
@@ -110,6 +162,8 @@ struct PeerStatus {
   std::uint64_t blob_bytes_sent = 0, blob_bytes_received = 0;  // chunk payloads
   std::uint64_t blobs_received = 0;                             // completed and verified
   std::string fetching_blob;                                    // hex, while a transfer runs
+  std::uint64_t fetches_served = 0;   // on-demand fetches of theirs we answered with a record
+  std::uint64_t fetches_refused = 0;  // on-demand fetches of theirs may_fetch refused
   std::string last_error;
 };
 
@@ -126,6 +180,11 @@ class Replicator {
   std::uint64_t refused_connections() const;
   // Wakes the session thread to push newly committed changes now.
   void notify();
+  // Asks the upstream peers (the configured, outbound ones) for one record; the
+  // first verified answer is pinned in the store (Store::pin). The future is
+  // ready within about `wait`: kUnavailable at once when no upstream link is up.
+  // Thread-safe; the caller may retry whenever it likes.
+  std::future<FetchResult> fetch(FetchRequest request, std::chrono::milliseconds wait);
 
  private:
   class Impl;

@@ -228,6 +228,22 @@ class Store {
   // True when this exact change (bytes and signature) is in the log.
   bool has_change(const WireChange& change) const;
   std::vector<QuarantinedOrigin> quarantined() const;
+
+  // On-demand fetch of one record outside this node's streams (store_pinned.cpp).
+  // Serving: every change of the record this node holds (log and pinned), as
+  // signed by their origins, at most `limit`; empty when it holds none.
+  std::vector<WireChange> record_changes(const std::string& collection, const RecordId& id,
+                                         std::size_t limit) const;
+  // Receiving: each change's own signature is verified (its stream is not held
+  // whole), and it must belong to (collection, id); accepted changes are kept as
+  // pinned and merged into the record, which becomes readable like any other and
+  // survives restarts. The version vector is never touched. Pinning again (a
+  // refresh) adds only what is new; changes of a stream this node holds are
+  // checked against its log. Refused changes are counted and reported.
+  ApplyReport pin(const std::string& collection, const RecordId& id, std::span<const WireChange> changes);
+  // True when some change of this record was pinned (fetched on demand).
+  bool is_pinned(const std::string& collection, const RecordId& id) const;
+
   StoreStats stats() const;
   // BLAKE2b over every record's canonical state, in key order: equal digests,
   // equal materialized state.

@@ -35,6 +35,7 @@ struct CertificateInfo {
   std::uint64_t not_after_ms = 0;
   PublicKey issuer{};
   bool may_issue = false;
+  bool operator==(const CertificateInfo&) const = default;
 };
 
 // Signed bytes (serialized `Signed` message) of a certificate or a revocation.
