@@ -1,5 +1,6 @@
 #include "wardsync/sync/writer.hpp"
 
+#include <chrono>
 #include <exception>
 
 namespace wardsync {
@@ -57,13 +58,27 @@ WriterStats Writer::stats() const {
 }
 
 void Writer::loop() {
+  using Steady = std::chrono::steady_clock;
+  auto last_work = Steady::now();
+  auto last_index = Steady::now();
   while (true) {
     std::deque<Job> commits;
     std::deque<Task> tasks;
+    bool index_now = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !commits_.empty() || !tasks_.empty(); });
-      if (commits_.empty() && tasks_.empty() && stopping_) return;
+      auto has_work = [&] { return stopping_ || !commits_.empty() || !tasks_.empty(); };
+      if (store_->index_backlog()) {
+        // Deferred indexing runs once the writer has been quiet for a moment (a
+        // catch-up is over), and at least every kIndexEvery so that a writer
+        // never idle still makes progress; one bounded step at a time.
+        auto due = std::min(last_work + kIndexQuiet, last_index + kIndexEvery);
+        bool woken = cv_.wait_until(lock, due, has_work);
+        index_now = !woken || Steady::now() >= last_index + kIndexEvery;
+      } else {
+        cv_.wait(lock, has_work);
+      }
+      if (commits_.empty() && tasks_.empty() && stopping_) return;  // a restart finishes the indexing
       commits.swap(commits_);
       // One task at a time between groups: a large apply must not delay the
       // commits queued behind it by more than one turn.
@@ -72,6 +87,11 @@ void Writer::loop() {
         tasks_.pop_front();
       }
     }
+    if (index_now) {
+      (void)store_->catch_up_index(kIndexStepRecords);  // an error: the rows stay listed, tried again
+      last_index = Steady::now();
+    }
+    if (!commits.empty() || !tasks.empty()) last_work = Steady::now();
     if (!commits.empty()) {
       std::vector<const Transaction*> txns;
       txns.reserve(commits.size());

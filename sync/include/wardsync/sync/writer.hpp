@@ -11,6 +11,7 @@
 // (not here), or through run() for code that must see the writer's state.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -65,6 +66,13 @@ class Writer {
     std::promise<void> done;
   };
   void loop();
+
+  // Deferred indexing (StoreOptions::defer_index_min_changes): records per
+  // transaction (a clerk's commit waits at most one such step), the quiet spell
+  // that starts it, and the longest pause while there is a backlog.
+  static constexpr std::size_t kIndexStepRecords = 500;
+  static constexpr std::chrono::milliseconds kIndexQuiet{50};
+  static constexpr std::chrono::milliseconds kIndexEvery{1000};
 
   std::unique_ptr<Store> store_;
   const std::size_t max_queue_;
