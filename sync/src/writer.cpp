@@ -5,6 +5,16 @@
 
 namespace wardsync {
 
+namespace {
+// Deferred indexing: records per transaction (a clerk's commit waits at most
+// one such step: with 500, a loaded 2-core box took ~100 ms and a live push
+// behind it missed its 50 ms), the quiet spell that starts it, and the longest
+// pause between steps while a backlog remains.
+constexpr std::size_t kIndexStepRecords = 100;
+constexpr std::chrono::milliseconds kIndexQuiet{50};
+constexpr std::chrono::milliseconds kIndexEvery{1000};
+}  // namespace
+
 Writer::Writer(std::unique_ptr<Store> store, std::size_t max_queue)
     : store_(std::move(store)), max_queue_(max_queue), thread_([this] { loop(); }) {}
 

@@ -5,13 +5,14 @@
 // then fulfils each caller's future. A caller's write is acknowledged only once
 // it is durable. Received batches are queued the same way, each applied in
 // bounded transactions, so clerks' writes wait at most one chunk behind a catch-up.
+// When idle, the writer runs the store's deferred indexing
+// (StoreOptions::defer_index_min_changes) in small steps.
 //
 // Thread safety: every public method may be called from any thread. The Store
 // is touched only on the writer thread. Reads go through the Store's readers
 // (not here), or through run() for code that must see the writer's state.
 #pragma once
 
-#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -66,13 +67,6 @@ class Writer {
     std::promise<void> done;
   };
   void loop();
-
-  // Deferred indexing (StoreOptions::defer_index_min_changes): records per
-  // transaction (a clerk's commit waits at most one such step), the quiet spell
-  // that starts it, and the longest pause while there is a backlog.
-  static constexpr std::size_t kIndexStepRecords = 500;
-  static constexpr std::chrono::milliseconds kIndexQuiet{50};
-  static constexpr std::chrono::milliseconds kIndexEvery{1000};
 
   std::unique_ptr<Store> store_;
   const std::size_t max_queue_;
