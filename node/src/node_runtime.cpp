@@ -39,6 +39,11 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(const std::filesystem::pa
   StoreOptions opts;
   opts.path = rt->config_.path_of(rt->config_.store_file).string();
   opts.durable = true;  // a clerk's save is acknowledged only once on disk
+  // A catch-up's batches (1,000 changes) are applied without index and search
+  // maintenance, which is most of their cost (about 10 record_index rows and an
+  // FTS5 row per dossier); the Writer indexes them once it is quiet. Live pushes
+  // (a few changes per batch) are indexed at once. ARCHITECTURE.md, "Catch-up".
+  opts.defer_index_min_changes = 256;
   auto store = Store::open(opts, node_schema(), *rt->identity_, rt->clock_);
   if (!store.is_ok()) return store.status();
   rt->writer_ = std::make_unique<Writer>(std::move(store).value());

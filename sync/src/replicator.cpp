@@ -15,6 +15,9 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
+
 #include "session.pb.h"
 #include "wardsync.pb.h"
 #include "wardsync/sync/store.hpp"
@@ -56,6 +59,56 @@ VersionVector from_pb(const google::protobuf::RepeatedPtrField<pb::StreamPos>& i
     vv[key] = head;
   }
   return vv;
+}
+
+// The stream and sequence of a change, read from its body's wire format without
+// parsing its operations (the last occurrence of a field wins, as in a full
+// parse). The session only keeps account of what each side holds with these;
+// every change the store takes is decoded and checked in full there.
+bool peek_position(const WireChange& c, StreamKey& stream, std::uint64_t& seq) {
+  using google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const std::uint8_t*>(c.body.data()),
+                                            static_cast<int>(c.body.size()));
+  bool have_origin = false;
+  seq = 0;
+  stream.scope.clear();
+  while (std::uint32_t tag = in.ReadTag()) {
+    switch (tag) {
+      case (1u << 3) | 2u: {  // origin
+        std::uint32_t n = 0;
+        if (!in.ReadVarint32(&n) || n != kPublicKeyBytes || !in.ReadRaw(stream.origin.data(), kPublicKeyBytes))
+          return false;
+        have_origin = true;
+        break;
+      }
+      case (2u << 3) | 2u:  // scope
+        if (!WireFormatLite::ReadBytes(&in, &stream.scope)) return false;
+        break;
+      case (3u << 3) | 0u:  // seq
+        if (!in.ReadVarint64(&seq)) return false;
+        break;
+      default:
+        if (!WireFormatLite::SkipField(&in, tag)) return false;
+    }
+  }
+  return in.ConsumedEntireMessage() && have_origin && seq > 0 && !stream.scope.empty() &&
+         stream.scope.size() <= kMaxScopeBytes;
+}
+
+// The last change of each stream in `changes` (highest sequence; the first of
+// equals), hashed: one BLAKE2b per stream instead of one per change.
+std::map<StreamKey, StreamHead> heads_of(const std::vector<WireChange>& changes) {
+  std::map<StreamKey, std::pair<std::uint64_t, const WireChange*>> top;
+  StreamKey key;
+  std::uint64_t seq = 0;
+  for (const auto& c : changes) {
+    if (!peek_position(c, key, seq)) continue;
+    auto& t = top[key];
+    if (seq > t.first) t = {seq, &c};
+  }
+  std::map<StreamKey, StreamHead> out;
+  for (const auto& [k, t] : top) out.emplace(k, StreamHead{t.first, change_hash(*t.second)});
+  return out;
 }
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
@@ -474,13 +527,10 @@ void Replicator::Impl::handle(Session& s, const std::string& bytes) {
             return std::make_pair(std::move(r), st.version_vector());
           });
       // Whatever a peer sent us, it holds: never send it back.
-      for (const auto& c : changes) {
-        auto hdr = parse_header(c);
-        if (!hdr.is_ok()) continue;
-        StreamHead now_held{hdr.value().seq, change_hash(c)};
-        StreamHead& sent = s.sent_vv[hdr.value().stream];
+      for (const auto& [stream, now_held] : heads_of(changes)) {
+        StreamHead& sent = s.sent_vv[stream];
         if (now_held.seq > sent.seq) sent = now_held;
-        StreamHead& theirs = s.peer_vv[hdr.value().stream];
+        StreamHead& theirs = s.peer_vv[stream];
         if (now_held.seq > theirs.seq) theirs = now_held;
       }
       s.stats.changes_received += done.first.applied;
@@ -535,15 +585,15 @@ void Replicator::Impl::pump(Session& s, Steady::time_point now) {
       s.pump_needed = false;
       return;
     }
+    for (const auto& [stream, sent] : heads_of(changes)) {
+      StreamHead& head = s.sent_vv[stream];
+      if (sent.seq > head.seq) head = sent;
+    }
     pb::ChangeBatch batch;
-    for (const auto& c : changes) {
+    for (auto& c : changes) {
       auto* sc = batch.add_changes();
-      sc->set_body(c.body);
-      sc->set_signature(c.signature);
-      auto h = parse_header(c);
-      if (!h.is_ok()) continue;
-      StreamHead& head = s.sent_vv[h.value().stream];
-      if (h.value().seq > head.seq) head = StreamHead{h.value().seq, change_hash(c)};
+      sc->set_body(std::move(c.body));
+      sc->set_signature(std::move(c.signature));
     }
     std::string raw = batch.SerializeAsString();
     std::string packed(ZSTD_compressBound(raw.size()), '\0');

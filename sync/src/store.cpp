@@ -147,11 +147,22 @@ Status Store::Impl::open() {
   put_search_row_ = sql::Stmt(db_.get(),
                               "INSERT INTO search_rows(collection, id, summary) VALUES(?,?,?) "
                               "ON CONFLICT(collection, id) DO UPDATE SET summary=excluded.summary RETURNING row");
+  reserve_search_row_ = sql::Stmt(db_.get(), "INSERT OR IGNORE INTO search_rows(collection, id) VALUES(?,?)");
   put_search_ = sql::Stmt(db_.get(), "INSERT OR REPLACE INTO record_search(rowid, text) VALUES(?,?)");
   put_search_term_ = sql::Stmt(db_.get(), "INSERT OR IGNORE INTO search_terms(term) VALUES(?)");
   put_record_change_ = sql::Stmt(
       db_.get(), "INSERT OR IGNORE INTO record_changes(collection, id, stream, seq) VALUES(?,?,?,?)");
   if (migrated_from > 0 && migrated_from < sql_text::kFetchMigration) index_record_changes();  // a log older than the index
+  get_index_pending_ = sql::Stmt(db_.get(), "SELECT old FROM index_pending WHERE collection=? AND id=?");
+  put_index_pending_ =
+      sql::Stmt(db_.get(), "INSERT OR IGNORE INTO index_pending(collection, id, old) VALUES(?,?,?)");
+  del_index_pending_ = sql::Stmt(db_.get(), "DELETE FROM index_pending WHERE collection=? AND id=?");
+  list_index_pending_ = sql::Stmt(db_.get(), "SELECT collection, id, old FROM index_pending LIMIT ?");
+  {
+    // Left by a catch-up before a restart or a crash: the indexer finishes it.
+    sql::Stmt any(db_.get(), "SELECT 1 FROM index_pending LIMIT 1");
+    index_backlog_ = any.step();
+  }
   reader_ = std::make_unique<RecordReader>(db_.get());
   range_changes_ = sql::Stmt(db_.get(),
                              "SELECT body, sig, sig_checked FROM changes WHERE stream=? AND seq>? "
@@ -221,14 +232,29 @@ Store::Impl::Pending& Store::Impl::load_pending(const std::string& collection, c
     p.state->ParseFromArray(blob.data(), static_cast<int>(blob.size()));
     p.updated = static_cast<Hlc>(get_record_.integer(1));
     p.existed = true;
-    p.old_index = index_entries(schema_.collection(collection), *p.state);
   }
   get_record_.reset();
+  if (p.existed && index_backlog_) {
+    get_index_pending_.bind_text(1, collection).bind(2, view(id));
+    if (get_index_pending_.step()) {
+      p.index_stale = true;
+      if (!decode_index_entries(get_index_pending_.blob_view(0), p.old_index)) {
+        // Not what we wrote: the index rows of this record are unknown, so
+        // remove whatever it has (a scan of the collection; never expected).
+        sql::Stmt wipe(db_.get(), "DELETE FROM record_index WHERE collection=? AND id=?");
+        wipe.bind_text(1, collection).bind(2, view(id)).run();
+        p.old_index.clear();
+      }
+    }
+    get_index_pending_.reset();
+  }
+  if (p.existed && !p.index_stale) p.old_index = index_entries(schema_.collection(collection), *p.state);
   return pending_.emplace(std::move(key), std::move(p)).first->second;
 }
 
-void Store::Impl::flush_pending() {
+void Store::Impl::flush_pending(bool defer_index) {
   std::string blob;
+  std::string old;
   for (auto& [key, p] : pending_) {
     const auto& [collection, id] = key;
     p.state->SerializeToString(&blob);
@@ -239,18 +265,19 @@ void Store::Impl::flush_pending() {
         .bind(5, merge::has_conflicts(*p.state) ? 1 : 0)
         .bind(6, static_cast<std::int64_t>(p.updated))
         .run();
-    const CollectionSpec* spec = schema_.collection(collection);
-    if (spec == nullptr) continue;
-    update_search(collection, id, *p.state);
-    auto now = index_entries(spec, *p.state);
-    for (const auto& e : p.old_index) {
-      if (now.count(e) != 0) continue;
-      del_index_.bind_text(1, collection).bind_text(2, e.first).bind(3, e.second).bind(4, view(id)).run();
+    if (schema_.collection(collection) == nullptr) continue;
+    if (defer_index) {
+      // A record already listed keeps its first `old`: that is what the index holds.
+      if (!p.index_stale) {
+        old = encode_index_entries(p.old_index);
+        put_index_pending_.bind_text(1, collection).bind(2, view(id)).bind(3, old).run();
+      }
+      reserve_search_row(collection, id, *p.state);
+      index_backlog_ = true;
+      continue;
     }
-    for (const auto& e : now) {
-      if (p.old_index.count(e) != 0) continue;
-      put_index_.bind_text(1, collection).bind_text(2, e.first).bind(3, e.second).bind(4, view(id)).run();
-    }
+    write_index(collection, id, *p.state, p.old_index);
+    if (p.index_stale) del_index_pending_.bind_text(1, collection).bind(2, view(id)).run();
   }
   pending_.clear();
 }
@@ -295,6 +322,86 @@ void Store::Impl::fill_summaries() {
     if (!state.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) continue;
     put.bind(1, summary_of(*spec, state)).bind(2, rows.integer(0)).run();
   }
+}
+
+void Store::Impl::write_index(const std::string& collection, const RecordId& id, const pb::RecordState& state,
+                              const std::set<std::pair<std::string, std::string>>& old) {
+  const CollectionSpec* spec = schema_.collection(collection);
+  if (spec == nullptr) return;
+  update_search(collection, id, state);
+  auto now = index_entries(spec, state);
+  for (const auto& e : old) {
+    if (now.count(e) != 0) continue;
+    del_index_.bind_text(1, collection).bind_text(2, e.first).bind(3, e.second).bind(4, view(id)).run();
+  }
+  for (const auto& e : now) {
+    if (old.count(e) != 0) continue;
+    put_index_.bind_text(1, collection).bind_text(2, e.first).bind(3, e.second).bind(4, view(id)).run();
+  }
+}
+
+// Brings up to `max_records` records listed in index_pending up to date, in one
+// transaction with the removal of their rows there: a crash leaves each record
+// either listed (index as before) or indexed, never half.
+std::size_t Store::Impl::catch_up_index(std::size_t max_records) {
+  if (!index_backlog_ || max_records == 0) return 0;
+  struct Lagging {
+    std::string collection;
+    RecordId id;
+    std::string old;
+  };
+  std::vector<Lagging> lagging;
+  list_index_pending_.bind(1, static_cast<std::int64_t>(max_records));
+  while (list_index_pending_.step()) {
+    Lagging l;
+    l.collection = list_index_pending_.blob(0);
+    copy_to(list_index_pending_.blob_view(1), l.id.bytes);
+    l.old = list_index_pending_.blob(2);
+    lagging.push_back(std::move(l));
+  }
+  list_index_pending_.reset();
+  if (lagging.empty()) {
+    index_backlog_ = false;
+    return 0;
+  }
+  sql::Transaction tx(db_);
+  pb::RecordState state;
+  std::set<std::pair<std::string, std::string>> old;
+  for (const Lagging& l : lagging) {
+    state.Clear();
+    get_record_.bind_text(1, l.collection).bind(2, view(l.id));
+    if (get_record_.step()) {
+      std::string_view blob = get_record_.blob_view(0);
+      state.ParseFromArray(blob.data(), static_cast<int>(blob.size()));
+    }
+    get_record_.reset();
+    old.clear();
+    if (!decode_index_entries(l.old, old)) {
+      sql::Stmt wipe(db_.get(), "DELETE FROM record_index WHERE collection=? AND id=?");
+      wipe.bind_text(1, l.collection).bind(2, view(l.id)).run();
+      old.clear();
+    }
+    write_index(l.collection, l.id, state, old);
+    del_index_pending_.bind_text(1, l.collection).bind(2, view(l.id)).run();
+  }
+  tx.commit();
+  if (lagging.size() < max_records) index_backlog_ = false;
+  return lagging.size();
+}
+
+// Search answers come newest first by search row number, which is given when a
+// record is first indexed: a deferred record takes its number now, in arrival
+// order, so that answers after the indexer equal those of indexing at once.
+void Store::Impl::reserve_search_row(const std::string& collection, const RecordId& id,
+                                     const pb::RecordState& state) {
+  const CollectionSpec* spec = schema_.collection(collection);
+  bool has_text = std::any_of(spec->fields.begin(), spec->fields.end(), [&](const FieldSpec& f) {
+    if (!f.searchable) return false;
+    const pb::FieldState* fs = merge::find_field(state, f.name);
+    return fs != nullptr && !fs->versions().empty();
+  });
+  if (!has_text) return;  // update_search would write no row either
+  reserve_search_row_.bind_text(1, collection).bind(2, view(id)).run();  // its summary comes with the index
 }
 
 void Store::Impl::update_search(const std::string& collection, const RecordId& id,
@@ -575,6 +682,10 @@ ApplyReport Store::Impl::apply(std::span<const WireChange> changes, VerifyMode m
   ApplyReport report;
   for (std::size_t start = 0; start < changes.size(); start += options_.apply_chunk_changes) {
     std::size_t end = std::min(changes.size(), start + options_.apply_chunk_changes);
+    // A catch-up's large batches leave index maintenance to catch_up_index();
+    // live pushes (small batches) are indexed at once.
+    const bool defer_index =
+        options_.defer_index_min_changes > 0 && end - start >= options_.defer_index_min_changes;
     ArenaScope arena(*this);  // before `decoded`: outlives nothing that points into it
     std::deque<DecodedChange> decoded;
     std::deque<WireChange> storage;
@@ -596,7 +707,7 @@ ApplyReport Store::Impl::apply(std::span<const WireChange> changes, VerifyMode m
       sql::Transaction tx(db_);
       for (auto& [key, list] : by_stream) apply_stream(key, list, mode, report, storage, decoded);
       if (rebuild_needed_) rebuild_records();
-      flush_pending();
+      flush_pending(defer_index);
       tx.commit();
     } catch (const sql::SqlError& e) {
       streams_ = std::move(saved_streams);
@@ -654,7 +765,7 @@ ApplyReport Store::Impl::retry_held() {
 void Store::Impl::rebuild_records() {
   rebuild_needed_ = false;
   flush_pending();
-  (void)db_.exec("DELETE FROM records; DELETE FROM record_index; DELETE FROM record_search; DELETE FROM search_rows; DELETE FROM search_terms;");
+  (void)db_.exec("DELETE FROM records; DELETE FROM record_index; DELETE FROM record_search; DELETE FROM search_rows; DELETE FROM search_terms; DELETE FROM index_pending;");
   std::set<std::int64_t> skip;
   for (const auto& [key, info] : streams_) {
     if (quarantined_.count(key.origin) != 0) skip.insert(info.id);

@@ -85,6 +85,41 @@ inline std::string summary_of(const CollectionSpec& spec, const pb::RecordState&
   return s.SerializeAsString();
 }
 
+// The index entries of a record as stored in index_pending.old: for each entry,
+// the field's and the value's lengths (4 bytes, little endian) then their bytes.
+inline std::string encode_index_entries(const std::set<std::pair<std::string, std::string>>& entries) {
+  std::string out;
+  auto put = [&out](const std::string& s) {
+    auto n = static_cast<std::uint32_t>(s.size());
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+    out += s;
+  };
+  for (const auto& [field, value] : entries) {
+    put(field);
+    put(value);
+  }
+  return out;
+}
+// False when the bytes are not what encode_index_entries wrote.
+inline bool decode_index_entries(std::string_view in, std::set<std::pair<std::string, std::string>>& out) {
+  auto get = [&in](std::string& s) {
+    if (in.size() < 4) return false;
+    std::uint32_t n = 0;
+    for (int i = 0; i < 4; ++i) n |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << (8 * i);
+    in.remove_prefix(4);
+    if (in.size() < n) return false;
+    s.assign(in.data(), n);
+    in.remove_prefix(n);
+    return true;
+  };
+  while (!in.empty()) {
+    std::pair<std::string, std::string> e;
+    if (!get(e.first) || !get(e.second)) return false;
+    out.insert(std::move(e));
+  }
+  return true;
+}
+
 }  // namespace store_detail
 using namespace store_detail;  // NOLINT: internal header, shared by the store's files only
 
@@ -131,6 +166,9 @@ class Store::Impl {
     pb::RecordState* state = nullptr;  // on arena_
     std::set<std::pair<std::string, std::string>> old_index;
     bool existed = false;
+    // The index lags behind the state (a row in index_pending): old_index holds
+    // what the index has, not the entries of the stored state.
+    bool index_stale = false;
     Hlc updated = 0;
   };
   std::map<RecordKey, Pending> pending_;
@@ -153,7 +191,12 @@ class Store::Impl {
   bool search_merging_ = false;
 
   Pending& load_pending(const std::string& collection, const RecordId& id);
-  void flush_pending();
+  // Writes the pending record states. With defer_index, their index and search
+  // rows are left as they are and the records noted in index_pending instead.
+  void flush_pending(bool defer_index = false);
+  // Brings one record's index and search rows from `old` to those of `state`.
+  void write_index(const std::string& collection, const RecordId& id, const pb::RecordState& state,
+                   const std::set<std::pair<std::string, std::string>>& old);
   StreamInfo& stream_info(const StreamKey& key);
   void write_stream(const StreamKey& key, const StreamInfo& info);
   void append_change(const StreamInfo& info, const DecodedChange& c, bool sig_checked, bool local);
@@ -171,16 +214,27 @@ class Store::Impl {
   void index_record_changes();
   void replay_pinned(const std::set<PublicKey>& skip_origins);
   void notify();
+
+ public:
+  bool index_backlog() const { return index_backlog_; }
+  std::size_t catch_up_index(std::size_t max_records);
+
+ private:
+  // Some record may be listed in index_pending. A hint kept in memory so that
+  // loading a record costs no lookup there when nothing lags (the usual case).
+  bool index_backlog_ = false;
   Result<CommitInfo> commit_one(const Transaction& txn);
   Status build_ops(const RecordWrite& w, const pb::RecordState& current, pb::ChangeBody& body);
 
   sql::Db db_;
   void update_search(const std::string& collection, const RecordId& id, const pb::RecordState& state);
   void fill_summaries();
+  void reserve_search_row(const std::string& collection, const RecordId& id, const pb::RecordState& state);
 
   mutable sql::Stmt get_record_, put_record_, del_index_, put_index_, put_change_, get_change_,
-      put_stream_, put_held_, get_held_, del_held_, range_changes_, put_search_row_,
-      put_search_, put_search_term_, put_record_change_;
+      put_stream_, put_held_, get_held_, del_held_, range_changes_, reserve_search_row_, put_search_row_,
+      put_search_, put_search_term_, put_record_change_, get_index_pending_, put_index_pending_,
+      del_index_pending_, list_index_pending_;
   std::unique_ptr<RecordReader> reader_;
   std::unique_ptr<Checkpointer> checkpointer_;  // after db_: stops before it closes
 };

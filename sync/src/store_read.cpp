@@ -165,6 +165,14 @@ ApplyReport Store::apply(std::span<const WireChange> changes, VerifyMode mode) {
 }
 ApplyReport Store::retry_held() { return impl_->retry_held(); }
 bool Store::tidy_search() { return impl_->tidy_search(); }
+bool Store::index_backlog() const { return impl_->index_backlog(); }
+Result<std::size_t> Store::catch_up_index(std::size_t max_records) {
+  try {
+    return impl_->catch_up_index(max_records);
+  } catch (const sql::SqlError& e) {
+    return Status{Code::kIo, "indexing: database error: " + e.message};
+  }
+}
 VersionVector Store::version_vector() const { return impl_->version_vector(); }
 std::vector<WireChange> Store::missing_for(const VersionVector& theirs, std::size_t limit,
                                            const std::vector<std::string>& scopes) const {

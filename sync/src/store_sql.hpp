@@ -101,6 +101,18 @@ CREATE TABLE IF NOT EXISTS pinned(
   sig BLOB NOT NULL,
   PRIMARY KEY(collection, id, hash)) WITHOUT ROWID;
 )",
+    // 6: records whose record_index and search rows lag behind their state.
+    // A large received batch is applied without index maintenance; the indexer
+    // catches up in bounded transactions. `old` holds the index entries the index
+    // still has for the record (encode_index_entries), so the indexer and a local
+    // edit remove exactly those and nothing else. IF NOT EXISTS: see 5.
+    R"(
+CREATE TABLE IF NOT EXISTS index_pending(
+  collection TEXT NOT NULL,
+  id BLOB NOT NULL,
+  old BLOB NOT NULL,
+  PRIMARY KEY(collection, id)) WITHOUT ROWID;
+)",
 };
 constexpr int kSummaryMigration = 4;
 constexpr int kFetchMigration = 5;

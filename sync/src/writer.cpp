@@ -1,8 +1,21 @@
 #include "wardsync/sync/writer.hpp"
 
+#include <chrono>
 #include <exception>
 
 namespace wardsync {
+
+namespace {
+// Deferred indexing: records per transaction (a clerk's commit waits at most
+// one such step: with 500, a loaded 2-core box took ~100 ms and a live push
+// behind it missed its 50 ms), the quiet spell that starts it, and the longest
+// pause between steps while a backlog remains.
+constexpr std::size_t kIndexStepRecords = 100;
+constexpr std::chrono::milliseconds kIndexQuiet{50};
+constexpr std::chrono::milliseconds kIndexEvery{1000};
+// How often an idle writer asks whether the full-text index needs merging.
+constexpr std::chrono::seconds kTidyEvery{5};
+}  // namespace
 
 Writer::Writer(std::unique_ptr<Store> store, std::size_t max_queue)
     : store_(std::move(store)), max_queue_(max_queue), thread_([this] { loop(); }) {}
@@ -57,32 +70,34 @@ WriterStats Writer::stats() const {
 }
 
 void Writer::loop() {
-  // Housekeeping runs only when no commit or task waits: a step at a time, each
-  // a short transaction, so a clerk's save waits behind at most one step.
-  constexpr auto kTidyEvery = std::chrono::seconds(5);
+  using Steady = std::chrono::steady_clock;
+  auto last_work = Steady::now();
+  auto last_index = Steady::now();
+  // Housekeeping, only when no commit or task waits, a bounded step at a time:
+  // deferred indexing first, then merging the full-text index's segments.
   bool tidying = false;
-  auto next_look = std::chrono::steady_clock::now() + kTidyEvery;
+  auto next_tidy_look = Steady::now() + kTidyEvery;
   while (true) {
     std::deque<Job> commits;
     std::deque<Task> tasks;
+    bool index_now = false;
+    bool tidy_now = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
       auto has_work = [&] { return stopping_ || !commits_.empty() || !tasks_.empty(); };
-      if (!tidying) cv_.wait_until(lock, next_look, has_work);
-      if (commits_.empty() && tasks_.empty() && stopping_) return;
-      if (commits_.empty() && tasks_.empty()) {
-        if (!tidying && std::chrono::steady_clock::now() < next_look) continue;
-        lock.unlock();
-        try {
-          tidying = store_->tidy_search();
-        } catch (...) {
-          tidying = false;  // a failed step is retried at the next look
-        }
-        lock.lock();
-        ++stats_.tidy_steps;
-        if (!tidying) next_look = std::chrono::steady_clock::now() + kTidyEvery;
-        continue;
+      if (store_->index_backlog()) {
+        // Deferred indexing runs once the writer has been quiet for a moment (a
+        // catch-up is over), and at least every kIndexEvery so that a writer
+        // never idle still makes progress; one bounded step at a time.
+        auto due = std::min(last_work + kIndexQuiet, last_index + kIndexEvery);
+        bool woken = cv_.wait_until(lock, due, has_work);
+        index_now = !woken || Steady::now() >= last_index + kIndexEvery;
+      } else {
+        // A merge under way takes a step whenever the writer is idle; otherwise
+        // the store is asked every kTidyEvery whether one is needed.
+        tidy_now = !cv_.wait_until(lock, tidying ? Steady::now() : next_tidy_look, has_work);
       }
+      if (commits_.empty() && tasks_.empty() && stopping_) return;  // a restart finishes the indexing
       commits.swap(commits_);
       // One task at a time between groups: a large apply must not delay the
       // commits queued behind it by more than one turn.
@@ -91,6 +106,17 @@ void Writer::loop() {
         tasks_.pop_front();
       }
     }
+    if (index_now) {
+      (void)store_->catch_up_index(kIndexStepRecords);  // an error: the rows stay listed, tried again
+      last_index = Steady::now();
+    }
+    if (tidy_now) {
+      tidying = store_->tidy_search();
+      if (!tidying) next_tidy_look = Steady::now() + kTidyEvery;
+      std::lock_guard<std::mutex> lock(mu_);
+      ++stats_.tidy_steps;
+    }
+    if (!commits.empty() || !tasks.empty()) last_work = Steady::now();
     if (!commits.empty()) {
       std::vector<const Transaction*> txns;
       txns.reserve(commits.size());

@@ -49,6 +49,8 @@ struct Figures {
   std::size_t changes = 0;
   double body_bytes = 0;
   double catchup_per_s = 0;
+  double first_change_ms = -1;      // process started -> first change committed at the district
+  double steady_per_s = 0;          // from that first change on
   double wire_bytes = 0;
   double live_after_last_ms = -1;   // last write acknowledged -> visible at the city
   double live_after_first_ms = -1;  // first write sent -> last visible at the city
@@ -304,9 +306,14 @@ Figures measure_wardnode(const std::string& bin, std::size_t n, const fs::path& 
   }
   auto t0 = Steady::now();
   pids.push_back(run("ward"));
-  Steady::time_point t1;
-  bool caught_up = wait_seq(dir / "district" / "node.db", scope.at("ward"), total, 900, t1);
+  Steady::time_point t1, t_first;
+  bool caught_up = wait_seq(dir / "district" / "node.db", scope.at("ward"), 1, 900, t_first) &&
+                   wait_seq(dir / "district" / "node.db", scope.at("ward"), total, 900, t1);
   f.catchup_per_s = caught_up ? static_cast<double>(total) / std::chrono::duration<double>(t1 - t0).count() : 0;
+  if (caught_up) {
+    f.first_change_ms = ms_between(t0, t_first);
+    f.steady_per_s = static_cast<double>(total) / std::chrono::duration<double>(t1 - t_first).count();
+  }
   std::this_thread::sleep_for(Ms(1200));  // the ward publishes its counters twice a second
   try {
     Http h(http["ward"]);
@@ -426,9 +433,14 @@ Figures measure_engine(const std::string& peer_bin, std::size_t n, const fs::pat
   pid_t ward = spawn({peer_bin, "run", "--dir", (dir / "ward").string(), "--scope", ward_scope, "--peer",
                       ep_d + "=" + kd, "--subscribe", ward_scope},
                      dir / "ward.log");
-  Steady::time_point t1;
-  bool caught_up = wait_seq(dir / "district" / "node.db", ward_scope, static_cast<std::int64_t>(n), 900, t1);
+  Steady::time_point t1, t_first;
+  bool caught_up = wait_seq(dir / "district" / "node.db", ward_scope, 1, 900, t_first) &&
+                   wait_seq(dir / "district" / "node.db", ward_scope, static_cast<std::int64_t>(n), 900, t1);
   f.catchup_per_s = caught_up ? static_cast<double>(n) / std::chrono::duration<double>(t1 - t0).count() : 0;
+  if (caught_up) {
+    f.first_change_ms = ms_between(t0, t_first);
+    f.steady_per_s = static_cast<double>(n) / std::chrono::duration<double>(t1 - t_first).count();
+  }
   std::this_thread::sleep_for(Ms(1200));
   std::string wire = last_value(dir / "ward.log", "bytes_out");
   f.wire_bytes = wire.empty() ? 0 : std::stod(wire);
@@ -513,6 +525,10 @@ int run_replicate(int argc, char** argv) {
               cell(body_avg(eng), "%.0f", engine).c_str());
   std::printf("%-56s %12s %12s   >= 100000\n", "catch-up ward -> district, changes/s end to end",
               cell(node.catchup_per_s, "%.0f").c_str(), cell(eng.catchup_per_s, "%.0f", engine).c_str());
+  std::printf("%-56s %12s %12s\n", "  ward process started -> first change at district, ms",
+              cell(node.first_change_ms, "%.0f").c_str(), cell(eng.first_change_ms, "%.0f", engine).c_str());
+  std::printf("%-56s %12s %12s\n", "  changes/s from the first change on",
+              cell(node.steady_per_s, "%.0f").c_str(), cell(eng.steady_per_s, "%.0f", engine).c_str());
   std::printf("%-56s %12s %12s   <= 0.6\n", "bytes on the wire per body byte (zstd batches)",
               cell(per_body(node), "%.3f").c_str(), cell(per_body(eng), "%.3f", engine).c_str());
   std::printf("%-56s %12s %12s\n", "bytes on the wire per change", cell(per_change(node), "%.1f").c_str(),

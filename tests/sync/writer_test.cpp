@@ -156,3 +156,36 @@ TEST_CASE("writer back-pressure: a full queue answers unavailable and loses noth
     CHECK(s.stats().changes == 2);
   }).get();
 }
+
+// Deferred indexing: the writer indexes a catch-up's records by itself once it
+// is idle, and the index then answers as if they had been indexed at once.
+TEST_CASE("the writer indexes deferred records once it is idle", "[sync][writer][index]") {
+  TempDir dir;
+  Identity ia = identity(1), ib = identity(2);
+  FakeClock clock;
+  auto source = open_store(dir.file("a.db"), ia, clock, false);
+  auto chain = make_chain(ia, 300);
+  REQUIRE(source->apply(chain).applied == 300);
+
+  StoreOptions options;
+  options.path = dir.file("b.db");
+  options.durable = true;
+  options.defer_index_min_changes = 100;
+  auto opened = Store::open(options, test_schema(), ib, clock);
+  REQUIRE(opened.is_ok());
+  Writer writer(std::move(opened).value());
+  ApplyReport r = writer.apply(chain).get();
+  REQUIRE(r.applied == 300);
+  // A clerk's commit goes through at once, backlog or not.
+  Transaction txn("clerk-1", "ward-1");
+  txn.create("dossiers").set("name", "Lan");
+  REQUIRE(writer.commit(std::move(txn)).get().is_ok());
+  bool done = false;
+  for (int i = 0; i < 500 && !done; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    done = !writer.run_get<bool>([](Store& s) { return s.index_backlog(); });
+  }
+  CHECK(done);
+  CHECK(writer.run_get<std::size_t>([](Store& s) { return s.find("dossiers", "name", "value-7", 10).size(); }) == 1);
+  CHECK(writer.run_get<std::size_t>([](Store& s) { return s.find("dossiers", "name", "Lan", 10).size(); }) == 1);
+}

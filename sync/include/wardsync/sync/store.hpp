@@ -45,6 +45,13 @@ struct StoreOptions {
   // Received changes are applied in transactions of at most this many changes,
   // so local writes never wait behind a whole catch-up.
   std::size_t apply_chunk_changes = 2000;
+  // A received chunk of at least this many changes (a catch-up) is applied
+  // without maintaining record_index and full-text search: the records are
+  // listed in index_pending and catch_up_index() (the Writer runs it when idle)
+  // indexes them later in bounded transactions. find() and search() lag behind
+  // until then; records, get() and list() never do. Local writes index at once,
+  // lagging records included. 0: every change is indexed as it is applied.
+  std::size_t defer_index_min_changes = 0;
   // Out-of-order changes waiting for a gap to fill, per stream.
   std::size_t max_held_per_stream = 10000;
   std::uint64_t max_forward_skew_ms = kDefaultMaxForwardSkewMs;
@@ -196,6 +203,13 @@ class Store {
   // the CPU of one) — merges them into one, a bounded step (64 pages, one
   // transaction) per call. True while there is more to do.
   bool tidy_search();
+
+  // Deferred indexing (StoreOptions::defer_index_min_changes). True while some
+  // records' index and search rows lag behind their state (also after a restart
+  // in the middle of it: the list is in the database).
+  bool index_backlog() const;
+  // Indexes up to `max_records` lagging records in one transaction; how many.
+  Result<std::size_t> catch_up_index(std::size_t max_records);
 
   // Serving peers.
   VersionVector version_vector() const;

@@ -5,6 +5,8 @@
 // then fulfils each caller's future. A caller's write is acknowledged only once
 // it is durable. Received batches are queued the same way, each applied in
 // bounded transactions, so clerks' writes wait at most one chunk behind a catch-up.
+// When idle, the writer runs the store's deferred indexing
+// (StoreOptions::defer_index_min_changes) in small steps.
 //
 // Thread safety: every public method may be called from any thread. The Store
 // is touched only on the writer thread. Reads go through the Store's readers
