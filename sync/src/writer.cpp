@@ -1,5 +1,6 @@
 #include "wardsync/sync/writer.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 
@@ -13,8 +14,10 @@ namespace {
 constexpr std::size_t kIndexStepRecords = 100;
 constexpr std::chrono::milliseconds kIndexQuiet{50};
 constexpr std::chrono::milliseconds kIndexEvery{1000};
-// How often an idle writer asks whether the full-text index needs merging.
+// How often an idle writer asks whether the full-text index needs merging, and
+// how long it must have been idle first.
 constexpr std::chrono::seconds kTidyEvery{5};
+constexpr std::chrono::seconds kTidyQuiet{1};
 }  // namespace
 
 Writer::Writer(std::unique_ptr<Store> store, std::size_t max_queue)
@@ -93,9 +96,11 @@ void Writer::loop() {
         bool woken = cv_.wait_until(lock, due, has_work);
         index_now = !woken || Steady::now() >= last_index + kIndexEvery;
       } else {
-        // A merge under way takes a step whenever the writer is idle; otherwise
-        // the store is asked every kTidyEvery whether one is needed.
-        tidy_now = !cv_.wait_until(lock, tidying ? Steady::now() : next_tidy_look, has_work);
+        // Only after kTidyQuiet without work (a merge step ends in an fsync a
+        // commit would wait for); then a merge under way takes a step at once,
+        // otherwise the store is asked every kTidyEvery whether one is needed.
+        auto due = std::max(tidying ? Steady::now() : next_tidy_look, last_work + kTidyQuiet);
+        tidy_now = !cv_.wait_until(lock, due, has_work);
       }
       if (commits_.empty() && tasks_.empty() && stopping_) return;  // a restart finishes the indexing
       commits.swap(commits_);
