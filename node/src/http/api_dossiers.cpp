@@ -208,6 +208,12 @@ void one(Exchange& ex) {
   if (ex.seg.size() == 2) {
     if (ex.method != "GET") return method_not_allowed(ex);
     if (!require_role(ex, kReaders)) return;
+    // The local copy answers through the gate; a fetch through the peers (a
+    // dossier not held here, or another office's pinned copy to refresh) waits on
+    // the network, so its place in the gate is given up first.
+    auto local = get_dossier(ex.ctx, id);
+    if (local.ok() && !local.value().pinned) return answer(ex, std::move(local), 200, dossier_json);
+    ex.turn.leave();
     answer(ex, get_or_fetch_dossier(ex.ctx, id), 200, dossier_json);
     return;
   }
@@ -276,7 +282,10 @@ bool route_dossiers(Exchange& ex) {
   } else if (s.size() == 3 && s[1] == "by-code") {
     // A dossier by the code printed on its receipt, fetched from its office when not held here.
     if (ex.method != "GET") method_not_allowed(ex);
-    else if (require_role(ex, kReaders)) answer(ex, find_or_fetch_dossier_by_code(ex.ctx, s[2]), 200, dossier_json);
+    else if (require_role(ex, kReaders)) {
+      ex.turn.leave();  // may wait on the peers
+      answer(ex, find_or_fetch_dossier_by_code(ex.ctx, s[2]), 200, dossier_json);
+    }
   } else {
     one(ex);
   }

@@ -15,6 +15,7 @@
 #include <Poco/Net/HTTPServerResponse.h>
 
 #include "domain/context.hpp"
+#include "http/fair_gate.hpp"
 #include "sessions.hpp"
 
 namespace wardsync::node {
@@ -68,6 +69,7 @@ struct Exchange {
   std::string token;  // the session cookie's value, when sent
   bool answered = false;
   bool body_read = false;  // the request body was consumed (or refused and the connection closed)
+  FairGate::Pass turn;     // a read's place through the gate; left before the answer is written
 };
 
 // Answers.

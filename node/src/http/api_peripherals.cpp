@@ -103,6 +103,7 @@ void attachment(Exchange& ex, const std::string& id, const std::string& hash) {
   ex.resp.set("X-Content-Type-Options", "nosniff");
   ex.resp.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
   ex.resp.setContentLength64(static_cast<Poco::Int64>(bytes->size()));
+  ex.turn.leave();
   ex.resp.send().write(bytes->data(), static_cast<std::streamsize>(bytes->size()));
 }
 

@@ -182,6 +182,7 @@ void serve_metrics(Exchange& ex) {
   ex.resp.setContentType("text/plain; version=0.0.4; charset=utf-8");
   ex.resp.set("Cache-Control", "no-store");
   ex.resp.setContentLength64(static_cast<Poco::Int64>(text.size()));
+  ex.turn.leave();
   ex.resp.send().write(text.data(), static_cast<std::streamsize>(text.size()));
 }
 

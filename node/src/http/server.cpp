@@ -1,5 +1,8 @@
 #include "http/server.hpp"
 
+#include <algorithm>
+#include <thread>
+
 #include <Poco/Exception.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -81,6 +84,7 @@ void send_json(Exchange& ex, int status, const std::string& text) {
   ex.resp.set("Cache-Control", "no-store");
   ex.resp.set("X-Content-Type-Options", "nosniff");
   ex.resp.setContentLength64(static_cast<Poco::Int64>(text.size()));
+  ex.turn.leave();  // a slow client must not hold the gate
   ex.resp.send().write(text.data(), static_cast<std::streamsize>(text.size()));
 }
 
@@ -249,11 +253,11 @@ namespace {
 
 class ApiHandler final : public Poco::Net::HTTPRequestHandler {
  public:
-  ApiHandler(NodeContext& ctx, SessionStore& sessions, ActorCache& actors)
-      : ctx_(ctx), sessions_(sessions), actors_(actors) {}
+  ApiHandler(NodeContext& ctx, SessionStore& sessions, ActorCache& actors, FairGate& gate)
+      : ctx_(ctx), sessions_(sessions), actors_(actors), gate_(gate) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) override {
-    Exchange ex{req, resp, ctx_, sessions_, actors_, req.getMethod(), {}, {}, nullptr, std::nullopt, std::nullopt, "", false};
+    Exchange ex{req, resp, ctx_, sessions_, actors_, req.getMethod(), {}, {}, nullptr, std::nullopt, std::nullopt, "", false, false, {}};
     try {
       serve(ex);
     } catch (const std::exception& e) {
@@ -323,6 +327,9 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     Poco::Net::NameValueCollection cookies;
     ex.req.getCookies(cookies);
     ex.token = cookies.get(kCookieName, "");
+    // Reads take their turn through the gate; writes spend their time waiting for
+    // the writer's commit, which the gate would only serialize.
+    if (ex.method == "GET") ex.turn = gate_.enter();
     if (route_sessions(ex) || route_peripherals(ex) || route_kiosk(ex) || route_attachments(ex) ||
         route_dossiers(ex) || route_desk(ex)) {
       if (!ex.answered) send_simple_error(ex, 500, "internal", "Lỗi hệ thống.", "Internal error (no answer).");
@@ -334,19 +341,23 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
   NodeContext& ctx_;
   SessionStore& sessions_;
   ActorCache& actors_;
+  FairGate& gate_;
 };
 
 class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
  public:
   Factory(NodeContext& ctx, SessionStore& sessions) : ctx_(ctx), sessions_(sessions) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-    return new ApiHandler(ctx_, sessions_, actors_);
+    return new ApiHandler(ctx_, sessions_, actors_, gate_);
   }
 
  private:
   NodeContext& ctx_;
   SessionStore& sessions_;
   ActorCache actors_;
+  // Twice as many reads at once as there are cores: while one waits for a page
+  // or hands its slot on, another runs.
+  FairGate gate_{2 * std::max(1U, std::thread::hardware_concurrency())};
 };
 
 }  // namespace

@@ -1,0 +1,56 @@
+// FairGate: at most `slots` holders, the rest served in arrival order.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "http/fair_gate.hpp"
+
+using wardsync::node::http::FairGate;
+using namespace std::chrono_literals;
+
+TEST_CASE("fair gate: slots bound the holders and waiters go through in arrival order", "[node][gate]") {
+  FairGate gate(2);
+  auto a = gate.enter();
+  auto b = gate.enter();
+  std::mutex mu;
+  std::vector<int> order;
+  std::atomic<int> inside{2};
+  std::atomic<int> most{2};
+  std::vector<std::thread> waiters;
+  for (int i = 0; i < 4; ++i) {
+    waiters.emplace_back([&, i] {
+      auto pass = gate.enter();
+      int now = ++inside;
+      int seen = most.load();
+      while (now > seen && !most.compare_exchange_weak(seen, now)) {
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        order.push_back(i);
+      }
+      std::this_thread::sleep_for(5ms);
+      --inside;
+    });
+    std::this_thread::sleep_for(20ms);  // queued one after the other
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    CHECK(order.empty());  // both slots held: everyone waits
+  }
+  --inside;
+  a.leave();
+  a.leave();  // leaving twice gives back one slot only
+  --inside;
+  b = FairGate::Pass();  // moving an empty pass in leaves b's slot
+  for (auto& t : waiters) t.join();
+  CHECK(order == std::vector<int>{0, 1, 2, 3});
+  CHECK(most.load() <= 2);
+  // Every slot came back.
+  auto c = gate.enter();
+  auto d = gate.enter();
+  CHECK(inside.load() == 0);
+}
