@@ -762,6 +762,21 @@ ApplyReport Store::Impl::retry_held() {
 // A fork was proven: recompute every record from the log without the
 // quarantined origins' changes. States are a join of deltas, so the result is
 // what a replica that never saw those changes holds. Rare; costs a log scan.
+// Merges one stored change (its exact body bytes and its hash) into pending_, as
+// when the records are rebuilt from the log; bytes that do not parse are skipped.
+void Store::Impl::replay_change(std::string_view body_bytes, std::string_view hash) {
+  pb::ChangeBody body;
+  if (!body.ParseFromArray(body_bytes.data(), static_cast<int>(body_bytes.size()))) return;
+  Hash h{};
+  copy_to(hash, h);
+  RecordId id;
+  copy_to(body.record_id(), id.bytes);
+  Pending& p = pending_[{body.collection(), id}];
+  if (p.state == nullptr) p.state = google::protobuf::Arena::CreateMessage<pb::RecordState>(arena_);
+  merge::join(*p.state, merge::delta_of(body, h));
+  p.updated = std::max<Hlc>(p.updated, body.hlc());
+}
+
 void Store::Impl::rebuild_records() {
   rebuild_needed_ = false;
   flush_pending();
@@ -773,17 +788,7 @@ void Store::Impl::rebuild_records() {
   sql::Stmt all(db_.get(), "SELECT stream, body, hash FROM changes ORDER BY stream, seq");
   while (all.step()) {
     if (skip.count(all.integer(0)) != 0) continue;
-    pb::ChangeBody body;
-    std::string_view blob = all.blob_view(1);
-    if (!body.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) continue;
-    Hash h{};
-    copy_to(all.blob_view(2), h);
-    RecordId id;
-    copy_to(body.record_id(), id.bytes);
-    Pending& p = pending_[{body.collection(), id}];
-    if (p.state == nullptr) p.state = google::protobuf::Arena::CreateMessage<pb::RecordState>(arena_);
-    merge::join(*p.state, merge::delta_of(body, h));
-    p.updated = std::max<Hlc>(p.updated, body.hlc());
+    replay_change(all.blob_view(1), all.blob_view(2));
   }
   replay_pinned(quarantined_);
 }

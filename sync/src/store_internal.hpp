@@ -229,6 +229,7 @@ class Store::Impl {
   sql::Db db_;
   void update_search(const std::string& collection, const RecordId& id, const pb::RecordState& state);
   void fill_summaries();
+  void replay_change(std::string_view body_bytes, std::string_view hash);
   void reserve_search_row(const std::string& collection, const RecordId& id, const pb::RecordState& state);
 
   mutable sql::Stmt get_record_, put_record_, del_index_, put_index_, put_change_, get_change_,

@@ -46,17 +46,7 @@ void Store::Impl::replay_pinned(const std::set<PublicKey>& skip_origins) {
     PublicKey origin{};
     copy_to(all.blob_view(0), origin);
     if (skip_origins.count(origin) != 0) continue;
-    pb::ChangeBody body;
-    std::string_view blob = all.blob_view(1);
-    if (!body.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) continue;
-    Hash h{};
-    copy_to(all.blob_view(2), h);
-    RecordId id;
-    copy_to(body.record_id(), id.bytes);
-    Pending& p = pending_[{body.collection(), id}];
-    if (p.state == nullptr) p.state = google::protobuf::Arena::CreateMessage<pb::RecordState>(arena_);
-    merge::join(*p.state, merge::delta_of(body, h));
-    p.updated = std::max<Hlc>(p.updated, body.hlc());
+    replay_change(all.blob_view(1), all.blob_view(2));
   }
 }
 
