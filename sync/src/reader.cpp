@@ -253,7 +253,9 @@ Reader::Snapshot::Snapshot(const Reader& r) : reader_(r) {
 }
 
 Reader::Snapshot::~Snapshot() {
-  if (open_) (void)reader_.conn_->db.exec("COMMIT");
+  // A connection must never go back to its pool inside a read transaction: it
+  // would keep reading this snapshot and hold back checkpoints.
+  if (open_ && !reader_.conn_->db.exec("COMMIT").is_ok()) (void)reader_.conn_->db.exec("ROLLBACK");
 }
 
 // A read that fails (disk error, corrupt page) answers empty rather than throw

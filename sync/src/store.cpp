@@ -99,13 +99,13 @@ Status Store::Impl::open() {
                                        " is newer than this wardnode supports (" +
                                        std::to_string(sql_text::kSchemaVersion) + "); upgrade wardnode"};
   }
-  const int migrated_from = have;
   for (int v = have; v < sql_text::kSchemaVersion; ++v) {
     sql::Transaction tx(db_);
     s = db_.exec(sql_text::kMigrations[v]);
     if (!s.is_ok()) return {Code::kIo, "migration " + std::to_string(v + 1) + " failed: " + s.message()};
     try {
       if (v + 1 == sql_text::kSummaryMigration) fill_summaries();
+      if (v + 1 == sql_text::kFetchMigration) index_record_changes();  // a log older than the index
     } catch (const sql::SqlError& e) {
       return {Code::kIo, "migration " + std::to_string(v + 1) + " failed: " + e.message};
     }
@@ -147,12 +147,13 @@ Status Store::Impl::open() {
   put_search_row_ = sql::Stmt(db_.get(),
                               "INSERT INTO search_rows(collection, id, summary) VALUES(?,?,?) "
                               "ON CONFLICT(collection, id) DO UPDATE SET summary=excluded.summary RETURNING row");
-  reserve_search_row_ = sql::Stmt(db_.get(), "INSERT OR IGNORE INTO search_rows(collection, id) VALUES(?,?)");
+  reserve_search_row_ = sql::Stmt(db_.get(),
+                                  "INSERT INTO search_rows(collection, id, summary) VALUES(?,?,?) "
+                                  "ON CONFLICT(collection, id) DO UPDATE SET summary=excluded.summary");
   put_search_ = sql::Stmt(db_.get(), "INSERT OR REPLACE INTO record_search(rowid, text) VALUES(?,?)");
   put_search_term_ = sql::Stmt(db_.get(), "INSERT OR IGNORE INTO search_terms(term) VALUES(?)");
   put_record_change_ = sql::Stmt(
       db_.get(), "INSERT OR IGNORE INTO record_changes(collection, id, stream, seq) VALUES(?,?,?,?)");
-  if (migrated_from > 0 && migrated_from < sql_text::kFetchMigration) index_record_changes();  // a log older than the index
   get_index_pending_ = sql::Stmt(db_.get(), "SELECT old FROM index_pending WHERE collection=? AND id=?");
   put_index_pending_ =
       sql::Stmt(db_.get(), "INSERT OR IGNORE INTO index_pending(collection, id, old) VALUES(?,?,?)");
@@ -401,7 +402,9 @@ void Store::Impl::reserve_search_row(const std::string& collection, const Record
     return fs != nullptr && !fs->versions().empty();
   });
   if (!has_text) return;  // update_search would write no row either
-  reserve_search_row_.bind_text(1, collection).bind(2, view(id)).run();  // its summary comes with the index
+  // The summary now, so that search hits show the record as it is (a status, a
+  // cancellation) while its words wait for the indexer.
+  reserve_search_row_.bind_text(1, collection).bind(2, view(id)).bind(3, summary_of(*spec, state)).run();
 }
 
 void Store::Impl::update_search(const std::string& collection, const RecordId& id,

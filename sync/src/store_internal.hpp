@@ -146,7 +146,8 @@ class Store::Impl {
   // On-demand fetch (store_pinned.cpp).
   std::vector<WireChange> record_changes(const std::string& collection, const RecordId& id,
                                          std::size_t limit) const;
-  ApplyReport pin(const std::string& collection, const RecordId& id, std::span<const WireChange> changes);
+  ApplyReport pin(const std::string& collection, const RecordId& id, std::span<const WireChange> changes,
+                  const std::optional<std::pair<std::string, std::string>>& must_hold);
   bool is_pinned(const std::string& collection, const RecordId& id) const;
 
   std::vector<Subscriber> subscribers_;

@@ -23,21 +23,20 @@ void Store::Impl::index_change(const StreamInfo& info, const DecodedChange& c) {
       .run();
 }
 
-// Once, when a database older than migration 4 is opened: index its log.
+// Once, inside migration 5's transaction (a crash half way redoes it): index the log.
 void Store::Impl::index_record_changes() {
-  sql::Transaction tx(db_);
+  sql::Stmt put(db_.get(), "INSERT OR IGNORE INTO record_changes(collection, id, stream, seq) VALUES(?,?,?,?)");
   sql::Stmt all(db_.get(), "SELECT stream, seq, body FROM changes");
   while (all.step()) {
     pb::ChangeBody body;
     std::string_view blob = all.blob_view(2);
     if (!body.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) continue;
-    put_record_change_.bind_text(1, body.collection())
+    put.bind_text(1, body.collection())
         .bind(2, body.record_id())
         .bind(3, all.integer(0))
         .bind(4, all.integer(1))
         .run();
   }
-  tx.commit();
 }
 
 void Store::Impl::replay_pinned(const std::set<PublicKey>& skip_origins) {
@@ -90,8 +89,18 @@ bool Store::Impl::is_pinned(const std::string& collection, const RecordId& id) c
 }
 
 ApplyReport Store::Impl::pin(const std::string& collection, const RecordId& id,
-                             std::span<const WireChange> changes) {
+                             std::span<const WireChange> changes,
+                             const std::optional<std::pair<std::string, std::string>>& must_hold) {
   ApplyReport report;
+  // A record of this node's own streams (its log has changes of it) changes only
+  // through them: otherwise a hostile answer, signed with a key of its own, could
+  // rewrite a dossier this office holds.
+  bool own_record = false;
+  {
+    sql::Stmt own(db_.get(), "SELECT 1 FROM record_changes WHERE collection=? AND id=? LIMIT 1");
+    own.bind_text(1, collection).bind(2, view(id));
+    own_record = own.step();
+  }
   ArenaScope arena(*this);
   std::deque<DecodedChange> decoded;
   sql::Stmt put(db_.get(),
@@ -143,6 +152,10 @@ ApplyReport Store::Impl::pin(const std::string& collection, const RecordId& id,
         }
         continue;
       }
+      if (own_record) {
+        refuse(Problem::Kind::kMalformed, "fetched change refused: this node holds that record in its own streams");
+        continue;
+      }
       put.bind_text(1, collection)
           .bind(2, view(id))
           .bind(3, view(c.hash))
@@ -171,6 +184,20 @@ ApplyReport Store::Impl::pin(const std::string& collection, const RecordId& id,
       a.author = c.body->author();
       applied_.push_back(std::move(a));
     }
+    if (must_hold) {
+      const pb::FieldState* fs = merge::find_field(*load_pending(collection, id).state, must_hold->first);
+      const bool holds = fs != nullptr && !fs->versions().empty() &&
+                         (fs->type() == pb::ONCE ? fs->versions(0) : fs->versions(fs->versions_size() - 1)).value() ==
+                             must_hold->second;
+      if (!holds) {  // the transaction rolls back: nothing pinned
+        pending_.clear();
+        applied_.clear();
+        report.rejected += report.applied;
+        report.applied = 0;
+        report.problems.push_back(stray_problem("fetched record does not hold the " + must_hold->first + " asked for"));
+        return report;
+      }
+    }
     flush_pending();
     tx.commit();
   } catch (const sql::SqlError& e) {
@@ -187,8 +214,9 @@ std::vector<WireChange> Store::record_changes(const std::string& collection, con
                                               std::size_t limit) const {
   return impl_->record_changes(collection, id, limit);
 }
-ApplyReport Store::pin(const std::string& collection, const RecordId& id, std::span<const WireChange> changes) {
-  return impl_->pin(collection, id, changes);
+ApplyReport Store::pin(const std::string& collection, const RecordId& id, std::span<const WireChange> changes,
+                       const std::optional<std::pair<std::string, std::string>>& must_hold) {
+  return impl_->pin(collection, id, changes, must_hold);
 }
 bool Store::is_pinned(const std::string& collection, const RecordId& id) const {
   return impl_->is_pinned(collection, id);

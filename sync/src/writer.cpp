@@ -112,11 +112,22 @@ void Writer::loop() {
       }
     }
     if (index_now) {
-      (void)store_->catch_up_index(kIndexStepRecords);  // an error: the rows stay listed, tried again
+      // An error leaves the rows listed; they are tried again after a quiet
+      // spell rather than at once (a full disk must not become a busy loop).
+      bool failed = true;
+      try {
+        failed = !store_->catch_up_index(kIndexStepRecords).is_ok();
+      } catch (const std::exception&) {
+      }
       last_index = Steady::now();
+      if (failed) last_work = last_index + kIndexEvery;
     }
     if (tidy_now) {
-      tidying = store_->tidy_search();
+      try {
+        tidying = store_->tidy_search();
+      } catch (const std::exception&) {
+        tidying = false;
+      }
       if (!tidying) next_tidy_look = Steady::now() + kTidyEvery;
       std::lock_guard<std::mutex> lock(mu_);
       ++stats_.tidy_steps;

@@ -35,18 +35,20 @@ TEST_CASE("fair gate: slots bound the holders and waiters go through in arrival 
       std::this_thread::sleep_for(5ms);
       --inside;
     });
-    std::this_thread::sleep_for(20ms);  // queued one after the other
+    while (gate.waiting() != static_cast<std::size_t>(i) + 1) std::this_thread::sleep_for(1ms);  // in line, in order
   }
   {
     std::lock_guard<std::mutex> lock(mu);
     CHECK(order.empty());  // both slots held: everyone waits
   }
+  // One slot comes free (b stays held): the waiters pass through it one at a time,
+  // in the order they came.
   --inside;
   a.leave();
   a.leave();  // leaving twice gives back one slot only
+  for (auto& t : waiters) t.join();
   --inside;
   b = FairGate::Pass();  // moving an empty pass in leaves b's slot
-  for (auto& t : waiters) t.join();
   CHECK(order == std::vector<int>{0, 1, 2, 3});
   CHECK(most.load() <= 2);
   // Every slot came back.

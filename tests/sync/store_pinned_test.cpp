@@ -189,3 +189,37 @@ TEST_CASE("a log written before migration 4 is indexed at open so its records ca
   CHECK(b->pin("dossiers", id, changes).applied == 2);
   CHECK(b->get("dossiers", id)->text("name") == "Đỗ Văn Em (sửa)");
 }
+
+TEST_CASE("a fetched answer never rewrites a record of the node's own streams, and by code it must hold the code",
+          "[sync][store][fetch]") {
+  Node a(1);
+  Node b(2);
+  Node forger(3);  // a hostile relay signing with a key of its own
+  RecordId mine = write_at(*b, "79/760/B", "hồ sơ của B", "B-1");
+  // The forger holds B's record (it received B's stream) and signs an edit of it
+  // with its own key; the answer carries B's change and the forged one.
+  REQUIRE(forger->apply(b->record_changes("dossiers", mine, 10)).applied == 1);
+  Transaction txn("clerk-x", "79/760/X");
+  txn.update("dossiers", mine).set("name", "giả mạo");
+  REQUIRE(forger->commit(txn).is_ok());
+  auto forged = forger->record_changes("dossiers", mine, 10);
+  REQUIRE(forged.size() == 2);
+  ApplyReport refused = b->pin("dossiers", mine, forged);
+  INFO(describe(refused));
+  CHECK(refused.applied == 0);
+  CHECK(refused.duplicates == 1);  // B's own change, checked against its log
+  CHECK(refused.rejected == 1);    // the forged edit
+  CHECK(b->get("dossiers", mine)->text("name") == "hồ sơ của B");
+  CHECK_FALSE(b->is_pinned("dossiers", mine));
+
+  // A fetch by code: an answer for a record that does not hold that code pins nothing.
+  RecordId other = write_at(*a, "79/760/A", "Lê Văn Cường", "A-7");
+  auto changes = a->record_changes("dossiers", other, 100);
+  ApplyReport wrong = b->pin("dossiers", other, changes, std::make_pair(std::string("code"), std::string("A-8")));
+  CHECK(wrong.applied == 0);
+  CHECK_FALSE(b->get("dossiers", other));
+  CHECK_FALSE(b->is_pinned("dossiers", other));
+  ApplyReport right = b->pin("dossiers", other, changes, std::make_pair(std::string("code"), std::string("A-7")));
+  CHECK(right.applied == changes.size());
+  CHECK(b->get("dossiers", other)->text("code") == "A-7");
+}

@@ -58,7 +58,16 @@ class FairGate {
       line_.push_back(&me);
     }
     me.turn.acquire();  // the slot is handed over by release()
+    // release() may still be inside turn.release() under mu_: wait it out before
+    // `me` (and its semaphore) goes out of scope.
+    std::lock_guard<std::mutex> lock(mu_);
     return Pass(this);
+  }
+
+  // Requests waiting their turn now.
+  std::size_t waiting() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return line_.size();
   }
 
  private:
@@ -77,7 +86,7 @@ class FairGate {
     next->turn.release();
   }
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::size_t free_;          // GUARDED_BY(mu_)
   std::deque<Waiter*> line_;  // GUARDED_BY(mu_)
 };

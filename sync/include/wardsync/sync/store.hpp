@@ -254,7 +254,11 @@ class Store {
   // survives restarts. The version vector is never touched. Pinning again (a
   // refresh) adds only what is new; changes of a stream this node holds are
   // checked against its log. Refused changes are counted and reported.
-  ApplyReport pin(const std::string& collection, const RecordId& id, std::span<const WireChange> changes);
+  // A record this node holds through its own streams is never changed by a pin
+  // (all refused). `must_hold` (a fetch by code: field, value): unless the merged
+  // record then holds that value, nothing is pinned.
+  ApplyReport pin(const std::string& collection, const RecordId& id, std::span<const WireChange> changes,
+                  const std::optional<std::pair<std::string, std::string>>& must_hold = std::nullopt);
   // True when some change of this record was pinned (fetched on demand).
   bool is_pinned(const std::string& collection, const RecordId& id) const;
 
