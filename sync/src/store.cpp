@@ -105,6 +105,8 @@ Status Store::Impl::open() {
     if (!s.is_ok()) return {Code::kIo, "migration " + std::to_string(v + 1) + " failed: " + s.message()};
     try {
       if (v + 1 == sql_text::kSummaryMigration) fill_summaries();
+      // Summaries older than 7 are rewritten, unless 4 just wrote them in this open.
+      if (v + 1 == sql_text::kCompactSummaryMigration && have >= sql_text::kSummaryMigration) fill_summaries();
       if (v + 1 == sql_text::kFetchMigration) index_record_changes();  // a log older than the index
     } catch (const sql::SqlError& e) {
       return {Code::kIo, "migration " + std::to_string(v + 1) + " failed: " + e.message};

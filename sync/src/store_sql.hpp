@@ -113,8 +113,12 @@ CREATE TABLE IF NOT EXISTS index_pending(
   old BLOB NOT NULL,
   PRIMARY KEY(collection, id)) WITHOUT ROWID;
 )",
+    // 7: summaries keep only the value a result list shows (summary_of); the rows
+    // written by 4 are rewritten once by the store when it opens. No SQL.
+    "",
 };
 constexpr int kSummaryMigration = 4;
+constexpr int kCompactSummaryMigration = 7;
 constexpr int kFetchMigration = 5;
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 

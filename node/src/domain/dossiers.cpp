@@ -524,15 +524,24 @@ Outcome<std::vector<DossierView>> search_dossiers(NodeContext& ctx, const std::s
     auto more = reader->find(kDossiers, "cccd", query, limit);
     ids.insert(ids.end(), more.begin(), more.end());
   }
+  // Full-text hits come with their summary fields: no record read per hit. An
+  // exact code or CCCD match is nearly always among them (both are indexed
+  // words), so it is read whole only when it is not.
+  std::vector<Record> hits = reader->search_summaries(kDossiers, query, limit);
   std::vector<DossierView> out;
   std::set<RecordId> seen;
   auto take = [&](const Record& r) {
     if (out.size() < limit && seen.insert(r.id).second && !r.deleted) out.push_back(dossier_view(ctx, r));
   };
-  for (const auto& id : ids)
-    if (auto r = reader->get(kDossiers, id)) take(*r);
-  // Full-text hits come with their summary fields: no record read per hit.
-  for (const auto& r : reader->search_summaries(kDossiers, query, limit)) take(r);
+  for (const auto& id : ids) {  // exact matches first
+    auto hit = std::find_if(hits.begin(), hits.end(), [&](const Record& r) { return r.id == id; });
+    if (hit != hits.end()) {
+      take(*hit);
+    } else if (auto r = reader->get(kDossiers, id)) {
+      take(*r);
+    }
+  }
+  for (const auto& r : hits) take(r);
   return out;
 }
 
