@@ -44,6 +44,10 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(const std::filesystem::pa
   // FTS5 row per dossier); the Writer indexes them once it is quiet. Live pushes
   // (a few changes per batch) are indexed at once. ARCHITECTURE.md, "Catch-up".
   opts.defer_index_min_changes = 256;
+  opts.on_upgrade = [&log](int from, int to) {
+    log.info("store", "upgrading the database from schema " + std::to_string(from) + " to " + std::to_string(to) +
+                          " (a large database can take a minute or two; do not stop the node)");
+  };
   auto store = Store::open(opts, node_schema(), *rt->identity_, rt->clock_);
   if (!store.is_ok()) return store.status();
   rt->writer_ = std::make_unique<Writer>(std::move(store).value());

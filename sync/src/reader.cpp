@@ -226,6 +226,8 @@ StoreStats RecordReader::stats() const {
 
 struct Reader::Conn {
   sql::Db db;
+  // Prepared once: sqlite3_exec would compile them for every request.
+  sql::Stmt begin, commit, rollback;
 };
 
 Reader::Reader() = default;
@@ -242,6 +244,9 @@ Result<std::unique_ptr<Reader>> Reader::open(const std::string& path, const Sche
   if (!s.is_ok()) return s;
   try {
     r->reader_ = std::make_unique<RecordReader>(r->conn_->db.get());
+    r->conn_->begin = sql::Stmt(r->conn_->db.get(), "BEGIN");
+    r->conn_->commit = sql::Stmt(r->conn_->db.get(), "COMMIT");
+    r->conn_->rollback = sql::Stmt(r->conn_->db.get(), "ROLLBACK");
   } catch (const sql::SqlError& e) {
     return Status{Code::kIo, "cannot read store " + path + ": " + e.message};
   }
@@ -249,13 +254,25 @@ Result<std::unique_ptr<Reader>> Reader::open(const std::string& path, const Sche
 }
 
 Reader::Snapshot::Snapshot(const Reader& r) : reader_(r) {
-  open_ = r.conn_->db.exec("BEGIN").is_ok();
+  try {
+    r.conn_->begin.run();
+    open_ = true;
+  } catch (const sql::SqlError&) {  // reads then run in their own transactions
+  }
 }
 
 Reader::Snapshot::~Snapshot() {
+  if (!open_) return;
   // A connection must never go back to its pool inside a read transaction: it
   // would keep reading this snapshot and hold back checkpoints.
-  if (open_ && !reader_.conn_->db.exec("COMMIT").is_ok()) (void)reader_.conn_->db.exec("ROLLBACK");
+  try {
+    reader_.conn_->commit.run();
+  } catch (const sql::SqlError&) {
+    try {
+      reader_.conn_->rollback.run();
+    } catch (const sql::SqlError&) {
+    }
+  }
 }
 
 // A read that fails (disk error, corrupt page) answers empty rather than throw

@@ -99,6 +99,7 @@ Status Store::Impl::open() {
                                        " is newer than this wardnode supports (" +
                                        std::to_string(sql_text::kSchemaVersion) + "); upgrade wardnode"};
   }
+  if (have != 0 && have < sql_text::kSchemaVersion && options_.on_upgrade) options_.on_upgrade(have, sql_text::kSchemaVersion);
   for (int v = have; v < sql_text::kSchemaVersion; ++v) {
     sql::Transaction tx(db_);
     s = db_.exec(sql_text::kMigrations[v]);

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include <catch2/catch.hpp>
+#include <sqlite3.h>
 
 #include "node_process.hpp"
 
@@ -201,4 +202,33 @@ TEST_CASE("set_config keeps the other lines of a repeatable key", "[node][cli]")
                 "peer = tcp://127.0.0.1:7002 BBB\n"
                 "peer = tcp://127.0.0.1:7004 DDD\n"
                 "sync_heartbeat_ms = 200\n");
+}
+
+TEST_CASE("a database left by an older wardnode is upgraded in place, and the log says so once", "[node][cli]") {
+  TempDir t;
+  fs::path d = t.path() / "office";
+  REQUIRE(run_wardnode({"init", "--dir", d.string(), "--office-code", "26734", "--office-name", "UBND Phường Tân Định",
+                        "--tier", "ward", "--scope", "79/26734"})
+              .exit_code == 0);
+  REQUIRE(run_wardnode({"user", "add", "--dir", d.string(), "--username", "admin", "--display-name", "Quản trị",
+                        "--role", "it_admin", "--password-stdin"},
+                       "mot-mat-khau-dai\n")
+              .exit_code == 0);
+  // Back to schema 6, as the wardnode before compact search summaries left it.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((d / "node.db").c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "PRAGMA user_version=6", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+
+  RunResult first = run_wardnode({"user", "passwd", "--dir", d.string(), "--username", "admin"}, "mat-khau-moi-nhe\n");
+  INFO(first.err);
+  CHECK(first.exit_code == 0);
+  CHECK(first.err.find("upgrading the database from schema 6 to 7") != std::string::npos);
+  RunResult again = run_wardnode({"user", "passwd", "--dir", d.string(), "--username", "admin"}, "mat-khau-moi-nhe\n");
+  CHECK(again.exit_code == 0);
+  CHECK(again.err.find("upgrading") == std::string::npos);
+  NodeProcess node(d);
+  node.start();
+  Client c(node.port());
+  CHECK(c.login("admin", "mat-khau-moi-nhe").status == 200);
 }

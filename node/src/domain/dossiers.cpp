@@ -519,11 +519,11 @@ Outcome<std::vector<DossierView>> search_dossiers(NodeContext& ctx, const std::s
   auto reader = ctx.readers.acquire();
   if (!reader) return internal_error();
   Reader::Snapshot snapshot(*reader);
-  std::vector<RecordId> ids = reader->find(kDossiers, "code", query, limit);
-  if (query.size() == 12 && all_digits(query)) {
-    auto more = reader->find(kDossiers, "cccd", query, limit);
-    ids.insert(ids.end(), more.begin(), more.end());
-  }
+  // Exact matches first: a dossier code ("26743-250711-11999", never without a
+  // dash) or a 12-digit CCCD number.
+  std::vector<RecordId> ids;
+  if (query.find('-') != std::string::npos) ids = reader->find(kDossiers, "code", query, limit);
+  if (query.size() == 12 && all_digits(query)) ids = reader->find(kDossiers, "cccd", query, limit);
   // Full-text hits come with their summary fields: no record read per hit. An
   // exact code or CCCD match is nearly always among them (both are indexed
   // words), so it is read whole only when it is not.

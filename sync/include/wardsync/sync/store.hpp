@@ -55,6 +55,9 @@ struct StoreOptions {
   // Out-of-order changes waiting for a gap to fill, per stream.
   std::size_t max_held_per_stream = 10000;
   std::uint64_t max_forward_skew_ms = kDefaultMaxForwardSkewMs;
+  // Called once before the database is upgraded from schema `from` to `to`: an
+  // upgrade may rewrite every record's rows (a minute for a million dossiers).
+  std::function<void(int from, int to)> on_upgrade;
 };
 
 // How a received batch is authenticated. kChain is the default and the only
