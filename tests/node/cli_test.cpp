@@ -25,6 +25,18 @@ std::string slurp(const fs::path& p) {
   }
   return out;
 }
+
+// `wardnode init` of a ward office in `d`, then an IT admin "admin" added from the CLI.
+void init_office_with_admin(const fs::path& d) {
+  REQUIRE(run_wardnode({"init", "--dir", d.string(), "--office-code", "26734", "--office-name", "UBND Phường Tân Định",
+                        "--tier", "ward", "--scope", "79/26734"})
+              .exit_code == 0);
+  RunResult add = run_wardnode({"user", "add", "--dir", d.string(), "--username", "admin", "--display-name", "Quản trị",
+                                "--role", "it_admin", "--password-stdin"},
+                               "mot-mat-khau-dai\n");
+  INFO(add.err);
+  REQUIRE(add.exit_code == 0);
+}
 }  // namespace
 
 TEST_CASE("every command answers --help", "[node][cli]") {
@@ -86,14 +98,7 @@ TEST_CASE("init creates a documented data directory and never overwrites one", "
 TEST_CASE("user add, passwd and disable from the command line", "[node][cli]") {
   TempDir t;
   fs::path d = t.path() / "office";
-  REQUIRE(run_wardnode({"init", "--dir", d.string(), "--office-code", "26734", "--office-name", "UBND Phường Tân Định",
-                        "--tier", "ward", "--scope", "79/26734"})
-              .exit_code == 0);
-  RunResult add = run_wardnode({"user", "add", "--dir", d.string(), "--username", "admin", "--display-name", "Quản trị",
-                                "--role", "it_admin", "--password-stdin"},
-                               "mot-mat-khau-dai\n");
-  INFO(add.err);
-  REQUIRE(add.exit_code == 0);
+  init_office_with_admin(d);
   CHECK(run_wardnode({"user", "add", "--dir", d.string(), "--username", "admin", "--display-name", "Lại", "--role",
                       "clerk"},
                      "mot-mat-khau-dai\n")
@@ -207,13 +212,7 @@ TEST_CASE("set_config keeps the other lines of a repeatable key", "[node][cli]")
 TEST_CASE("a database left by an older wardnode is upgraded in place, and the log says so once", "[node][cli]") {
   TempDir t;
   fs::path d = t.path() / "office";
-  REQUIRE(run_wardnode({"init", "--dir", d.string(), "--office-code", "26734", "--office-name", "UBND Phường Tân Định",
-                        "--tier", "ward", "--scope", "79/26734"})
-              .exit_code == 0);
-  REQUIRE(run_wardnode({"user", "add", "--dir", d.string(), "--username", "admin", "--display-name", "Quản trị",
-                        "--role", "it_admin", "--password-stdin"},
-                       "mot-mat-khau-dai\n")
-              .exit_code == 0);
+  init_office_with_admin(d);
   // Back to schema 6, as the wardnode before compact search summaries left it.
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open((d / "node.db").c_str(), &db) == SQLITE_OK);

@@ -15,6 +15,21 @@
 using namespace wardsync;
 using namespace wardsync::test;
 
+namespace {
+// Runs `sql` on the database file at `path` from outside the store (an older
+// wardnode's state, a hand edit).
+void exec_sql(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  char* err = nullptr;
+  int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+  INFO((err != nullptr ? err : ""));
+  sqlite3_free(err);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+}
+}  // namespace
+
 TEST_CASE("fold_for_search removes marks and folds d-stroke", "[sync][text]") {
   CHECK(fold_for_search("Nguyễn Văn An") == "nguyen van an");
   CHECK(fold_for_search("ĐẶNG THỊ Ửng") == "dang thi ung");
@@ -119,13 +134,9 @@ TEST_CASE("a database from before the completions table gets it filled on open",
     hoa = store->commit(t).value().records[0];
   }
   // Back to schema 2, as an older wardnode left it (without the later migrations' tables).
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(opt.path.c_str(), &db) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(db,
-                       "DROP TABLE search_terms; DROP TABLE index_pending; ALTER TABLE search_rows DROP COLUMN summary; "
-                       "PRAGMA user_version=2;",
-                       nullptr, nullptr, nullptr) == SQLITE_OK);
-  sqlite3_close(db);
+  exec_sql(opt.path,
+           "DROP TABLE search_terms; DROP TABLE index_pending; ALTER TABLE search_rows DROP COLUMN summary; "
+           "PRAGMA user_version=2;");
 
   auto store = Store::open(opt, schema, id, clock).value();
   CHECK(store->search("people", "le thi ho", 10) == std::vector<RecordId>{hoa});
@@ -175,10 +186,7 @@ TEST_CASE("search hits carry the summary fields, also for rows written before su
   check("written with summaries");
   // An older node's rows have no summary: the hits are read whole, then the
   // migration fills the summaries in.
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(opt.path.c_str(), &db) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(db, "UPDATE search_rows SET summary=NULL", nullptr, nullptr, nullptr) == SQLITE_OK);
-  sqlite3_close(db);
+  exec_sql(opt.path, "UPDATE search_rows SET summary=NULL");
   {
     auto reader = Reader::open(opt.path, schema).value();
     auto hits = reader->search_summaries("people", "hoa", 10);
@@ -186,10 +194,7 @@ TEST_CASE("search hits carry the summary fields, also for rows written before su
     CHECK(hits[0].text("name") == "Lê Thị Hoa");
     CHECK(hits[0].text("phone") == "0901");  // the whole record
   }
-  REQUIRE(sqlite3_open(opt.path.c_str(), &db) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(db, "ALTER TABLE search_rows DROP COLUMN summary; PRAGMA user_version=3;", nullptr, nullptr,
-                       nullptr) == SQLITE_OK);
-  sqlite3_close(db);
+  exec_sql(opt.path, "ALTER TABLE search_rows DROP COLUMN summary; PRAGMA user_version=3;");
   REQUIRE(Store::open(opt, schema, id, clock).is_ok());
   check("filled in by the migration");
 }
@@ -265,13 +270,9 @@ TEST_CASE("a hit shows the winning value of a field edited on two nodes, from a 
 
   // A node from before compact summaries kept whole field states (here: the whole
   // record state); migration 7 rewrites them.
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(oa.path.c_str(), &db) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(db,
-                       "UPDATE search_rows SET summary=(SELECT state FROM records r WHERE r.collection="
-                       "search_rows.collection AND r.id=search_rows.id); PRAGMA user_version=6;",
-                       nullptr, nullptr, nullptr) == SQLITE_OK);
-  sqlite3_close(db);
+  exec_sql(oa.path,
+           "UPDATE search_rows SET summary=(SELECT state FROM records r WHERE r.collection=search_rows.collection "
+           "AND r.id=search_rows.id); PRAGMA user_version=6;");
   REQUIRE(summary_holds(oa.path, hoa, key_bytes(ida.public_key())));
   {
     auto reader = Reader::open(oa.path, schema).value();
