@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sqlite_internal.hpp"
+#include "wardsync.pb.h"
 #include "wardsync/sync/schema.hpp"
 #include "wardsync/sync/types.hpp"
 
@@ -40,6 +41,7 @@ class RecordReader {
 
   sqlite3* db_;
   mutable sql::Stmt get_, find_, find_after_, values_, list_, list_after_, search_, completions_, conflicts_;
+  mutable pb::RecordState scratch_;  // record_of's parse target, reused
 };
 
 // The FTS5 query for a user search: the folded words, all whole but the last,
