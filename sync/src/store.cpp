@@ -460,8 +460,13 @@ void Store::Impl::append_change(const StreamInfo& info, const DecodedChange& c, 
       .run();
   index_change(info, c);
   Pending& p = load_pending(c.body->collection(), c.record);
-  auto* delta = google::protobuf::Arena::CreateMessage<pb::RecordState>(arena_);
-  merge::build_delta(*c.body, c.hash, *delta);
+  pb::RecordState* delta = c.delta;
+  c.delta = nullptr;  // consumed here
+  if (delta == nullptr) {
+    delta = google::protobuf::Arena::CreateMessage<pb::RecordState>(arena_);
+    merge::build_delta(*c.body, c.hash, *delta);
+  }
+  // A record's first change: moved in (same arena), not copied.
   merge::join(*p.state, std::move(*delta));
   p.updated = std::max<Hlc>(p.updated, c.body->hlc());
   if (!local) clock_.observe(c.body->hlc());
@@ -700,14 +705,9 @@ ApplyReport Store::Impl::apply(std::span<const WireChange> changes, VerifyMode m
   ApplyReport report;
   for (std::size_t start = 0; start < changes.size(); start += options_.apply_chunk_changes) {
     std::size_t end = std::min(changes.size(), start + options_.apply_chunk_changes);
-    // A catch-up's large batches leave index maintenance to catch_up_index();
-    // live pushes (small batches) are indexed at once.
-    const bool defer_index =
-        options_.defer_index_min_changes > 0 && end - start >= options_.defer_index_min_changes;
     ArenaScope arena(*this);  // before `decoded`: outlives nothing that points into it
     std::deque<DecodedChange> decoded;
-    std::deque<WireChange> storage;
-    std::map<StreamKey, std::vector<DecodedChange*>> by_stream;
+    std::vector<DecodedChange*> chunk;
     for (std::size_t i = start; i < end; ++i) {
       DecodedChange& d = decoded.emplace_back();
       Status s = decode_change(changes[i], d, arena_);
@@ -717,28 +717,104 @@ ApplyReport Store::Impl::apply(std::span<const WireChange> changes, VerifyMode m
         decoded.pop_back();
         continue;
       }
-      by_stream[d.stream].push_back(&d);
+      chunk.push_back(&d);
     }
-    auto saved_streams = streams_;
-    auto saved_quarantine = quarantined_;
-    try {
-      sql::Transaction tx(db_);
-      for (auto& [key, list] : by_stream) apply_stream(key, list, mode, report, storage, decoded);
-      if (rebuild_needed_) rebuild_records();
-      flush_pending(defer_index);
-      tx.commit();
-    } catch (const sql::SqlError& e) {
-      streams_ = std::move(saved_streams);
-      quarantined_ = std::move(saved_quarantine);
-      pending_.clear();
-      applied_.clear();
-      rebuild_needed_ = false;
-      report.problems.push_back(stray_problem("database error: " + e.message));
-      return report;
-    }
-    notify();
+    if (!apply_chunk(chunk, end - start, mode, report)) return report;
   }
   return report;
+}
+
+// A prepared batch: decoded (and its likely run-ending signatures checked) on
+// another thread; from here on exactly the kChain path above.
+ApplyReport Store::Impl::apply(PreparedBatch::Impl& batch) {
+  ApplyReport report;
+  report.rejected += batch.malformed.size();
+  for (Problem& p : batch.malformed) report.problems.push_back(std::move(p));
+  batch.malformed.clear();
+  // Record states are built on the batch's arena, beside its bodies and
+  // deltas: a first change's delta becomes its record's state without a copy,
+  // and the whole is freed with the batch (by the pipeline, off this thread).
+  struct UseArena {
+    UseArena(Impl& impl, google::protobuf::Arena* arena) : impl_(impl) { impl_.arena_ = arena; }
+    ~UseArena() { impl_.arena_ = nullptr; }
+    UseArena(const UseArena&) = delete;
+    UseArena& operator=(const UseArena&) = delete;
+    Impl& impl_;
+  } use(*this, &batch.arena);
+  std::vector<DecodedChange*> chunk;
+  for (auto it = batch.decoded.begin(); it != batch.decoded.end();) {
+    chunk.clear();
+    for (; it != batch.decoded.end() && chunk.size() < options_.apply_chunk_changes; ++it) chunk.push_back(&*it);
+    if (!apply_chunk(chunk, chunk.size(), VerifyMode::kChain, report)) break;
+  }
+  batch.decoded.clear();  // spent: applying it again applies nothing
+  return report;
+}
+
+bool Store::Impl::apply_chunk(const std::vector<DecodedChange*>& chunk, std::size_t received, VerifyMode mode,
+                              ApplyReport& report) {
+  // A catch-up's large batches leave index maintenance to catch_up_index();
+  // live pushes (small batches) are indexed at once.
+  const bool defer_index = options_.defer_index_min_changes > 0 && received >= options_.defer_index_min_changes;
+  std::map<StreamKey, std::vector<DecodedChange*>> by_stream;
+  for (DecodedChange* d : chunk) by_stream[d->stream].push_back(d);
+  std::deque<DecodedChange> held;  // held changes rejoining their streams, on arena_
+  std::deque<WireChange> storage;
+  auto saved_streams = streams_;
+  auto saved_quarantine = quarantined_;
+  try {
+    sql::Transaction tx(db_);
+    for (auto& [key, list] : by_stream) apply_stream(key, list, mode, report, storage, held);
+    if (rebuild_needed_) rebuild_records();
+    flush_pending(defer_index);
+    tx.commit();
+  } catch (const sql::SqlError& e) {
+    streams_ = std::move(saved_streams);
+    quarantined_ = std::move(saved_quarantine);
+    pending_.clear();
+    applied_.clear();
+    rebuild_needed_ = false;
+    report.problems.push_back(stray_problem("database error: " + e.message));
+    return false;
+  }
+  notify();
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// PreparedBatch
+
+PreparedBatch::PreparedBatch() : impl_(std::make_unique<Impl>()) {}
+PreparedBatch::~PreparedBatch() = default;
+std::size_t PreparedBatch::size() const { return impl_->wire.size(); }
+const VersionVector& PreparedBatch::heads() const { return impl_->heads; }
+
+std::unique_ptr<PreparedBatch> Store::prepare(std::vector<WireChange> changes) {
+  auto batch = std::make_unique<PreparedBatch>();
+  PreparedBatch::Impl& b = *batch->impl_;
+  b.wire = std::move(changes);
+  std::map<StreamKey, DecodedChange*> top;  // the highest change of each stream (the first of equals)
+  for (const WireChange& w : b.wire) {
+    DecodedChange& d = b.decoded.emplace_back();
+    Status s = decode_change(w, d, &b.arena);
+    if (!s.is_ok()) {
+      b.malformed.push_back(stray_problem(s.message()));
+      b.decoded.pop_back();
+      continue;
+    }
+    DecodedChange*& t = top[d.stream];
+    if (t == nullptr || d.body->seq() > t->body->seq()) t = &d;
+    d.delta = google::protobuf::Arena::CreateMessage<pb::RecordState>(&b.arena);
+    merge::build_delta(*d.body, d.hash, *d.delta);
+  }
+  for (const auto& [key, d] : top) {
+    // The signature that apply_stream's kChain check needs when this batch
+    // continues the stream as one linked run (a catch-up): checked here, its
+    // answer kept in the change. Any other it needs, it checks itself.
+    (void)signature_ok(*d);
+    b.heads[key] = StreamHead{d->body->seq(), d->hash};
+  }
+  return batch;
 }
 
 ApplyReport Store::Impl::retry_held() {
