@@ -384,6 +384,10 @@ class Replicator::Impl {
   std::deque<std::shared_ptr<Received>> work_;  // GUARDED_BY(work_mu_): for the worker
   bool work_stop_ = false;                      // GUARDED_BY(work_mu_)
   std::thread worker_;
+  VersionVector mine_;                          // this node's vector as of the last status (session thread)
+  bool mine_known_ = false;
+  std::future<void> mine_read_;                 // its next read, under way on the writer
+  std::shared_ptr<VersionVector> mine_next_;
   std::vector<Hash> wanted_blobs_;  // from options_.wanted_blobs, refreshed each second
   Steady::time_point wanted_at_{};
   mutable std::mutex mu_;
@@ -916,7 +920,25 @@ void Replicator::Impl::serve_blobs(Session& s, Steady::time_point now) {
 }
 
 void Replicator::Impl::publish_status(Steady::time_point now) {
-  VersionVector mine = writer_.run_get<VersionVector>([](Store& st) { return st.version_vector(); });
+  // This node's vector, read on the writer without waiting for it (it may be
+  // applying a batch): the status uses the last one read, at most one period old.
+  if (mine_read_.valid() && mine_read_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    try {
+      mine_read_.get();
+      mine_ = std::move(*mine_next_);
+    } catch (const std::exception&) {
+      // kept: the last vector read
+    }
+  }
+  if (!mine_known_) {  // the first status: read now
+    mine_ = writer_.run_get<VersionVector>([](Store& st) { return st.version_vector(); });
+    mine_known_ = true;
+  } else if (!mine_read_.valid()) {
+    auto next = std::make_shared<VersionVector>();
+    mine_next_ = next;
+    mine_read_ = writer_.run([next](Store& st) { *next = st.version_vector(); });
+  }
+  const VersionVector& mine = mine_;
   std::vector<PeerStatus> out;
   for (auto& s : sessions_) {
     // A certificate revoked or expired since the HELLO ends the session.
