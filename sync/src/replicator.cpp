@@ -192,6 +192,9 @@ constexpr std::size_t kBlobRequestsMax = 8;  // per peer; more are dropped (it a
 // past this the session thread leaves further messages in ZeroMQ's queue until
 // the writer has committed one. Each holds a decoded batch (~1-2 MB at most).
 constexpr std::size_t kReceivingMax = 8;
+// A received batch this small (decompressed), with none before it still to
+// acknowledge, is decoded on the session thread rather than by the worker.
+constexpr std::size_t kInlineRawBytes = 64 * 1024;
 constexpr auto kBlobMissingRetry = std::chrono::seconds(30);
 
 std::uint64_t bytes_estimate(std::uint64_t changes, const PeerStatus& st) {
@@ -350,6 +353,8 @@ class Replicator::Impl {
     }
   };
   void receive_worker();
+  std::shared_ptr<PreparedBatch> unpack(Received& r, std::string& raw);
+  std::future<void> queue_apply(std::shared_ptr<Received> r, std::shared_ptr<PreparedBatch> prepared);
   void finish_received();
   Session* find_session(bool inbound, const std::string& peer);
 
@@ -414,7 +419,12 @@ Status Replicator::Impl::start() {
   if (wake_->fd < 0) return {Code::kUnavailable, "replication: eventfd failed"};
   writer_.run([this](Store& store) {
     node_id_ = store.node_id();
-    store.subscribe([dirty = dirty_](const std::vector<AppliedChange>&) { *dirty = true; });
+    // A commit wakes the session thread at once (not at its next 20 ms poll):
+    // a clerk's save starts towards the peers as soon as it is durable.
+    store.subscribe([dirty = dirty_, wake = wake_](const std::vector<AppliedChange>&) {
+      *dirty = true;
+      wake->signal();
+    });
   }).get();
   try {
     // ZAP first: a CURVE socket bound without it would admit anyone.
@@ -592,6 +602,15 @@ void Replicator::Impl::handle(Session& s, const std::string& bytes) {
       r->batch_no = b.batch_no();
       r->raw_size = b.raw_size();
       r->zstd = std::move(*b.mutable_zstd());
+      if (receiving_.empty() && b.raw_size() <= kInlineRawBytes) {
+        // A live push (a few changes) with nothing ahead of it: unpacked here,
+        // one thread hop fewer. Nothing of the worker's is still to be queued
+        // on the writer (every batch it took is done), so the order holds.
+        receiving_.push_back(r);
+        std::string raw;
+        if (std::shared_ptr<PreparedBatch> prepared = unpack(*r, raw)) (void)queue_apply(r, std::move(prepared));
+        break;
+      }
       receiving_.push_back(r);
       {
         std::lock_guard<std::mutex> lock(work_mu_);
@@ -630,6 +649,48 @@ void Replicator::Impl::handle(Session& s, const std::string& bytes) {
   }
 }
 
+// Decompresses and prepares a received batch; nullptr (and `r` done, with its
+// error) when it does not decompress or parse.
+std::shared_ptr<PreparedBatch> Replicator::Impl::unpack(Received& r, std::string& raw) {
+  raw.resize(r.raw_size);
+  std::size_t n = ZSTD_decompress(raw.data(), raw.size(), r.zstd.data(), r.zstd.size());
+  std::string().swap(r.zstd);
+  pb::ChangeBatch batch;
+  bool parsed = !ZSTD_isError(n) && n == raw.size() && batch.ParseFromString(raw);
+  if (raw.capacity() > kKeptBufferBytes) std::string().swap(raw);  // an unusually large batch: give it back
+  if (!parsed) {
+    r.error = "batch does not decompress or parse";
+    r.done.store(true, std::memory_order_release);
+    wake_->signal();
+    return nullptr;
+  }
+  std::vector<WireChange> changes;
+  changes.reserve(static_cast<std::size_t>(batch.changes_size()));
+  for (auto& c : *batch.mutable_changes()) {
+    changes.push_back({std::move(*c.mutable_body()), std::move(*c.mutable_signature())});
+  }
+  std::shared_ptr<PreparedBatch> prepared = Store::prepare(std::move(changes));
+  r.heads = prepared->heads();
+  return prepared;
+}
+
+// Queues the apply of a prepared batch on the writer. Applied in the order
+// queued (the writer runs its tasks in order), so a peer's batches are applied
+// in the order it sent them.
+std::future<void> Replicator::Impl::queue_apply(std::shared_ptr<Received> r, std::shared_ptr<PreparedBatch> prepared) {
+  return writer_.run([r = std::move(r), prepared = std::move(prepared), wake = wake_](Store& st) mutable {
+    try {
+      r->report = st.apply(*prepared);
+      r->vv = st.version_vector();
+    } catch (const std::exception& e) {
+      r->error = std::string("applying a batch: ") + e.what();
+    }
+    r->spent = std::move(prepared);
+    r->done.store(true, std::memory_order_release);
+    wake->signal();
+  });
+}
+
 void Replicator::Impl::receive_worker() {
   // One buffer for every batch: a fresh ~1 MB string per batch is an mmap,
   // page faults and an munmap each time.
@@ -653,39 +714,10 @@ void Replicator::Impl::receive_worker() {
       r = std::move(work_.front());
       work_.pop_front();
     }
-    raw.resize(r->raw_size);
-    std::size_t n = ZSTD_decompress(raw.data(), raw.size(), r->zstd.data(), r->zstd.size());
-    std::string().swap(r->zstd);
-    pb::ChangeBatch batch;
-    bool parsed = !ZSTD_isError(n) && n == raw.size() && batch.ParseFromString(raw);
-    if (raw.capacity() > kKeptBufferBytes) std::string().swap(raw);  // an unusually large batch: give it back
-    if (!parsed) {
-      r->error = "batch does not decompress or parse";
-      r->done.store(true, std::memory_order_release);
-      wake_->signal();
-      continue;
-    }
-    std::vector<WireChange> changes;
-    changes.reserve(static_cast<std::size_t>(batch.changes_size()));
-    for (auto& c : *batch.mutable_changes()) {
-      changes.push_back({std::move(*c.mutable_body()), std::move(*c.mutable_signature())});
-    }
-    std::shared_ptr<PreparedBatch> prepared = Store::prepare(std::move(changes));
-    r->heads = prepared->heads();
+    std::shared_ptr<PreparedBatch> prepared = unpack(*r, raw);
+    if (prepared == nullptr) continue;
     while (queued.size() >= kAppliesQueued) retire();
-    // Applied in the order queued (the writer runs its tasks in order), so a
-    // peer's batches are applied in the order it sent them.
-    auto applied = writer_.run([r, prepared, wake = wake_](Store& st) mutable {
-      try {
-        r->report = st.apply(*prepared);
-        r->vv = st.version_vector();
-      } catch (const std::exception& e) {
-        r->error = std::string("applying a batch: ") + e.what();
-      }
-      r->spent = std::move(prepared);
-      r->done.store(true, std::memory_order_release);
-      wake->signal();
-    });
+    std::future<void> applied = queue_apply(r, std::move(prepared));
     queued.emplace_back(std::move(applied), std::move(r));
   }
   // Stopping: the writer finishes what was queued on it (it outlives us).
