@@ -288,7 +288,7 @@ void Store::Impl::flush_pending(bool defer_index) {
         old = encode_index_entries(p.old_index);
         put_index_pending_.bind_text(1, collection).bind(2, view(id)).bind(3, old).run();
       }
-      reserve_search_row(collection, id, *p.state);
+      reserve_search_row(collection, id, *p.state, p.existed);
       index_backlog_ = true;
       continue;
     }
@@ -409,7 +409,7 @@ std::size_t Store::Impl::catch_up_index(std::size_t max_records) {
 // record is first indexed: a deferred record takes its number now, in arrival
 // order, so that answers after the indexer equal those of indexing at once.
 void Store::Impl::reserve_search_row(const std::string& collection, const RecordId& id,
-                                     const pb::RecordState& state) {
+                                     const pb::RecordState& state, bool existed) {
   const CollectionSpec* spec = schema_.collection(collection);
   bool has_text = std::any_of(spec->fields.begin(), spec->fields.end(), [&](const FieldSpec& f) {
     if (!f.searchable) return false;
@@ -419,7 +419,16 @@ void Store::Impl::reserve_search_row(const std::string& collection, const Record
   if (!has_text) return;  // update_search would write no row either
   // The summary now, so that search hits show the record as it is (a status, a
   // cancellation) while its words wait for the indexer.
-  reserve_search_row_.bind_text(1, collection).bind(2, view(id)).bind(3, summary_of(*spec, state)).run();
+  // A record new in this transaction has no full-text row (never indexed), so no
+  // search reaches its summary before the indexer writes both: the row number
+  // alone is reserved (NULL summary), which saves a copy and serialization of
+  // the state and ~800 bytes of WAL per new dossier in a catch-up.
+  reserve_search_row_.bind_text(1, collection).bind(2, view(id));
+  if (existed) {
+    reserve_search_row_.bind(3, summary_of(*spec, state)).run();
+  } else {
+    reserve_search_row_.bind_blob_static(3, nullptr, 0).run();
+  }
 }
 
 void Store::Impl::update_search(const std::string& collection, const RecordId& id,

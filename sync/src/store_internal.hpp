@@ -246,7 +246,9 @@ class Store::Impl {
   void update_search(const std::string& collection, const RecordId& id, const pb::RecordState& state);
   void fill_summaries();
   void replay_change(std::string_view body_bytes, std::string_view hash);
-  void reserve_search_row(const std::string& collection, const RecordId& id, const pb::RecordState& state);
+  // `existed`: the record was in the database before this transaction.
+  void reserve_search_row(const std::string& collection, const RecordId& id, const pb::RecordState& state,
+                          bool existed);
 
   mutable sql::Stmt get_record_, put_record_, del_index_, put_index_, put_change_, get_change_,
       put_stream_, put_held_, get_held_, del_held_, range_changes_, reserve_search_row_, put_search_row_,
