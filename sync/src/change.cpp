@@ -92,6 +92,8 @@ Status decode_change(const WireChange& wire, DecodedChange& out, google::protobu
     if (!s.is_ok()) return s;
   }
   out.wire = &wire;
+  out.signature_state = 0;
+  out.delta = nullptr;
   std::memcpy(out.stream.origin.data(), b.origin().data(), kPublicKeyBytes);
   out.stream.scope = b.scope();
   out.hash = change_hash(wire);
@@ -114,10 +116,13 @@ Hash change_hash(const WireChange& change) {
 }
 
 bool signature_ok(const DecodedChange& change) {
-  return verify_signature(
+  if (change.signature_state != 0) return change.signature_state > 0;
+  bool ok = verify_signature(
       change.stream.origin,
       {reinterpret_cast<const std::uint8_t*>(change.wire->body.data()), change.wire->body.size()},
       change.signature);
+  change.signature_state = ok ? 1 : -1;
+  return ok;
 }
 
 WireChange sign_draft(const Identity& identity, const ChangeDraft& draft) {

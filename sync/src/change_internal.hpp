@@ -23,12 +23,20 @@ struct DecodedChange {
   Hash prev{};  // zero for seq 1
   RecordId record;
   Signature signature{};
+  // signature_ok()'s answer once asked (0: not yet, 1: valid, -1: not): a
+  // pipeline checks the signature a run needs before the writer looks at it.
+  mutable signed char signature_state = 0;
+  // The record state this change contributes (merge::build_delta), built in
+  // advance on the body's arena by Store::prepare; consumed (moved from) when
+  // the change is merged. nullptr: built when merged.
+  mutable pb::RecordState* delta = nullptr;
 };
 
 // Parses and validates one change. On error nothing in `out` is meaningful.
 Status decode_change(const WireChange& wire, DecodedChange& out, google::protobuf::Arena* arena = nullptr);
 
-// True when the signature over the exact body bytes is the origin's.
+// True when the signature over the exact body bytes is the origin's. Checked
+// once per DecodedChange: the answer is kept in signature_state.
 bool signature_ok(const DecodedChange& change);
 
 pb::MergeType to_pb(MergeType type);

@@ -2,10 +2,13 @@
 #include "wardsync/sync/replicator.hpp"
 
 #include <sodium.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <set>
@@ -161,6 +164,13 @@ struct Session {
   PeerStatus stats;
   std::uint64_t they_lack = 0;                // as of the last status, sent in heartbeats
   bool pump_needed = true;
+  // What the peer lacks, being read on the writer (one read at a time, so the
+  // session thread never waits behind the writer's applies to send a batch).
+  // `epoch` moves whenever sent_vv is reset; a read begun before is dropped.
+  std::future<void> lacking;
+  std::shared_ptr<std::vector<WireChange>> lacking_changes;
+  std::uint64_t lacking_epoch = 0;
+  std::uint64_t epoch = 0;
   // Blobs we fetch from this peer (one chunk in flight), blobs it said it
   // lacks (not asked again for a while), chunks it asked of us, and the
   // token bucket that caps what we send it.
@@ -178,6 +188,13 @@ constexpr std::size_t kFetchesInFlightMax = 256;             // more are answere
 constexpr std::uint32_t kFetchRelayMarginMs = 250;           // each hop answers this much sooner
 constexpr std::size_t kKeptBufferBytes = 8 * 1024 * 1024;  // the reused batch buffer's ceiling
 constexpr std::size_t kBlobRequestsMax = 8;  // per peer; more are dropped (it asks again)
+// Received batches between the socket and their acknowledgement (all peers):
+// past this the session thread leaves further messages in ZeroMQ's queue until
+// the writer has committed one. Each holds a decoded batch (~1-2 MB at most).
+constexpr std::size_t kReceivingMax = 8;
+// A received batch this small (decompressed), with none before it still to
+// acknowledge, is decoded on the session thread rather than by the worker.
+constexpr std::size_t kInlineRawBytes = 64 * 1024;
 constexpr auto kBlobMissingRetry = std::chrono::seconds(30);
 
 std::uint64_t bytes_estimate(std::uint64_t changes, const PeerStatus& st) {
@@ -248,6 +265,14 @@ class Replicator::Impl {
   ~Impl() {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
+    {
+      std::lock_guard<std::mutex> lock(work_mu_);
+      work_stop_ = true;
+    }
+    work_cv_.notify_all();
+    if (worker_.joinable()) worker_.join();
+    // The worker waits for the applies it queued on the writer (which outlives
+    // us) before it returns; what they touch they hold themselves.
   }
 
   Status start();
@@ -284,10 +309,60 @@ class Replicator::Impl {
   void send_fetched(Session& s, std::uint64_t request, pb::Fetched::Outcome outcome);
   bool has_upstream() const;
 
+  // Receiving (docs/replication.md, "Receiving a catch-up"). The session thread
+  // takes a batch off its socket and queues it; the receive worker decompresses
+  // and decodes it and checks the signatures its runs end with
+  // (Store::prepare), then queues its apply on the writer; the writer commits
+  // it, reads the version vector and raises `wake_`; the session thread then
+  // acknowledges it. So batch k+1 is decoded while the writer commits batch k,
+  // and every acknowledgement still follows its batch's commit. Batches are
+  // acknowledged in arrival order.
+  struct Received {
+    bool inbound = false;
+    std::string peer;  // routing id (inbound) or session name (outbound)
+    std::uint64_t batch_no = 0;
+    std::uint64_t raw_size = 0;
+    std::string zstd;
+    // Written by the worker or the writer, read by the session thread after `done`.
+    std::string error;  // set: nothing applied, no acknowledgement
+    VersionVector heads;
+    ApplyReport report;
+    VersionVector vv;  // read on the writer thread right after the commit
+    std::atomic<bool> done{false};
+    // The applied batch, handed back so that the worker frees it (its arena
+    // holds every body and record state of the batch), not the writer.
+    std::shared_ptr<PreparedBatch> spent;
+  };
+  // An eventfd the session thread polls beside its sockets.
+  struct Wake {
+    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    ~Wake() {
+      if (fd >= 0) close(fd);
+    }
+    void signal() const {
+      std::uint64_t one = 1;
+      if (write(fd, &one, sizeof one) < 0) {
+        // EAGAIN: the counter is already raised, the session thread will look.
+      }
+    }
+    void drain() const {
+      std::uint64_t n = 0;
+      if (read(fd, &n, sizeof n) < 0) {
+        // EAGAIN: nothing raised.
+      }
+    }
+  };
+  void receive_worker();
+  std::shared_ptr<PreparedBatch> unpack(Received& r, std::string& raw);
+  std::future<void> queue_apply(std::shared_ptr<Received> r, std::shared_ptr<PreparedBatch> prepared);
+  void finish_received();
+  Session* find_session(bool inbound, const std::string& peer);
+
   void loop();
   void handle(Session& s, const std::string& bytes);
   void tick(Session& s, Steady::time_point now);
   void pump(Session& s, Steady::time_point now);
+  void send_batch(Session& s, std::vector<WireChange> changes, Steady::time_point now);
   void send(Session& s, const pb::Envelope& env);
   void send_hello(Session& s, Steady::time_point now, bool resync = false);
   void publish_status(Steady::time_point now);
@@ -307,7 +382,17 @@ class Replicator::Impl {
   // Shared with the store's subscriber, which may outlive this replicator.
   std::shared_ptr<std::atomic<bool>> dirty_ = std::make_shared<std::atomic<bool>>(true);
   std::thread thread_;
-  std::string unpacked_;            // decompressed batch, reused (session thread)
+  std::shared_ptr<Wake> wake_ = std::make_shared<Wake>();
+  std::deque<std::shared_ptr<Received>> receiving_;  // session thread, in arrival order
+  std::mutex work_mu_;
+  std::condition_variable work_cv_;
+  std::deque<std::shared_ptr<Received>> work_;  // GUARDED_BY(work_mu_): for the worker
+  bool work_stop_ = false;                      // GUARDED_BY(work_mu_)
+  std::thread worker_;
+  VersionVector mine_;                          // this node's vector as of the last status (session thread)
+  bool mine_known_ = false;
+  std::future<void> mine_read_;                 // its next read, under way on the writer
+  std::shared_ptr<VersionVector> mine_next_;
   std::vector<Hash> wanted_blobs_;  // from options_.wanted_blobs, refreshed each second
   Steady::time_point wanted_at_{};
   mutable std::mutex mu_;
@@ -331,9 +416,15 @@ Status Replicator::Impl::start() {
   if (major * 10000 + minor * 100 + patch < 40302) {
     return {Code::kUnavailable, "libzmq 4.3.2 or later is required"};
   }
+  if (wake_->fd < 0) return {Code::kUnavailable, "replication: eventfd failed"};
   writer_.run([this](Store& store) {
     node_id_ = store.node_id();
-    store.subscribe([dirty = dirty_](const std::vector<AppliedChange>&) { *dirty = true; });
+    // A commit wakes the session thread at once (not at its next 20 ms poll):
+    // a clerk's save starts towards the peers as soon as it is durable.
+    store.subscribe([dirty = dirty_, wake = wake_](const std::vector<AppliedChange>&) {
+      *dirty = true;
+      wake->signal();
+    });
   }).get();
   try {
     // ZAP first: a CURVE socket bound without it would admit anyone.
@@ -371,6 +462,7 @@ Status Replicator::Impl::start() {
   } catch (const zmq::error_t& e) {
     return {Code::kUnavailable, std::string("replication transport: ") + e.what()};
   }
+  worker_ = std::thread([this] { receive_worker(); });
   thread_ = std::thread([this] { loop(); });
   return Status::ok();
 }
@@ -489,6 +581,7 @@ void Replicator::Impl::handle(Session& s, const std::string& bytes) {
       // position it may have lost (a restored peer reports its real vector).
       s.peer_vv = from_pb(h.vv());
       s.sent_vv = s.peer_vv;
+      ++s.epoch;
       s.in_flight.clear();
       s.ready = true;
       s.pump_needed = true;
@@ -496,52 +589,34 @@ void Replicator::Impl::handle(Session& s, const std::string& bytes) {
       break;
     }
     case pb::Envelope::kBatch: {
-      const pb::Batch& b = env.batch();
+      pb::Batch& b = *env.mutable_batch();
       s.stats.we_lack = b.pending();
       if (b.raw_size() > kMaxFrameBytes ||
           ZSTD_getFrameContentSize(b.zstd().data(), b.zstd().size()) != b.raw_size()) {
         s.stats.last_error = "batch size does not match its frame";
         return;
       }
-      // One buffer for every batch: a fresh ~1 MB string per batch is an mmap,
-      // page faults and an munmap each time.
-      std::string& raw = unpacked_;
-      raw.resize(b.raw_size());
-      std::size_t n = ZSTD_decompress(raw.data(), raw.size(), b.zstd().data(), b.zstd().size());
-      pb::ChangeBatch batch;
-      bool parsed = !ZSTD_isError(n) && n == raw.size() && batch.ParseFromString(raw);
-      if (raw.capacity() > kKeptBufferBytes) std::string().swap(raw);  // an unusually large batch: give it back
-      if (!parsed) {
-        s.stats.last_error = "batch does not decompress or parse";
-        return;
+      auto r = std::make_shared<Received>();
+      r->inbound = s.inbound;
+      r->peer = s.inbound ? s.routing_id : s.name;
+      r->batch_no = b.batch_no();
+      r->raw_size = b.raw_size();
+      r->zstd = std::move(*b.mutable_zstd());
+      if (receiving_.empty() && b.raw_size() <= kInlineRawBytes) {
+        // A live push (a few changes) with nothing ahead of it: unpacked here,
+        // one thread hop fewer. Nothing of the worker's is still to be queued
+        // on the writer (every batch it took is done), so the order holds.
+        receiving_.push_back(r);
+        std::string raw;
+        if (std::shared_ptr<PreparedBatch> prepared = unpack(*r, raw)) (void)queue_apply(r, std::move(prepared));
+        break;
       }
-      std::vector<WireChange> changes;
-      changes.reserve(static_cast<std::size_t>(batch.changes_size()));
-      for (auto& c : *batch.mutable_changes()) {
-        changes.push_back({std::move(*c.mutable_body()), std::move(*c.mutable_signature())});
+      receiving_.push_back(r);
+      {
+        std::lock_guard<std::mutex> lock(work_mu_);
+        work_.push_back(std::move(r));
       }
-      // Apply, then acknowledge with the vector read after the commit.
-      std::pair<ApplyReport, VersionVector> done =
-          writer_.run_get<std::pair<ApplyReport, VersionVector>>([&](Store& st) {
-            ApplyReport r = st.apply(changes);
-            return std::make_pair(std::move(r), st.version_vector());
-          });
-      // Whatever a peer sent us, it holds: never send it back.
-      for (const auto& [stream, now_held] : heads_of(changes)) {
-        StreamHead& sent = s.sent_vv[stream];
-        if (now_held.seq > sent.seq) sent = now_held;
-        StreamHead& theirs = s.peer_vv[stream];
-        if (now_held.seq > theirs.seq) theirs = now_held;
-      }
-      s.stats.changes_received += done.first.applied;
-      s.stats.rejected += done.first.rejected;
-      if (!done.first.problems.empty()) s.stats.last_error = done.first.problems.front().detail;
-      pb::Envelope ack;
-      ack.mutable_ack()->set_batch_no(b.batch_no());
-      ack.mutable_ack()->set_applied(static_cast<std::uint32_t>(done.first.applied));
-      ack.mutable_ack()->set_rejected(static_cast<std::uint32_t>(done.first.rejected));
-      to_pb(done.second, ack.mutable_ack()->mutable_vv());
-      send(s, ack);
+      work_cv_.notify_one();
       break;
     }
     case pb::Envelope::kAck: {
@@ -574,46 +649,181 @@ void Replicator::Impl::handle(Session& s, const std::string& bytes) {
   }
 }
 
-void Replicator::Impl::pump(Session& s, Steady::time_point now) {
-  while (s.ready && s.in_flight.size() < options_.credit) {
-    VersionVector view = s.sent_vv;
-    std::vector<std::string> scopes = s.peer_scopes;
-    std::size_t limit = options_.batch_changes;
-    std::vector<WireChange> changes = writer_.run_get<std::vector<WireChange>>(
-        [&](Store& st) { return st.missing_for(view, limit, scopes); });
-    if (changes.empty()) {
-      s.pump_needed = false;
-      return;
-    }
-    for (const auto& [stream, sent] : heads_of(changes)) {
-      StreamHead& head = s.sent_vv[stream];
-      if (sent.seq > head.seq) head = sent;
-    }
-    pb::ChangeBatch batch;
-    for (auto& c : changes) {
-      auto* sc = batch.add_changes();
-      sc->set_body(std::move(c.body));
-      sc->set_signature(std::move(c.signature));
-    }
-    std::string raw = batch.SerializeAsString();
-    std::string packed(ZSTD_compressBound(raw.size()), '\0');
-    std::size_t n = ZSTD_compress(packed.data(), packed.size(), raw.data(), raw.size(), 3);
-    if (ZSTD_isError(n)) {
-      s.stats.last_error = "zstd failed";
-      return;
-    }
-    packed.resize(n);
-    pb::Envelope env;
-    pb::Batch* b = env.mutable_batch();
-    b->set_batch_no(s.next_batch);
-    b->set_count(static_cast<std::uint32_t>(changes.size()));
-    b->set_raw_size(raw.size());
-    b->set_zstd(std::move(packed));
-    b->set_pending(s.they_lack);
-    s.in_flight[s.next_batch++] = now;
-    s.stats.changes_sent += changes.size();
-    send(s, env);
+// Decompresses and prepares a received batch; nullptr (and `r` done, with its
+// error) when it does not decompress or parse.
+std::shared_ptr<PreparedBatch> Replicator::Impl::unpack(Received& r, std::string& raw) {
+  raw.resize(r.raw_size);
+  std::size_t n = ZSTD_decompress(raw.data(), raw.size(), r.zstd.data(), r.zstd.size());
+  std::string().swap(r.zstd);
+  pb::ChangeBatch batch;
+  bool parsed = !ZSTD_isError(n) && n == raw.size() && batch.ParseFromString(raw);
+  if (raw.capacity() > kKeptBufferBytes) std::string().swap(raw);  // an unusually large batch: give it back
+  if (!parsed) {
+    r.error = "batch does not decompress or parse";
+    r.done.store(true, std::memory_order_release);
+    wake_->signal();
+    return nullptr;
   }
+  std::vector<WireChange> changes;
+  changes.reserve(static_cast<std::size_t>(batch.changes_size()));
+  for (auto& c : *batch.mutable_changes()) {
+    changes.push_back({std::move(*c.mutable_body()), std::move(*c.mutable_signature())});
+  }
+  std::shared_ptr<PreparedBatch> prepared = Store::prepare(std::move(changes));
+  r.heads = prepared->heads();
+  return prepared;
+}
+
+// Queues the apply of a prepared batch on the writer. Applied in the order
+// queued (the writer runs its tasks in order), so a peer's batches are applied
+// in the order it sent them.
+std::future<void> Replicator::Impl::queue_apply(std::shared_ptr<Received> r, std::shared_ptr<PreparedBatch> prepared) {
+  return writer_.run([r = std::move(r), prepared = std::move(prepared), wake = wake_](Store& st) mutable {
+    try {
+      r->report = st.apply(*prepared);
+      r->vv = st.version_vector();
+    } catch (const std::exception& e) {
+      r->error = std::string("applying a batch: ") + e.what();
+    }
+    r->spent = std::move(prepared);
+    r->done.store(true, std::memory_order_release);
+    wake->signal();
+  });
+}
+
+void Replicator::Impl::receive_worker() {
+  // One buffer for every batch: a fresh ~1 MB string per batch is an mmap,
+  // page faults and an munmap each time.
+  std::string raw;
+  // Applies queued on the writer and not yet done: at most kAppliesQueued, so
+  // that the session thread's own calls on the writer (what a peer lacks, the
+  // vector for a HELLO) wait behind one batch at most, not a whole pipeline.
+  constexpr std::size_t kAppliesQueued = 2;
+  std::deque<std::pair<std::future<void>, std::shared_ptr<Received>>> queued;
+  auto retire = [&queued] {
+    queued.front().first.wait();
+    queued.front().second->spent.reset();
+    queued.pop_front();
+  };
+  for (;;) {
+    std::shared_ptr<Received> r;
+    {
+      std::unique_lock<std::mutex> lock(work_mu_);
+      work_cv_.wait(lock, [this] { return work_stop_ || !work_.empty(); });
+      if (work_stop_) break;
+      r = std::move(work_.front());
+      work_.pop_front();
+    }
+    std::shared_ptr<PreparedBatch> prepared = unpack(*r, raw);
+    if (prepared == nullptr) continue;
+    while (queued.size() >= kAppliesQueued) retire();
+    std::future<void> applied = queue_apply(r, std::move(prepared));
+    queued.emplace_back(std::move(applied), std::move(r));
+  }
+  // Stopping: the writer finishes what was queued on it (it outlives us).
+  while (!queued.empty()) retire();
+}
+
+Session* Replicator::Impl::find_session(bool inbound, const std::string& peer) {
+  for (auto& s : sessions_) {
+    if (s->inbound == inbound && (inbound ? s->routing_id : s->name) == peer) return s.get();
+  }
+  return nullptr;
+}
+
+// Acknowledges the received batches whose commit is done, in arrival order.
+void Replicator::Impl::finish_received() {
+  while (!receiving_.empty() && receiving_.front()->done.load(std::memory_order_acquire)) {
+    std::shared_ptr<Received> r = std::move(receiving_.front());
+    receiving_.pop_front();
+    Session* s = find_session(r->inbound, r->peer);
+    if (s == nullptr || !s->ready) continue;  // gone or refused since: it resends from what we hold
+    if (!r->error.empty()) {
+      s->stats.last_error = r->error;
+      continue;
+    }
+    // Whatever a peer sent us, it holds: never send it back.
+    for (const auto& [stream, now_held] : r->heads) {
+      StreamHead& sent = s->sent_vv[stream];
+      if (now_held.seq > sent.seq) sent = now_held;
+      StreamHead& theirs = s->peer_vv[stream];
+      if (now_held.seq > theirs.seq) theirs = now_held;
+    }
+    s->stats.changes_received += r->report.applied;
+    s->stats.rejected += r->report.rejected;
+    if (!r->report.problems.empty()) s->stats.last_error = r->report.problems.front().detail;
+    pb::Envelope ack;
+    ack.mutable_ack()->set_batch_no(r->batch_no);
+    ack.mutable_ack()->set_applied(static_cast<std::uint32_t>(r->report.applied));
+    ack.mutable_ack()->set_rejected(static_cast<std::uint32_t>(r->report.rejected));
+    to_pb(r->vv, ack.mutable_ack()->mutable_vv());
+    send(*s, ack);
+  }
+}
+
+void Replicator::Impl::pump(Session& s, Steady::time_point now) {
+  if (s.lacking.valid()) {
+    if (s.lacking.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
+    std::vector<WireChange> changes;
+    bool read = true;
+    try {
+      s.lacking.get();
+      changes = std::move(*s.lacking_changes);
+    } catch (const std::exception& e) {
+      s.stats.last_error = std::string("reading what the peer lacks: ") + e.what();
+      read = false;
+    }
+    s.lacking_changes.reset();
+    if (!read || s.lacking_epoch != s.epoch || !s.ready) {
+      s.pump_needed = true;  // begun before a reset: read again from the new position
+    } else if (!changes.empty()) {
+      send_batch(s, std::move(changes), now);
+      s.pump_needed = true;  // there may be more
+    }
+    // Empty: nothing more to send, unless a commit or an ACK set pump_needed since.
+  }
+  if (!s.ready || !s.pump_needed || s.in_flight.size() >= options_.credit) return;
+  s.pump_needed = false;
+  auto out = std::make_shared<std::vector<WireChange>>();
+  s.lacking_changes = out;
+  s.lacking_epoch = s.epoch;
+  s.lacking = writer_.run([out, view = s.sent_vv, scopes = s.peer_scopes, limit = options_.batch_changes,
+                           wake = wake_](Store& st) {
+    *out = st.missing_for(view, limit, scopes);
+    wake->signal();
+  });
+}
+
+// Sends what a read of the peer's lack found, as one compressed batch.
+void Replicator::Impl::send_batch(Session& s, std::vector<WireChange> changes, Steady::time_point now) {
+  for (const auto& [stream, sent] : heads_of(changes)) {
+    StreamHead& head = s.sent_vv[stream];
+    if (sent.seq > head.seq) head = sent;
+  }
+  pb::ChangeBatch batch;
+  for (auto& c : changes) {
+    auto* sc = batch.add_changes();
+    sc->set_body(std::move(c.body));
+    sc->set_signature(std::move(c.signature));
+  }
+  std::string raw = batch.SerializeAsString();
+  std::string packed(ZSTD_compressBound(raw.size()), '\0');
+  std::size_t n = ZSTD_compress(packed.data(), packed.size(), raw.data(), raw.size(), 3);
+  if (ZSTD_isError(n)) {
+    s.stats.last_error = "zstd failed";
+    return;
+  }
+  packed.resize(n);
+  pb::Envelope env;
+  pb::Batch* b = env.mutable_batch();
+  b->set_batch_no(s.next_batch);
+  b->set_count(static_cast<std::uint32_t>(changes.size()));
+  b->set_raw_size(raw.size());
+  b->set_zstd(std::move(packed));
+  b->set_pending(s.they_lack);
+  s.in_flight[s.next_batch++] = now;
+  s.stats.changes_sent += changes.size();
+  send(s, env);
 }
 
 void Replicator::Impl::tick(Session& s, Steady::time_point now) {
@@ -634,10 +844,11 @@ void Replicator::Impl::tick(Session& s, Steady::time_point now) {
   auto ack_window = std::max<Steady::duration>(options_.peer_timeout * 6, std::chrono::seconds(30));
   if (!s.in_flight.empty() && now - std::max(s.in_flight.begin()->second, s.last_ack) > ack_window) {
     s.sent_vv = s.peer_vv;  // unacknowledged batches: send again from the last ack
+    ++s.epoch;
     s.in_flight.clear();
     s.pump_needed = true;
   }
-  if (s.pump_needed) pump(s, now);
+  pump(s, now);
   if (options_.blobs != nullptr) {
     serve_blobs(s, now);
     fetch_blobs(s, now);
@@ -741,7 +952,25 @@ void Replicator::Impl::serve_blobs(Session& s, Steady::time_point now) {
 }
 
 void Replicator::Impl::publish_status(Steady::time_point now) {
-  VersionVector mine = writer_.run_get<VersionVector>([](Store& st) { return st.version_vector(); });
+  // This node's vector, read on the writer without waiting for it (it may be
+  // applying a batch): the status uses the last one read, at most one period old.
+  if (mine_read_.valid() && mine_read_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    try {
+      mine_read_.get();
+      mine_ = std::move(*mine_next_);
+    } catch (const std::exception&) {
+      // kept: the last vector read
+    }
+  }
+  if (!mine_known_) {  // the first status: read now
+    mine_ = writer_.run_get<VersionVector>([](Store& st) { return st.version_vector(); });
+    mine_known_ = true;
+  } else if (!mine_read_.valid()) {
+    auto next = std::make_shared<VersionVector>();
+    mine_next_ = next;
+    mine_read_ = writer_.run([next](Store& st) { *next = st.version_vector(); });
+  }
+  const VersionVector& mine = mine_;
   std::vector<PeerStatus> out;
   for (auto& s : sessions_) {
     // A certificate revoked or expired since the HELLO ends the session.
@@ -773,20 +1002,28 @@ void Replicator::Impl::publish_status(Steady::time_point now) {
 void Replicator::Impl::loop() {
   Steady::time_point last_status{};
   while (!stop_) {
+    // With kReceivingMax batches waiting for the writer, messages stay in
+    // ZeroMQ's queues (its high-water mark then holds the peers back) until
+    // the writer has committed one and raised wake_.
+    const bool accepting = receiving_.size() < kReceivingMax;
+    const short in = accepting ? ZMQ_POLLIN : 0;
     std::vector<zmq::pollitem_t> items;
-    if (router_) items.push_back({static_cast<void*>(*router_), 0, ZMQ_POLLIN, 0});
+    items.push_back({nullptr, wake_->fd, ZMQ_POLLIN, 0});
+    if (router_) items.push_back({static_cast<void*>(*router_), 0, in, 0});
     std::vector<Session*> outbound;
     for (auto& s : sessions_) {
       if (s->inbound) continue;
-      items.push_back({static_cast<void*>(*s->dealer), 0, ZMQ_POLLIN, 0});
+      items.push_back({static_cast<void*>(*s->dealer), 0, in, 0});
       outbound.push_back(s.get());
     }
     try {
       zmq::poll(items.data(), items.size(), std::chrono::milliseconds(20));
-      std::size_t i = 0;
+      if (items[0].revents & ZMQ_POLLIN) wake_->drain();
+      finish_received();
+      std::size_t i = 1;
       if (router_) {
         if (items[i].revents & ZMQ_POLLIN) {
-          for (int k = 0; k < 64; ++k) {
+          for (int k = 0; k < 64 && receiving_.size() < kReceivingMax; ++k) {
             zmq::message_t id;
             zmq::message_t body;
             if (!router_->recv(id, zmq::recv_flags::dontwait)) break;
@@ -802,7 +1039,7 @@ void Replicator::Impl::loop() {
       }
       for (Session* s : outbound) {
         if (items[i++].revents & ZMQ_POLLIN) {
-          for (int k = 0; k < 64; ++k) {
+          for (int k = 0; k < 64 && receiving_.size() < kReceivingMax; ++k) {
             zmq::message_t body;
             if (!s->dealer->recv(body, zmq::recv_flags::dontwait)) break;
             handle(*s, body.to_string());

@@ -75,6 +75,13 @@ Status Store::Impl::open() {
   Status s = db_.open(options_.path, false);
   if (!s.is_ok()) return s;
   sqlite3_busy_timeout(db_.get(), 5000);  // readers and backups may hold locks briefly
+  // 16 KiB pages, for databases created from now on (an existing database keeps
+  // its page size: WAL mode cannot change it). With 4 KiB pages a record state
+  // (a dossier: ~1.3 KB) is larger than a WITHOUT ROWID table keeps in its leaf
+  // (~1,000 bytes), so each one took a mostly empty 4 KiB overflow page: ~4.6 KiB
+  // written to the WAL, and again at checkpoint, per received change. 16 KiB
+  // pages keep it in the leaf, and each WAL frame is a quarter of the write calls.
+  (void)db_.exec("PRAGMA page_size=16384;");
   // WAL: readers never block the writer, one fsync per commit.
   // synchronous=FULL: NORMAL in WAL mode may roll back a committed write on power loss.
   const char* pragmas = options_.durable
@@ -84,7 +91,15 @@ Status Store::Impl::open() {
   if (!s.is_ok()) return s;
   // Keep the WAL bounded even under constant readers (kiosk polling, sync),
   // checkpointing beside the writer rather than inside its commits.
-  (void)db_.exec("PRAGMA wal_autocheckpoint=4000; PRAGMA journal_size_limit=67108864;");
+  // (The Checkpointer replaces the automatic checkpoint; this 16 MiB is its fallback.)
+  {
+    sql::Stmt page(db_.get(), "PRAGMA page_size");
+    std::int64_t page_bytes = page.step() ? page.integer(0) : 4096;
+    page.reset();
+    std::string sql = "PRAGMA wal_autocheckpoint=" + std::to_string(16 * 1024 * 1024 / std::max<std::int64_t>(page_bytes, 512)) +
+                      "; PRAGMA journal_size_limit=67108864;";
+    (void)db_.exec(sql.c_str());
+  }
   if (options_.durable) checkpointer_ = Checkpointer::attach(db_.get(), options_.path);
   // 32 MiB of page cache: secondary indexes (CCCD, codes) take values in random
   // order, and with SQLite's 2 MB default every batch re-reads their leaf pages.
@@ -276,7 +291,7 @@ void Store::Impl::flush_pending(bool defer_index) {
         old = encode_index_entries(p.old_index);
         put_index_pending_.bind_text(1, collection).bind(2, view(id)).bind(3, old).run();
       }
-      reserve_search_row(collection, id, *p.state);
+      reserve_search_row(collection, id, *p.state, p.existed);
       index_backlog_ = true;
       continue;
     }
@@ -397,7 +412,7 @@ std::size_t Store::Impl::catch_up_index(std::size_t max_records) {
 // record is first indexed: a deferred record takes its number now, in arrival
 // order, so that answers after the indexer equal those of indexing at once.
 void Store::Impl::reserve_search_row(const std::string& collection, const RecordId& id,
-                                     const pb::RecordState& state) {
+                                     const pb::RecordState& state, bool existed) {
   const CollectionSpec* spec = schema_.collection(collection);
   bool has_text = std::any_of(spec->fields.begin(), spec->fields.end(), [&](const FieldSpec& f) {
     if (!f.searchable) return false;
@@ -407,7 +422,16 @@ void Store::Impl::reserve_search_row(const std::string& collection, const Record
   if (!has_text) return;  // update_search would write no row either
   // The summary now, so that search hits show the record as it is (a status, a
   // cancellation) while its words wait for the indexer.
-  reserve_search_row_.bind_text(1, collection).bind(2, view(id)).bind(3, summary_of(*spec, state)).run();
+  // A record new in this transaction has no full-text row (never indexed), so no
+  // search reaches its summary before the indexer writes both: the row number
+  // alone is reserved (NULL summary), which saves a copy and serialization of
+  // the state and ~800 bytes of WAL per new dossier in a catch-up.
+  reserve_search_row_.bind_text(1, collection).bind(2, view(id));
+  if (existed) {
+    reserve_search_row_.bind(3, summary_of(*spec, state)).run();
+  } else {
+    reserve_search_row_.bind_blob_static(3, nullptr, 0).run();
+  }
 }
 
 void Store::Impl::update_search(const std::string& collection, const RecordId& id,
@@ -448,8 +472,13 @@ void Store::Impl::append_change(const StreamInfo& info, const DecodedChange& c, 
       .run();
   index_change(info, c);
   Pending& p = load_pending(c.body->collection(), c.record);
-  auto* delta = google::protobuf::Arena::CreateMessage<pb::RecordState>(arena_);
-  merge::build_delta(*c.body, c.hash, *delta);
+  pb::RecordState* delta = c.delta;
+  c.delta = nullptr;  // consumed here
+  if (delta == nullptr) {
+    delta = google::protobuf::Arena::CreateMessage<pb::RecordState>(arena_);
+    merge::build_delta(*c.body, c.hash, *delta);
+  }
+  // A record's first change: moved in (same arena), not copied.
   merge::join(*p.state, std::move(*delta));
   p.updated = std::max<Hlc>(p.updated, c.body->hlc());
   if (!local) clock_.observe(c.body->hlc());
@@ -688,14 +717,9 @@ ApplyReport Store::Impl::apply(std::span<const WireChange> changes, VerifyMode m
   ApplyReport report;
   for (std::size_t start = 0; start < changes.size(); start += options_.apply_chunk_changes) {
     std::size_t end = std::min(changes.size(), start + options_.apply_chunk_changes);
-    // A catch-up's large batches leave index maintenance to catch_up_index();
-    // live pushes (small batches) are indexed at once.
-    const bool defer_index =
-        options_.defer_index_min_changes > 0 && end - start >= options_.defer_index_min_changes;
     ArenaScope arena(*this);  // before `decoded`: outlives nothing that points into it
     std::deque<DecodedChange> decoded;
-    std::deque<WireChange> storage;
-    std::map<StreamKey, std::vector<DecodedChange*>> by_stream;
+    std::vector<DecodedChange*> chunk;
     for (std::size_t i = start; i < end; ++i) {
       DecodedChange& d = decoded.emplace_back();
       Status s = decode_change(changes[i], d, arena_);
@@ -705,28 +729,104 @@ ApplyReport Store::Impl::apply(std::span<const WireChange> changes, VerifyMode m
         decoded.pop_back();
         continue;
       }
-      by_stream[d.stream].push_back(&d);
+      chunk.push_back(&d);
     }
-    auto saved_streams = streams_;
-    auto saved_quarantine = quarantined_;
-    try {
-      sql::Transaction tx(db_);
-      for (auto& [key, list] : by_stream) apply_stream(key, list, mode, report, storage, decoded);
-      if (rebuild_needed_) rebuild_records();
-      flush_pending(defer_index);
-      tx.commit();
-    } catch (const sql::SqlError& e) {
-      streams_ = std::move(saved_streams);
-      quarantined_ = std::move(saved_quarantine);
-      pending_.clear();
-      applied_.clear();
-      rebuild_needed_ = false;
-      report.problems.push_back(stray_problem("database error: " + e.message));
-      return report;
-    }
-    notify();
+    if (!apply_chunk(chunk, end - start, mode, report)) return report;
   }
   return report;
+}
+
+// A prepared batch: decoded (and its likely run-ending signatures checked) on
+// another thread; from here on exactly the kChain path above.
+ApplyReport Store::Impl::apply(PreparedBatch::Impl& batch) {
+  ApplyReport report;
+  report.rejected += batch.malformed.size();
+  for (Problem& p : batch.malformed) report.problems.push_back(std::move(p));
+  batch.malformed.clear();
+  // Record states are built on the batch's arena, beside its bodies and
+  // deltas: a first change's delta becomes its record's state without a copy,
+  // and the whole is freed with the batch (by the pipeline, off this thread).
+  struct UseArena {
+    UseArena(Impl& impl, google::protobuf::Arena* arena) : impl_(impl) { impl_.arena_ = arena; }
+    ~UseArena() { impl_.arena_ = nullptr; }
+    UseArena(const UseArena&) = delete;
+    UseArena& operator=(const UseArena&) = delete;
+    Impl& impl_;
+  } use(*this, &batch.arena);
+  std::vector<DecodedChange*> chunk;
+  for (auto it = batch.decoded.begin(); it != batch.decoded.end();) {
+    chunk.clear();
+    for (; it != batch.decoded.end() && chunk.size() < options_.apply_chunk_changes; ++it) chunk.push_back(&*it);
+    if (!apply_chunk(chunk, chunk.size(), VerifyMode::kChain, report)) break;
+  }
+  batch.decoded.clear();  // spent: applying it again applies nothing
+  return report;
+}
+
+bool Store::Impl::apply_chunk(const std::vector<DecodedChange*>& chunk, std::size_t received, VerifyMode mode,
+                              ApplyReport& report) {
+  // A catch-up's large batches leave index maintenance to catch_up_index();
+  // live pushes (small batches) are indexed at once.
+  const bool defer_index = options_.defer_index_min_changes > 0 && received >= options_.defer_index_min_changes;
+  std::map<StreamKey, std::vector<DecodedChange*>> by_stream;
+  for (DecodedChange* d : chunk) by_stream[d->stream].push_back(d);
+  std::deque<DecodedChange> held;  // held changes rejoining their streams, on arena_
+  std::deque<WireChange> storage;
+  auto saved_streams = streams_;
+  auto saved_quarantine = quarantined_;
+  try {
+    sql::Transaction tx(db_);
+    for (auto& [key, list] : by_stream) apply_stream(key, list, mode, report, storage, held);
+    if (rebuild_needed_) rebuild_records();
+    flush_pending(defer_index);
+    tx.commit();
+  } catch (const sql::SqlError& e) {
+    streams_ = std::move(saved_streams);
+    quarantined_ = std::move(saved_quarantine);
+    pending_.clear();
+    applied_.clear();
+    rebuild_needed_ = false;
+    report.problems.push_back(stray_problem("database error: " + e.message));
+    return false;
+  }
+  notify();
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// PreparedBatch
+
+PreparedBatch::PreparedBatch() : impl_(std::make_unique<Impl>()) {}
+PreparedBatch::~PreparedBatch() = default;
+std::size_t PreparedBatch::size() const { return impl_->wire.size(); }
+const VersionVector& PreparedBatch::heads() const { return impl_->heads; }
+
+std::unique_ptr<PreparedBatch> Store::prepare(std::vector<WireChange> changes) {
+  auto batch = std::make_unique<PreparedBatch>();
+  PreparedBatch::Impl& b = *batch->impl_;
+  b.wire = std::move(changes);
+  std::map<StreamKey, DecodedChange*> top;  // the highest change of each stream (the first of equals)
+  for (const WireChange& w : b.wire) {
+    DecodedChange& d = b.decoded.emplace_back();
+    Status s = decode_change(w, d, &b.arena);
+    if (!s.is_ok()) {
+      b.malformed.push_back(stray_problem(s.message()));
+      b.decoded.pop_back();
+      continue;
+    }
+    DecodedChange*& t = top[d.stream];
+    if (t == nullptr || d.body->seq() > t->body->seq()) t = &d;
+    d.delta = google::protobuf::Arena::CreateMessage<pb::RecordState>(&b.arena);
+    merge::build_delta(*d.body, d.hash, *d.delta);
+  }
+  for (const auto& [key, d] : top) {
+    // The signature that apply_stream's kChain check needs when this batch
+    // continues the stream as one linked run (a catch-up): checked here, its
+    // answer kept in the change. Any other it needs, it checks itself.
+    (void)signature_ok(*d);
+    b.heads[key] = StreamHead{d->body->seq(), d->hash};
+  }
+  return batch;
 }
 
 ApplyReport Store::Impl::retry_held() {

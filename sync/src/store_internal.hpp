@@ -144,6 +144,15 @@ inline bool decode_index_entries(std::string_view in, std::set<std::pair<std::st
 }  // namespace store_detail
 using namespace store_detail;  // NOLINT: internal header, shared by the store's files only
 
+// A batch decoded off the writer thread (Store::prepare).
+struct PreparedBatch::Impl {
+  std::vector<WireChange> wire;       // never resized once decoded: DecodedChange::wire points here
+  google::protobuf::Arena arena;      // the decoded bodies; declared before `decoded`, outlives it
+  std::deque<DecodedChange> decoded;  // in arrival order, malformed changes left out
+  std::vector<Problem> malformed;
+  VersionVector heads;
+};
+
 class Store::Impl {
  public:
   Impl(const StoreOptions& options, const Schema& schema, const Identity& identity, Clock& clock)
@@ -152,6 +161,7 @@ class Store::Impl {
   Status open();
   std::vector<Result<CommitInfo>> commit_group(std::span<const Transaction* const> txns);
   ApplyReport apply(std::span<const WireChange> changes, VerifyMode mode);
+  ApplyReport apply(PreparedBatch::Impl& batch);
   ApplyReport retry_held();
   bool tidy_search();
   VersionVector version_vector() const;
@@ -222,6 +232,11 @@ class Store::Impl {
   StreamInfo& stream_info(const StreamKey& key);
   void write_stream(const StreamKey& key, const StreamInfo& info);
   void append_change(const StreamInfo& info, const DecodedChange& c, bool sig_checked, bool local);
+  // One bounded transaction over decoded changes (on arena_, or owned by the
+  // caller): false when it rolled back on a database error (reported).
+  // `received`: the chunk's size as received, which decides deferred indexing.
+  bool apply_chunk(const std::vector<DecodedChange*>& chunk, std::size_t received, VerifyMode mode,
+                   ApplyReport& report);
   void apply_stream(const StreamKey& key, std::vector<DecodedChange*>& incoming, VerifyMode mode,
                     ApplyReport& report, std::deque<WireChange>& storage,
                     std::deque<DecodedChange>& decoded);
@@ -252,7 +267,9 @@ class Store::Impl {
   void update_search(const std::string& collection, const RecordId& id, const pb::RecordState& state);
   void fill_summaries();
   void replay_change(std::string_view body_bytes, std::string_view hash);
-  void reserve_search_row(const std::string& collection, const RecordId& id, const pb::RecordState& state);
+  // `existed`: the record was in the database before this transaction.
+  void reserve_search_row(const std::string& collection, const RecordId& id, const pb::RecordState& state,
+                          bool existed);
 
   mutable sql::Stmt get_record_, put_record_, del_index_, put_index_, put_change_, get_change_,
       put_stream_, put_held_, get_held_, del_held_, range_changes_, reserve_search_row_, put_search_row_,

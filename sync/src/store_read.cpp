@@ -163,6 +163,7 @@ std::vector<Result<CommitInfo>> Store::commit_group(std::span<const Transaction*
 ApplyReport Store::apply(std::span<const WireChange> changes, VerifyMode mode) {
   return impl_->apply(changes, mode);
 }
+ApplyReport Store::apply(PreparedBatch& batch) { return impl_->apply(*batch.impl_); }
 ApplyReport Store::retry_held() { return impl_->retry_held(); }
 bool Store::tidy_search() { return impl_->tidy_search(); }
 bool Store::index_backlog() const { return impl_->index_backlog(); }

@@ -696,13 +696,31 @@ std::unique_ptr<Store> open_search_store(const std::string& path, const Identity
   return std::move(r).value();
 }
 
-// Every row of the index, the search text of every record and the completions.
+// Search rows that a search can reach (they have a full-text row) but that hold
+// no summary: always none.
+std::int64_t reachable_without_summary(const std::string& path) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db,
+                             "SELECT count(*) FROM search_rows r JOIN record_search s ON s.rowid = r.row "
+                             "WHERE r.summary IS NULL",
+                             -1, &st, nullptr) == SQLITE_OK);
+  std::int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return n;
+}
+
+// Every row of the index, the search text and summary of every record and the
+// completions. (A deferred new record's search row holds no summary until it is
+// indexed; a row that search can reach always has one.)
 std::vector<std::string> index_dump(const std::string& path) {
   std::vector<std::string> out;
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
   for (const char* sql : {"SELECT 'i', collection, field, hex(value), hex(id) FROM record_index ORDER BY 2, 3, 4, 5",
-                          "SELECT 's', r.collection, hex(r.id), s.text, '' FROM search_rows r "
+                          "SELECT 's', r.collection, hex(r.id), s.text, hex(r.summary) FROM search_rows r "
                           "JOIN record_search s ON s.rowid = r.row ORDER BY 2, 3",
                           "SELECT 't', term, '', '', '' FROM search_terms ORDER BY 2",
                           "SELECT 'p', collection, hex(id), '', '' FROM index_pending ORDER BY 2, 3"}) {
@@ -808,6 +826,7 @@ TEST_CASE("deferred indexing ends exactly where indexing at once does, local edi
   // Part of the backlog indexed, then a second catch-up touching indexed and
   // lagging records alike; a small batch (indexed at once) in between.
   CHECK(lag->catch_up_index(40).value() == 40);
+  CHECK(reachable_without_summary(dir.file("lag.db")) == 0);
   write_source(*a, 120, ids);
   feed(*a, *lag, 10);  // below the threshold: indexed at once
   feed(*a, *now, 10);
@@ -819,6 +838,7 @@ TEST_CASE("deferred indexing ends exactly where indexing at once does, local edi
   feed(*a, *lag, 200);
   feed(*a, *now, 200);
   CHECK(lag->index_backlog());
+  CHECK(reachable_without_summary(dir.file("lag.db")) == 0);
 
   CHECK(drain_index(*lag, 64) > 0);
   CHECK(lag->digest() == now->digest());

@@ -14,8 +14,12 @@
 // heartbeats keep the session alive; a lost link is retried with backoff and the
 // session resumes from the peer's version vector, never from zero.
 //
-// Threads: one thread owns every ZeroMQ socket, plus the ZAP handler's thread.
-// The store is reached only through the Writer. Public methods are thread-safe.
+// Threads: one thread owns every ZeroMQ socket, plus the ZAP handler's thread
+// and a receive worker that decompresses and decodes received batches
+// (Store::prepare) while the Writer commits the one before (docs/replication.md,
+// "Receiving a catch-up"). The store is reached only through the Writer; the
+// session thread never waits on it to acknowledge or to send a batch. Public
+// methods are thread-safe.
 #pragma once
 
 #include <array>

@@ -178,6 +178,34 @@ struct StoreStats {
   std::uint64_t quarantined_origins = 0;
 };
 
+// A received batch decoded, hashed and checked for signatures away from the
+// writer thread, so that it can be done while the writer commits the batch
+// before (docs/replication.md, "Receiving a catch-up"). Made by
+// Store::prepare() on any thread, which touches no store; applied by
+// Store::apply(PreparedBatch&) on the store's thread, which decides exactly as
+// apply(changes, kChain): the same duplicates, forks, links against the stored
+// heads, clock bound and "the run's last signature"; prepare() only verified in
+// advance the signature that decision needs in the common case (the highest
+// change of each stream in the batch), and a signature once checked is never
+// checked again. Owns its changes; move it between threads, never share it.
+class PreparedBatch {
+ public:
+  PreparedBatch();
+  ~PreparedBatch();
+  PreparedBatch(const PreparedBatch&) = delete;
+  PreparedBatch& operator=(const PreparedBatch&) = delete;
+  // Changes received, malformed ones included.
+  std::size_t size() const;
+  // The highest change of each stream in the batch (its sequence and hash), of
+  // the changes that decode: what the peer that sent them holds at least.
+  const VersionVector& heads() const;
+
+ private:
+  friend class Store;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 class Store {
  public:
   // Opens (creating if needed) and migrates the database. Refuses a database of a
@@ -198,6 +226,11 @@ class Store {
 
   // Received changes (from a peer, a relay, a bundle, a restore: one path).
   ApplyReport apply(std::span<const WireChange> changes, VerifyMode mode = VerifyMode::kChain);
+  // The two halves of apply(changes, kChain), for a pipeline: prepare() on any
+  // thread (thread-safe, static: no store is touched), then apply() here. The
+  // batch is spent by apply().
+  static std::unique_ptr<PreparedBatch> prepare(std::vector<WireChange> changes);
+  ApplyReport apply(PreparedBatch& batch);
   // Retries changes held for clock skew (call periodically).
   ApplyReport retry_held();
   // Housekeeping between writes (the Writer calls it when idle): once the
