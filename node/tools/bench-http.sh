@@ -42,10 +42,11 @@ for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/api/v1/health" >/dev/
 
 # Steady state: a node started after an earlier run's writes first merges their
 # full-text segments and indexes (housekeeping while no write comes). Wait until
-# it uses under 2 % of a core for 3 s in a row (at most 3 minutes).
+# it uses under 2 % of a core for 8 s in a row (the writer looks for such work
+# every 5 s once writes stop; at most 5 minutes).
 ticks() { awk '{print $14 + $15}' /proc/$pid/stat; }
 settle_start=$(date +%s); quiet=0; last=$(ticks)
-while [ $quiet -lt 3 ] && [ $(( $(date +%s) - settle_start )) -lt 180 ]; do
+while [ $quiet -lt 8 ] && [ $(( $(date +%s) - settle_start )) -lt 300 ]; do
   sleep 1; now=$(ticks)
   if [ $(( now - last )) -le 2 ]; then quiet=$((quiet + 1)); else quiet=0; fi
   last=$now
