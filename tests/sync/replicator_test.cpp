@@ -181,16 +181,26 @@ struct Receiver {
   std::unique_ptr<Replicator> replicator;
 };
 
+// A peer connected to a listening Receiver, past the hello exchange.
+struct Session {
+  Session() {
+    peer.send(hello_from(origin));
+    REQUIRE(peer.next(pb::Envelope::kHello, std::chrono::seconds(10)).has_value());
+  }
+  zmq::context_t ctx;
+  Receiver rx;
+  Identity origin = identity(1);
+  TestPeer peer{ctx, rx.endpoint, rx.keys};
+};
+
 }  // namespace
 
 TEST_CASE("pipelined receive: batches sent back to back are each acknowledged after their commit, in order",
           "[sync][replicator]") {
-  zmq::context_t ctx;
-  Receiver rx;
-  Identity origin = identity(1);
-  TestPeer peer(ctx, rx.endpoint, rx.keys);
-  peer.send(hello_from(origin));
-  REQUIRE(peer.next(pb::Envelope::kHello, std::chrono::seconds(10)).has_value());
+  Session session;
+  Receiver& rx = session.rx;
+  Identity& origin = session.origin;
+  TestPeer& peer = session.peer;
 
   constexpr std::size_t kBatches = 8, kPerBatch = 400;  // deeper than the pipeline
   auto chain = make_chain(origin, kBatches * kPerBatch);
@@ -216,12 +226,10 @@ TEST_CASE("pipelined receive: batches sent back to back are each acknowledged af
 
 TEST_CASE("pipelined receive: a batch failing verification is refused and nothing after the break is applied",
           "[sync][replicator]") {
-  zmq::context_t ctx;
-  Receiver rx;
-  Identity origin = identity(1);
-  TestPeer peer(ctx, rx.endpoint, rx.keys);
-  peer.send(hello_from(origin));
-  REQUIRE(peer.next(pb::Envelope::kHello, std::chrono::seconds(10)).has_value());
+  Session session;
+  Receiver& rx = session.rx;
+  Identity& origin = session.origin;
+  TestPeer& peer = session.peer;
 
   auto chain = make_chain(origin, 30);
   std::vector<WireChange> first(chain.begin(), chain.begin() + 10);
