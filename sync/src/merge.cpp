@@ -340,6 +340,11 @@ void join(pb::RecordState& state, const pb::RecordState& delta) {
   }
 }
 
+const pb::Version* winner(const pb::FieldState& field) {
+  if (field.versions().empty()) return nullptr;
+  return field.type() == pb::ONCE ? &field.versions(0) : &field.versions(field.versions_size() - 1);
+}
+
 namespace {
 
 void copy_origin(const std::string& from, PublicKey& to) {
@@ -389,9 +394,9 @@ void to_view(const pb::RecordState& state, Record& out) {
       case pb::LWW:
       case pb::RANK:
       case pb::ONCE: {
-        if (f.versions().empty()) break;
-        bool once = f.type() == pb::ONCE;
-        const pb::Version& w = once ? f.versions(0) : f.versions(f.versions_size() - 1);
+        const pb::Version* shown = winner(f);
+        if (shown == nullptr) break;
+        const pb::Version& w = *shown;
         v.value = w.value();
         v.hlc = w.hlc();
         copy_origin(w.origin(), v.origin);

@@ -43,5 +43,8 @@ void to_view(const pb::RecordState& state, Record& out);
 
 // The field's state in `state`, or nullptr.
 const pb::FieldState* find_field(const pb::RecordState& state, const std::string& name);
+// The version an lww, once or rank field shows: the first of a once, the last
+// otherwise (versions are kept winner last). Null when the field has none.
+const pb::Version* winner(const pb::FieldState& field);
 
 }  // namespace wardsync::merge

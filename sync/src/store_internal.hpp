@@ -75,8 +75,8 @@ inline std::set<std::pair<std::string, std::string>> index_entries(const Collect
 // fields declared `summary`, with the record's creation and tombstone. Only the
 // value merge::to_view picks is kept, with its timestamp and rank: concurrent
 // versions, origins and merge bases are for merging, and a hit is never merged
-// (its record is read whole for that). Keeps a summary near 250 bytes instead
-// of 750, so a page of search rows holds three times as many.
+// (its record is read whole for that). A dossier's summary is ~440 bytes
+// instead of ~780 (measured on the bench database after migration 7).
 inline std::string summary_of(const CollectionSpec& spec, const pb::RecordState& state) {
   pb::RecordState s;
   s.set_created_hlc(state.created_hlc());
@@ -93,9 +93,9 @@ inline std::string summary_of(const CollectionSpec& spec, const pb::RecordState&
     }
     out->set_name(fs->name());
     out->set_type(fs->type());
-    if (fs->versions().empty()) continue;
-    // The winner as merge::to_view reads it: the first of a once, the last otherwise.
-    const pb::Version& w = fs->type() == pb::ONCE ? fs->versions(0) : fs->versions(fs->versions_size() - 1);
+    const pb::Version* shown = merge::winner(*fs);
+    if (shown == nullptr) continue;
+    const pb::Version& w = *shown;
     pb::Version* v = out->add_versions();
     v->set_hlc(w.hlc());
     v->set_value(w.value());
