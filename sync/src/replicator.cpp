@@ -23,21 +23,13 @@
 
 #include "session.pb.h"
 #include "wardsync.pb.h"
+#include "replicator_internal.hpp"
 #include "wardsync/sync/store.hpp"
 #include "zap_internal.hpp"
 
 namespace wardsync {
 
-namespace {
-
-using Steady = std::chrono::steady_clock;
-
-CurveKeys keys_from_z85(const char* pub, const char* sec) {
-  CurveKeys k;
-  zmq_z85_decode(k.public_key.data(), pub);
-  zmq_z85_decode(k.secret_key.data(), sec);
-  return k;
-}
+namespace peer {
 
 void to_pb(const VersionVector& vv, google::protobuf::RepeatedPtrField<pb::StreamPos>* out) {
   for (const auto& [key, head] : vv) {
@@ -62,6 +54,35 @@ VersionVector from_pb(const google::protobuf::RepeatedPtrField<pb::StreamPos>& i
     vv[key] = head;
   }
   return vv;
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
+
+bool in_scopes(const std::string& scope, const std::vector<std::string>& prefixes) {
+  if (prefixes.empty()) return true;
+  for (const auto& p : prefixes) {
+    if (starts_with(scope, p)) return true;
+  }
+  return false;
+}
+
+}  // namespace peer
+
+using peer::from_pb;
+using peer::Session;
+using peer::in_scopes;
+using peer::starts_with;
+using peer::to_pb;
+
+namespace {
+
+using peer::Steady;
+
+CurveKeys keys_from_z85(const char* pub, const char* sec) {
+  CurveKeys k;
+  zmq_z85_decode(k.public_key.data(), pub);
+  zmq_z85_decode(k.secret_key.data(), sec);
+  return k;
 }
 
 // The stream and sequence of a change, read from its body's wire format without
@@ -114,16 +135,6 @@ std::map<StreamKey, StreamHead> heads_of(const std::vector<WireChange>& changes)
   return out;
 }
 
-bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
-
-bool in_scopes(const std::string& scope, const std::vector<std::string>& prefixes) {
-  if (prefixes.empty()) return true;
-  for (const auto& p : prefixes) {
-    if (starts_with(scope, p)) return true;
-  }
-  return false;
-}
-
 // The scopes a peer asked for, narrowed to those it is granted: a requested
 // prefix inside a granted one is kept; a granted prefix inside a requested one
 // (a ward asking for "" gets its own scope) replaces it.
@@ -146,56 +157,7 @@ std::vector<std::string> narrow_scopes(const std::vector<std::string>& wanted, c
   return out;
 }
 
-struct Session {
-  std::string name;
-  bool inbound = false;
-  std::string routing_id;                     // inbound: the ROUTER's id for the peer
-  std::array<std::uint8_t, 32> peer_key{};    // its CURVE key (inbound: from ZAP's User-Id)
-  bool have_key = false;
-  std::unique_ptr<zmq::socket_t> dealer;      // outbound: our DEALER
-  bool ready = false;                         // HELLO received
-  PublicKey peer_node{};
-  std::vector<std::string> peer_scopes;
-  VersionVector peer_vv;                      // what they acknowledged holding
-  VersionVector sent_vv;                      // what we sent (at or beyond peer_vv)
-  std::map<std::uint64_t, Steady::time_point> in_flight;
-  std::uint64_t next_batch = 1;
-  Steady::time_point last_heard{}, last_sent{}, last_hello{}, last_ack{};
-  PeerStatus stats;
-  std::uint64_t they_lack = 0;                // as of the last status, sent in heartbeats
-  bool pump_needed = true;
-  // What the peer lacks, being read on the writer (one read at a time, so the
-  // session thread never waits behind the writer's applies to send a batch).
-  // `epoch` moves whenever sent_vv is reset; a read begun before is dropped.
-  std::future<void> lacking;
-  std::shared_ptr<std::vector<WireChange>> lacking_changes;
-  std::uint64_t lacking_epoch = 0;
-  std::uint64_t epoch = 0;
-  // Blobs we fetch from this peer (one chunk in flight), blobs it said it
-  // lacks (not asked again for a while), chunks it asked of us, and the
-  // token bucket that caps what we send it.
-  std::optional<Hash> fetching;
-  Steady::time_point fetch_sent{};
-  std::map<Hash, Steady::time_point> blob_missing_until;
-  std::deque<std::pair<Hash, std::uint64_t>> blob_requests;
-  double blob_tokens = 0;
-  Steady::time_point blob_refill{};
-};
 
-constexpr std::size_t kFetchChangesMax = 10000;             // changes of one record in one answer
-constexpr std::size_t kFetchBytesMax = 32 * 1024 * 1024;     // well under kMaxFrameBytes
-constexpr std::size_t kFetchesInFlightMax = 256;             // more are answered "unavailable"
-constexpr std::uint32_t kFetchRelayMarginMs = 250;           // each hop answers this much sooner
-constexpr std::size_t kKeptBufferBytes = 8 * 1024 * 1024;  // the reused batch buffer's ceiling
-constexpr std::size_t kBlobRequestsMax = 8;  // per peer; more are dropped (it asks again)
-// Received batches between the socket and their acknowledgement (all peers):
-// past this the session thread leaves further messages in ZeroMQ's queue until
-// the writer has committed one. Each holds a decoded batch (~1-2 MB at most).
-constexpr std::size_t kReceivingMax = 8;
-// A received batch this small (decompressed), with none before it still to
-// acknowledge, is decoded on the session thread rather than by the worker.
-constexpr std::size_t kInlineRawBytes = 64 * 1024;
-constexpr auto kBlobMissingRetry = std::chrono::seconds(30);
 
 std::uint64_t bytes_estimate(std::uint64_t changes, const PeerStatus& st) {
   std::uint64_t moved = st.changes_sent + st.changes_received;
@@ -259,155 +221,6 @@ bool curve_key_from_z85(const std::string& z85, std::array<std::uint8_t, 32>& ou
   return zmq_z85_decode(out.data(), z85.c_str()) != nullptr;
 }
 
-class Replicator::Impl {
- public:
-  Impl(Writer& writer, ReplicatorOptions options) : writer_(writer), options_(std::move(options)) {}
-  ~Impl() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    {
-      std::lock_guard<std::mutex> lock(work_mu_);
-      work_stop_ = true;
-    }
-    work_cv_.notify_all();
-    if (worker_.joinable()) worker_.join();
-    // The worker waits for the applies it queued on the writer (which outlives
-    // us) before it returns; what they touch they hold themselves.
-  }
-
-  Status start();
-  std::vector<PeerStatus> status() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return status_;
-  }
-  std::uint64_t refused_connections() const { return zap_ ? zap_->refused() : 0; }
-  void notify() { *dirty_ = true; }
-  std::future<FetchResult> fetch(FetchRequest request, std::chrono::milliseconds wait);
-
- private:
-  // One fetch this node is waiting on: its own (a promise) or a peer's (relayed).
-  struct FetchWait {
-    bool local = false;
-    std::promise<FetchResult> promise;
-    pb::Fetch request;                 // as sent upstream (our request number)
-    bool requester_inbound = false;    // a peer's: where to send the answer
-    std::string requester;             // routing id (inbound) or session name (outbound)
-    std::uint64_t requester_request = 0;
-    std::set<std::string> asked;       // names of the upstream sessions asked, still to answer
-    bool any_unavailable = false, any_refused = false;
-    std::string detail;
-    Steady::time_point deadline{};
-  };
-  void start_local_fetches(Steady::time_point now);
-  void expire_fetches(Steady::time_point now);
-  void serve_fetch(Session& s, const pb::Fetch& f);
-  void fetch_answered(Session& s, pb::Fetched& f);
-  // Sends `f` to every upstream session that is up, except `except`; returns how many.
-  std::size_t ask_upstream(FetchWait& w, const std::string& except);
-  void finish_fetch(std::uint64_t no, FetchWait& w, pb::Fetched::Outcome outcome, pb::Fetched* found,
-                    const FetchResult* result);
-  void send_fetched(Session& s, std::uint64_t request, pb::Fetched::Outcome outcome);
-  bool has_upstream() const;
-
-  // Receiving (docs/replication.md, "Receiving a catch-up"). The session thread
-  // takes a batch off its socket and queues it; the receive worker decompresses
-  // and decodes it and checks the signatures its runs end with
-  // (Store::prepare), then queues its apply on the writer; the writer commits
-  // it, reads the version vector and raises `wake_`; the session thread then
-  // acknowledges it. So batch k+1 is decoded while the writer commits batch k,
-  // and every acknowledgement still follows its batch's commit. Batches are
-  // acknowledged in arrival order.
-  struct Received {
-    bool inbound = false;
-    std::string peer;  // routing id (inbound) or session name (outbound)
-    std::uint64_t batch_no = 0;
-    std::uint64_t raw_size = 0;
-    std::string zstd;
-    // Written by the worker or the writer, read by the session thread after `done`.
-    std::string error;  // set: nothing applied, no acknowledgement
-    VersionVector heads;
-    ApplyReport report;
-    VersionVector vv;  // read on the writer thread right after the commit
-    std::atomic<bool> done{false};
-    // The applied batch, handed back so that the worker frees it (its arena
-    // holds every body and record state of the batch), not the writer.
-    std::shared_ptr<PreparedBatch> spent;
-  };
-  // An eventfd the session thread polls beside its sockets.
-  struct Wake {
-    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    ~Wake() {
-      if (fd >= 0) close(fd);
-    }
-    void signal() const {
-      std::uint64_t one = 1;
-      if (write(fd, &one, sizeof one) < 0) {
-        // EAGAIN: the counter is already raised, the session thread will look.
-      }
-    }
-    void drain() const {
-      std::uint64_t n = 0;
-      if (read(fd, &n, sizeof n) < 0) {
-        // EAGAIN: nothing raised.
-      }
-    }
-  };
-  void receive_worker();
-  std::shared_ptr<PreparedBatch> unpack(Received& r, std::string& raw);
-  std::future<void> queue_apply(std::shared_ptr<Received> r, std::shared_ptr<PreparedBatch> prepared);
-  void finish_received();
-  Session* find_session(bool inbound, const std::string& peer);
-
-  void loop();
-  void handle(Session& s, const std::string& bytes);
-  void tick(Session& s, Steady::time_point now);
-  void pump(Session& s, Steady::time_point now);
-  void send_batch(Session& s, std::vector<WireChange> changes, Steady::time_point now);
-  void send(Session& s, const pb::Envelope& env);
-  void send_hello(Session& s, Steady::time_point now, bool resync = false);
-  void publish_status(Steady::time_point now);
-  void fetch_blobs(Session& s, Steady::time_point now);
-  void serve_blobs(Session& s, Steady::time_point now);
-  void blob_chunk_arrived(Session& s, const pb::BlobChunk& c);
-  Session& inbound_session(const std::string& routing_id, const std::string& user_id);
-  bool check_grant(Session& s, const PublicKey& node);
-
-  Writer& writer_;
-  ReplicatorOptions options_;
-  zmq::context_t ctx_;
-  std::unique_ptr<ZapHandler> zap_;
-  std::unique_ptr<zmq::socket_t> router_;
-  std::vector<std::unique_ptr<Session>> sessions_;  // outbound first, then inbound
-  std::atomic<bool> stop_{false};
-  // Shared with the store's subscriber, which may outlive this replicator.
-  std::shared_ptr<std::atomic<bool>> dirty_ = std::make_shared<std::atomic<bool>>(true);
-  std::thread thread_;
-  std::shared_ptr<Wake> wake_ = std::make_shared<Wake>();
-  std::deque<std::shared_ptr<Received>> receiving_;  // session thread, in arrival order
-  std::mutex work_mu_;
-  std::condition_variable work_cv_;
-  std::deque<std::shared_ptr<Received>> work_;  // GUARDED_BY(work_mu_): for the worker
-  bool work_stop_ = false;                      // GUARDED_BY(work_mu_)
-  std::thread worker_;
-  VersionVector mine_;                          // this node's vector as of the last status (session thread)
-  bool mine_known_ = false;
-  std::future<void> mine_read_;                 // its next read, under way on the writer
-  std::shared_ptr<VersionVector> mine_next_;
-  std::vector<Hash> wanted_blobs_;  // from options_.wanted_blobs, refreshed each second
-  Steady::time_point wanted_at_{};
-  mutable std::mutex mu_;
-  std::vector<PeerStatus> status_;  // GUARDED_BY(mu_)
-  PublicKey node_id_{};
-  struct QueuedFetch {
-    FetchRequest request;
-    std::chrono::milliseconds wait{};
-    std::promise<FetchResult> promise;
-  };
-  std::mutex fetch_mu_;
-  std::deque<QueuedFetch> fetch_queue_;        // GUARDED_BY(fetch_mu_)
-  std::map<std::uint64_t, FetchWait> fetches_;  // session thread
-  std::uint64_t next_fetch_ = 1;               // session thread
-};
 
 Status Replicator::Impl::start() {
   if (!options_.admit) return {Code::kInvalidArgument, "replication needs a ZAP admission rule"};
@@ -649,118 +462,6 @@ void Replicator::Impl::handle(Session& s, const std::string& bytes) {
   }
 }
 
-// Decompresses and prepares a received batch; nullptr (and `r` done, with its
-// error) when it does not decompress or parse.
-std::shared_ptr<PreparedBatch> Replicator::Impl::unpack(Received& r, std::string& raw) {
-  raw.resize(r.raw_size);
-  std::size_t n = ZSTD_decompress(raw.data(), raw.size(), r.zstd.data(), r.zstd.size());
-  std::string().swap(r.zstd);
-  pb::ChangeBatch batch;
-  bool parsed = !ZSTD_isError(n) && n == raw.size() && batch.ParseFromString(raw);
-  if (raw.capacity() > kKeptBufferBytes) std::string().swap(raw);  // an unusually large batch: give it back
-  if (!parsed) {
-    r.error = "batch does not decompress or parse";
-    r.done.store(true, std::memory_order_release);
-    wake_->signal();
-    return nullptr;
-  }
-  std::vector<WireChange> changes;
-  changes.reserve(static_cast<std::size_t>(batch.changes_size()));
-  for (auto& c : *batch.mutable_changes()) {
-    changes.push_back({std::move(*c.mutable_body()), std::move(*c.mutable_signature())});
-  }
-  std::shared_ptr<PreparedBatch> prepared = Store::prepare(std::move(changes));
-  r.heads = prepared->heads();
-  return prepared;
-}
-
-// Queues the apply of a prepared batch on the writer. Applied in the order
-// queued (the writer runs its tasks in order), so a peer's batches are applied
-// in the order it sent them.
-std::future<void> Replicator::Impl::queue_apply(std::shared_ptr<Received> r, std::shared_ptr<PreparedBatch> prepared) {
-  return writer_.run([r = std::move(r), prepared = std::move(prepared), wake = wake_](Store& st) mutable {
-    try {
-      r->report = st.apply(*prepared);
-      r->vv = st.version_vector();
-    } catch (const std::exception& e) {
-      r->error = std::string("applying a batch: ") + e.what();
-    }
-    r->spent = std::move(prepared);
-    r->done.store(true, std::memory_order_release);
-    wake->signal();
-  });
-}
-
-void Replicator::Impl::receive_worker() {
-  // One buffer for every batch: a fresh ~1 MB string per batch is an mmap,
-  // page faults and an munmap each time.
-  std::string raw;
-  // Applies queued on the writer and not yet done: at most kAppliesQueued, so
-  // that the session thread's own calls on the writer (what a peer lacks, the
-  // vector for a HELLO) wait behind one batch at most, not a whole pipeline.
-  constexpr std::size_t kAppliesQueued = 2;
-  std::deque<std::pair<std::future<void>, std::shared_ptr<Received>>> queued;
-  auto retire = [&queued] {
-    queued.front().first.wait();
-    queued.front().second->spent.reset();
-    queued.pop_front();
-  };
-  for (;;) {
-    std::shared_ptr<Received> r;
-    {
-      std::unique_lock<std::mutex> lock(work_mu_);
-      work_cv_.wait(lock, [this] { return work_stop_ || !work_.empty(); });
-      if (work_stop_) break;
-      r = std::move(work_.front());
-      work_.pop_front();
-    }
-    std::shared_ptr<PreparedBatch> prepared = unpack(*r, raw);
-    if (prepared == nullptr) continue;
-    while (queued.size() >= kAppliesQueued) retire();
-    std::future<void> applied = queue_apply(r, std::move(prepared));
-    queued.emplace_back(std::move(applied), std::move(r));
-  }
-  // Stopping: the writer finishes what was queued on it (it outlives us).
-  while (!queued.empty()) retire();
-}
-
-Session* Replicator::Impl::find_session(bool inbound, const std::string& peer) {
-  for (auto& s : sessions_) {
-    if (s->inbound == inbound && (inbound ? s->routing_id : s->name) == peer) return s.get();
-  }
-  return nullptr;
-}
-
-// Acknowledges the received batches whose commit is done, in arrival order.
-void Replicator::Impl::finish_received() {
-  while (!receiving_.empty() && receiving_.front()->done.load(std::memory_order_acquire)) {
-    std::shared_ptr<Received> r = std::move(receiving_.front());
-    receiving_.pop_front();
-    Session* s = find_session(r->inbound, r->peer);
-    if (s == nullptr || !s->ready) continue;  // gone or refused since: it resends from what we hold
-    if (!r->error.empty()) {
-      s->stats.last_error = r->error;
-      continue;
-    }
-    // Whatever a peer sent us, it holds: never send it back.
-    for (const auto& [stream, now_held] : r->heads) {
-      StreamHead& sent = s->sent_vv[stream];
-      if (now_held.seq > sent.seq) sent = now_held;
-      StreamHead& theirs = s->peer_vv[stream];
-      if (now_held.seq > theirs.seq) theirs = now_held;
-    }
-    s->stats.changes_received += r->report.applied;
-    s->stats.rejected += r->report.rejected;
-    if (!r->report.problems.empty()) s->stats.last_error = r->report.problems.front().detail;
-    pb::Envelope ack;
-    ack.mutable_ack()->set_batch_no(r->batch_no);
-    ack.mutable_ack()->set_applied(static_cast<std::uint32_t>(r->report.applied));
-    ack.mutable_ack()->set_rejected(static_cast<std::uint32_t>(r->report.rejected));
-    to_pb(r->vv, ack.mutable_ack()->mutable_vv());
-    send(*s, ack);
-  }
-}
-
 void Replicator::Impl::pump(Session& s, Steady::time_point now) {
   if (s.lacking.valid()) {
     if (s.lacking.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
@@ -860,96 +561,6 @@ void Replicator::Impl::tick(Session& s, Steady::time_point now) {
   }
 }
 
-// Receiver: asks this peer for the next chunk of a blob we want, once we lack
-// none of its records (records first: a scan is useless before its dossier).
-void Replicator::Impl::fetch_blobs(Session& s, Steady::time_point now) {
-  if (s.fetching && now - s.fetch_sent > options_.peer_timeout) s.fetching.reset();  // lost: ask again later
-  if (s.fetching || s.stats.we_lack > 0 || wanted_blobs_.empty()) return;
-  std::set<Hash> taken;  // one peer per blob at a time
-  for (const auto& other : sessions_) {
-    if (other->fetching) taken.insert(*other->fetching);
-  }
-  for (const Hash& h : wanted_blobs_) {
-    if (taken.count(h) != 0 || options_.blobs->has(h)) continue;
-    auto missing = s.blob_missing_until.find(h);
-    if (missing != s.blob_missing_until.end() && now < missing->second) continue;
-    pb::Envelope env;
-    env.mutable_blob_request()->set_hash(h.data(), h.size());
-    env.mutable_blob_request()->set_offset(options_.blobs->partial_size(h));  // resume where it stopped
-    s.fetching = h;
-    s.fetch_sent = now;
-    s.stats.fetching_blob = to_hex(h);
-    send(s, env);
-    return;
-  }
-}
-
-void Replicator::Impl::blob_chunk_arrived(Session& s, const pb::BlobChunk& c) {
-  Hash h{};
-  if (!options_.blobs || c.hash().size() != h.size()) return;
-  std::memcpy(h.data(), c.hash().data(), h.size());
-  if (!s.fetching || *s.fetching != h) return;  // not asked for (or given up on): ignored
-  s.fetching.reset();
-  s.stats.fetching_blob.clear();
-  if (c.missing()) {
-    s.blob_missing_until[h] = Steady::now() + kBlobMissingRetry;
-    return;
-  }
-  if (c.data().size() > options_.blob_chunk_bytes) {
-    s.stats.last_error = "blob chunk larger than asked";
-    return;
-  }
-  Status st = options_.blobs->write_chunk(h, c.total(), c.offset(), c.data());
-  if (!st.is_ok()) {
-    // A chunk out of place, a size past the limit, or a blob whose bytes do not
-    // hash to its name (discarded whole): reported, fetched again later.
-    s.stats.last_error = "blob " + to_hex(h).substr(0, 16) + ": " + st.message();
-    return;
-  }
-  s.stats.blob_bytes_received += c.data().size();
-  if (options_.blobs->has(h)) {
-    ++s.stats.blobs_received;
-    std::erase(wanted_blobs_, h);
-  }
-  fetch_blobs(s, Steady::now());  // the next chunk at once
-}
-
-// Sender: answers chunk requests while no record batch to this peer is
-// unacknowledged, within the per-peer bandwidth cap.
-void Replicator::Impl::serve_blobs(Session& s, Steady::time_point now) {
-  const double rate = static_cast<double>(options_.blob_bytes_per_second);
-  if (rate > 0) {
-    double dt = s.blob_refill == Steady::time_point{} ? 0 : std::chrono::duration<double>(now - s.blob_refill).count();
-    // The bucket holds one chunk: no burst above the cap after an idle spell.
-    s.blob_tokens = std::min(s.blob_tokens + dt * rate, static_cast<double>(options_.blob_chunk_bytes));
-    s.blob_refill = now;
-  }
-  while (!s.blob_requests.empty() && s.in_flight.empty() && s.ready) {
-    auto [h, offset] = s.blob_requests.front();
-    auto size = options_.blobs->size(h);
-    std::size_t n = size && offset < *size ? static_cast<std::size_t>(std::min<std::uint64_t>(*size - offset, options_.blob_chunk_bytes)) : 0;
-    if (rate > 0 && s.blob_tokens < static_cast<double>(n)) return;  // wait for the bucket to refill
-    s.blob_requests.pop_front();
-    pb::Envelope env;
-    pb::BlobChunk* c = env.mutable_blob_chunk();
-    c->set_hash(h.data(), h.size());
-    c->set_offset(offset);
-    if (!size || offset > *size) {
-      c->set_missing(true);
-    } else {
-      auto data = options_.blobs->read(h, offset, n);
-      if (!data.is_ok()) {
-        c->set_missing(true);
-      } else {
-        c->set_total(*size);
-        c->set_data(std::move(data).value());
-        s.stats.blob_bytes_sent += n;
-        if (rate > 0) s.blob_tokens -= static_cast<double>(n);
-      }
-    }
-    send(s, env);
-  }
-}
 
 void Replicator::Impl::publish_status(Steady::time_point now) {
   // This node's vector, read on the writer without waiting for it (it may be
@@ -1072,285 +683,6 @@ void Replicator::Impl::loop() {
       publish_status(now);
       last_status = now;
     }
-  }
-}
-
-// ---------------------------------------------------------------------------
-// On-demand fetch (docs/replication.md, "On-demand fetch")
-
-const char* fetch_outcome_name(FetchOutcome outcome) {
-  switch (outcome) {
-    case FetchOutcome::kFound: return "found";
-    case FetchOutcome::kNotFound: return "not_found";
-    case FetchOutcome::kUnavailable: return "unavailable";
-    case FetchOutcome::kRefused: return "refused";
-  }
-  return "?";
-}
-
-std::future<FetchResult> Replicator::Impl::fetch(FetchRequest request, std::chrono::milliseconds wait) {
-  QueuedFetch q;
-  q.request = std::move(request);
-  q.wait = wait;
-  std::future<FetchResult> f = q.promise.get_future();
-  std::lock_guard<std::mutex> lock(fetch_mu_);
-  fetch_queue_.push_back(std::move(q));
-  return f;
-}
-
-bool Replicator::Impl::has_upstream() const {
-  return std::any_of(sessions_.begin(), sessions_.end(), [](const auto& s) { return !s->inbound; });
-}
-
-std::size_t Replicator::Impl::ask_upstream(FetchWait& w, const std::string& except) {
-  pb::Envelope env;
-  *env.mutable_fetch() = w.request;
-  std::size_t n = 0;
-  for (auto& s : sessions_) {
-    if (s->inbound || !s->ready || s->name == except) continue;
-    send(*s, env);
-    if (!s->ready) continue;  // the send failed
-    w.asked.insert(s->name);
-    ++n;
-  }
-  return n;
-}
-
-void Replicator::Impl::start_local_fetches(Steady::time_point now) {
-  std::deque<QueuedFetch> queue;
-  {
-    std::lock_guard<std::mutex> lock(fetch_mu_);
-    queue.swap(fetch_queue_);
-  }
-  for (QueuedFetch& q : queue) {
-    FetchResult none;
-    const FetchRequest& r = q.request;
-    if (r.collection.empty() || r.collection.size() > kMaxNameBytes || (!r.id && (r.field.empty() || r.value.empty()))) {
-      none.detail = "a fetch names a collection and an id, or an indexed field and its value";
-      none.outcome = FetchOutcome::kNotFound;
-      q.promise.set_value(std::move(none));
-      continue;
-    }
-    if (fetches_.size() >= kFetchesInFlightMax) {
-      none.detail = "too many fetches in flight";
-      q.promise.set_value(std::move(none));
-      continue;
-    }
-    std::uint64_t no = next_fetch_++;
-    FetchWait w;
-    w.local = true;
-    w.promise = std::move(q.promise);
-    w.deadline = now + q.wait;
-    w.request.set_request(no);
-    w.request.set_collection(r.collection);
-    if (r.id) w.request.set_record_id(r.id->bytes.data(), r.id->bytes.size());
-    w.request.set_field(r.field);
-    w.request.set_value(r.value);
-    w.request.set_hops(options_.fetch_hops);
-    w.request.set_budget_ms(static_cast<std::uint32_t>(std::clamp<std::int64_t>(q.wait.count(), 0, 60000)));
-    if (ask_upstream(w, "") == 0) {
-      // The root of the tree holds every scope: nobody above it to ask.
-      none.outcome = has_upstream() ? FetchOutcome::kUnavailable : FetchOutcome::kNotFound;
-      none.detail = has_upstream() ? "no upstream link is up" : "this node has no upstream peer";
-      w.promise.set_value(std::move(none));
-      continue;
-    }
-    fetches_.emplace(no, std::move(w));
-  }
-}
-
-void Replicator::Impl::send_fetched(Session& s, std::uint64_t request, pb::Fetched::Outcome outcome) {
-  pb::Envelope env;
-  env.mutable_fetched()->set_request(request);
-  env.mutable_fetched()->set_outcome(outcome);
-  send(s, env);
-}
-
-// A peer asks for a record: answer from the store, or ask our own upstream peers.
-void Replicator::Impl::serve_fetch(Session& s, const pb::Fetch& f) {
-  const std::string& collection = f.collection();
-  bool by_id = f.record_id().size() == RecordId{}.bytes.size();
-  if (collection.empty() || collection.size() > kMaxNameBytes || f.field().size() > kMaxNameBytes ||
-      f.value().size() > kMaxChangeBodyBytes || (!by_id && (f.field().empty() || f.value().empty()))) {
-    s.stats.last_error = "malformed fetch request";
-    send_fetched(s, f.request(), pb::Fetched::NOT_FOUND);
-    return;
-  }
-  if (options_.may_fetch && !options_.may_fetch(s.peer_node, collection)) {
-    ++s.stats.fetches_refused;
-    send_fetched(s, f.request(), pb::Fetched::REFUSED);
-    return;
-  }
-  RecordId id;
-  if (by_id) std::memcpy(id.bytes.data(), f.record_id().data(), id.bytes.size());
-  std::pair<RecordId, std::vector<WireChange>> held =
-      writer_.run_get<std::pair<RecordId, std::vector<WireChange>>>([&](Store& st) {
-        RecordId rid = id;
-        if (!by_id) {
-          auto ids = st.find(collection, f.field(), f.value(), 1);
-          if (ids.empty()) return std::make_pair(rid, std::vector<WireChange>{});
-          rid = ids.front();
-        }
-        return std::make_pair(rid, st.record_changes(collection, rid, kFetchChangesMax));
-      });
-  if (!held.second.empty()) {
-    pb::Envelope env;
-    pb::Fetched* out = env.mutable_fetched();
-    out->set_request(f.request());
-    out->set_outcome(pb::Fetched::FOUND);
-    out->set_record_id(held.first.bytes.data(), held.first.bytes.size());
-    std::size_t bytes = 0;
-    for (const WireChange& c : held.second) {
-      bytes += c.body.size() + c.signature.size();
-      if (bytes > kFetchBytesMax) break;  // the oldest part of a huge history: enough to read it
-      auto* sc = out->add_changes();
-      sc->set_body(c.body);
-      sc->set_signature(c.signature);
-    }
-    ++s.stats.fetches_served;
-    send(s, env);
-    return;
-  }
-  // Not here: up the tree, while the hop limit and the requester's patience allow.
-  if (f.hops() <= 1 || !has_upstream()) {
-    send_fetched(s, f.request(), pb::Fetched::NOT_FOUND);
-    return;
-  }
-  if (f.budget_ms() <= 2 * kFetchRelayMarginMs || fetches_.size() >= kFetchesInFlightMax) {
-    send_fetched(s, f.request(), pb::Fetched::UNAVAILABLE);
-    return;
-  }
-  std::uint64_t no = next_fetch_++;
-  FetchWait w;
-  w.request = f;
-  w.request.set_request(no);
-  w.request.set_hops(f.hops() - 1);
-  w.request.set_budget_ms(f.budget_ms() - kFetchRelayMarginMs);
-  w.requester_inbound = s.inbound;
-  w.requester = s.inbound ? s.routing_id : s.name;
-  w.requester_request = f.request();
-  w.deadline = Steady::now() + std::chrono::milliseconds(w.request.budget_ms());
-  if (ask_upstream(w, s.inbound ? "" : s.name) == 0) {
-    send_fetched(s, f.request(), pb::Fetched::UNAVAILABLE);  // our own links are down
-    return;
-  }
-  fetches_.emplace(no, std::move(w));
-}
-
-void Replicator::Impl::fetch_answered(Session& s, pb::Fetched& f) {
-  auto it = fetches_.find(f.request());
-  if (it == fetches_.end() || it->second.asked.erase(s.name) == 0) return;  // late, or not asked of it
-  FetchWait& w = it->second;
-  switch (f.outcome()) {
-    case pb::Fetched::FOUND: {
-      RecordId id;
-      if (f.record_id().size() != id.bytes.size() ||
-          (w.request.record_id().size() == id.bytes.size() && f.record_id() != w.request.record_id())) {
-        w.any_unavailable = true;
-        w.detail = "an answer named another record";
-        break;
-      }
-      std::memcpy(id.bytes.data(), f.record_id().data(), id.bytes.size());
-      if (!w.local) {
-        finish_fetch(it->first, w, pb::Fetched::FOUND, &f, nullptr);  // relayed untouched
-        fetches_.erase(it);
-        return;
-      }
-      // The same bounds this node keeps when it serves: a larger answer is refused
-      // before any signature is checked (each costs 45 µs on the writer thread).
-      std::size_t answer_bytes = 0;
-      for (const auto& c : f.changes()) answer_bytes += c.body().size() + c.signature().size();
-      if (static_cast<std::size_t>(f.changes_size()) > kFetchChangesMax || answer_bytes > kFetchBytesMax) {
-        w.any_unavailable = true;
-        w.detail = "an answer was larger than a fetch may be";
-        s.stats.last_error = w.detail;
-        break;
-      }
-      std::vector<WireChange> changes;
-      changes.reserve(static_cast<std::size_t>(f.changes_size()));
-      for (auto& c : *f.mutable_changes()) changes.push_back({std::move(*c.mutable_body()), std::move(*c.mutable_signature())});
-      const std::string collection = w.request.collection();
-      const std::string field = w.request.field(), value = w.request.value();
-      const bool by_id = !w.request.record_id().empty();
-      FetchResult r = writer_.run_get<FetchResult>([&](Store& st) {
-        FetchResult out;
-        out.id = id;
-        ApplyReport rep = st.pin(collection, id, changes,
-                                 by_id ? std::nullopt : std::optional<std::pair<std::string, std::string>>({field, value}));
-        out.applied = rep.applied;
-        out.rejected = rep.rejected;
-        if (!rep.problems.empty()) out.detail = rep.problems.front().detail;
-        auto rec = st.get(collection, id);
-        bool usable = rec && rep.applied + rep.duplicates > 0 && (by_id || rec->text(field) == value);
-        out.outcome = usable ? FetchOutcome::kFound : FetchOutcome::kUnavailable;
-        return out;
-      });
-      s.stats.rejected += r.rejected;
-      if (r.outcome == FetchOutcome::kFound) {
-        finish_fetch(it->first, w, pb::Fetched::FOUND, nullptr, &r);
-        fetches_.erase(it);
-        return;
-      }
-      // Nothing verifiable came from this peer: another may still answer.
-      w.any_unavailable = true;
-      w.detail = "the answer did not verify: " + r.detail;
-      s.stats.last_error = w.detail;
-      break;
-    }
-    case pb::Fetched::NOT_FOUND: break;
-    case pb::Fetched::REFUSED: w.any_refused = true; break;
-    default: w.any_unavailable = true; break;
-  }
-  if (!w.asked.empty()) return;  // others still to answer
-  pb::Fetched::Outcome outcome = w.any_unavailable ? pb::Fetched::UNAVAILABLE
-                                 : w.any_refused   ? pb::Fetched::REFUSED
-                                                   : pb::Fetched::NOT_FOUND;
-  finish_fetch(it->first, w, outcome, nullptr, nullptr);
-  fetches_.erase(it);
-}
-
-// Answers whoever asked: our own caller (its future) or the peer we relay for.
-void Replicator::Impl::finish_fetch(std::uint64_t no, FetchWait& w, pb::Fetched::Outcome outcome, pb::Fetched* found,
-                                    const FetchResult* result) {
-  (void)no;
-  if (w.local) {
-    FetchResult r;
-    if (result != nullptr) r = *result;
-    switch (outcome) {
-      case pb::Fetched::FOUND: r.outcome = FetchOutcome::kFound; break;
-      case pb::Fetched::NOT_FOUND: r.outcome = FetchOutcome::kNotFound; break;
-      case pb::Fetched::REFUSED: r.outcome = FetchOutcome::kRefused; break;
-      default: r.outcome = FetchOutcome::kUnavailable; break;
-    }
-    if (r.detail.empty()) r.detail = w.detail;
-    w.promise.set_value(std::move(r));
-    return;
-  }
-  for (auto& s : sessions_) {
-    bool match = w.requester_inbound ? (s->inbound && s->routing_id == w.requester)
-                                     : (!s->inbound && s->name == w.requester);
-    if (!match || !s->ready) continue;
-    if (found != nullptr) {
-      pb::Envelope env;
-      *env.mutable_fetched() = std::move(*found);
-      env.mutable_fetched()->set_request(w.requester_request);
-      send(*s, env);
-    } else {
-      send_fetched(*s, w.requester_request, outcome);
-    }
-    return;
-  }
-}
-
-void Replicator::Impl::expire_fetches(Steady::time_point now) {
-  for (auto it = fetches_.begin(); it != fetches_.end();) {
-    if (now < it->second.deadline) {
-      ++it;
-      continue;
-    }
-    it->second.detail = "no answer in time";
-    finish_fetch(it->first, it->second, pb::Fetched::UNAVAILABLE, nullptr, nullptr);
-    it = fetches_.erase(it);
   }
 }
 
