@@ -471,7 +471,7 @@ TEST_CASE("ratings and reports", "[node][api][reports]") {
   CHECK(sat->getValue<int>("total") >= 2);
 }
 
-TEST_CASE("users: only it_admin manages accounts; disabled accounts cannot sign in", "[node][api][auth]") {
+TEST_CASE("users: only it_admin manages accounts, and disabled accounts cannot sign in", "[node][api][auth]") {
   Node n;
   Client admin = n.signed_in("admin");
   Client lead = n.signed_in("lanhdao");

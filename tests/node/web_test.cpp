@@ -173,7 +173,7 @@ TEST_CASE("ui_dir = none serves the API only", "[node][web]") {
   CHECK(c.get("/kiosk/").status == 404);
 }
 
-TEST_CASE("receipt printing through the printer simulator; a printer that is off loses nothing",
+TEST_CASE("receipt printing through the printer simulator, and a printer that is off loses nothing",
           "[node][printer]") {
   TempDir out;
   PrinterSim sim(out.path());

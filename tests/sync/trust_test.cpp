@@ -79,7 +79,7 @@ TEST_CASE("trust: a district delegated by the root issues within its scope only"
   }
 }
 
-TEST_CASE("trust: revocation by the issuer or a root; not by a stranger", "[sync][trust]") {
+TEST_CASE("trust: revocation by the issuer or a root, not by a stranger", "[sync][trust]") {
   Identity root = key(1), ward = key(2), stranger = key(3);
   TrustStore t;
   t.add_root(root.public_key());
