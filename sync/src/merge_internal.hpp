@@ -47,4 +47,12 @@ const pb::FieldState* find_field(const pb::RecordState& state, const std::string
 // otherwise (versions are kept winner last). Null when the field has none.
 const pb::Version* winner(const pb::FieldState& field);
 
+// The stored form of a record state (records.state): serialize_state leaves
+// out the origin most of its parts share (named once, in common_origin) and
+// leaves `state` as it was; parse_state reads either form (states written
+// before schema 8 name every origin) and puts every origin back. Deterministic:
+// equal states give equal bytes, so replicas' digests still compare.
+void serialize_state(pb::RecordState& state, std::string& out);
+[[nodiscard]] bool parse_state(std::string_view blob, pb::RecordState& state);
+
 }  // namespace wardsync::merge

@@ -30,7 +30,7 @@ Record record_of(const std::string& collection, std::string_view id, std::string
   r.collection = collection;
   r.id = id_of(id);
   r.updated = static_cast<Hlc>(updated);
-  state.ParseFromArray(state_blob.data(), static_cast<int>(state_blob.size()));
+  if (!merge::parse_state(state_blob, state)) state.Clear();
   merge::to_view(state, r);
   // A large record (a long history) is not kept alive in the scratch message.
   if (state_blob.size() > 64 * 1024) state = pb::RecordState();

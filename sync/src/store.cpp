@@ -4,6 +4,8 @@
 // record's state by merge::join, in the same SQLite transaction that appends it
 // to the log and advances the stream's head. Local writes: store_commit.cpp;
 // serving peers and reads: store_read.cpp.
+#include <tuple>
+
 #include "store_internal.hpp"
 #include "store_sql.hpp"
 #include "wardsync/sync/text.hpp"
@@ -124,6 +126,7 @@ Status Store::Impl::open() {
       // Summaries older than 7 are rewritten, unless 4 just wrote them in this open.
       if (v + 1 == sql_text::kCompactSummaryMigration && have >= sql_text::kSummaryMigration) fill_summaries();
       if (v + 1 == sql_text::kFetchMigration) index_record_changes();  // a log older than the index
+      if (v + 1 == sql_text::kStoredStateMigration) rewrite_states();
     } catch (const sql::SqlError& e) {
       return {Code::kIo, "migration " + std::to_string(v + 1) + " failed: " + e.message};
     }
@@ -222,6 +225,34 @@ Status Store::Impl::open() {
   return Status::ok();
 }
 
+// Once, inside migration 8's transaction: every record state in the stored
+// form of merge::serialize_state, a thousand records at a time in key order.
+void Store::Impl::rewrite_states() {
+  sql::Stmt next(db_.get(),
+                 "SELECT collection, id, state FROM records WHERE (collection, id) > (?, ?) "
+                 "ORDER BY collection, id LIMIT 1000");
+  sql::Stmt put(db_.get(), "UPDATE records SET state=? WHERE collection=? AND id=?");
+  std::string collection, id, blob;
+  pb::RecordState state;
+  std::vector<std::tuple<std::string, std::string, std::string>> page;
+  bool more = true;
+  while (more) {
+    page.clear();
+    more = false;
+    next.bind_text(1, collection).bind(2, id);
+    while (next.step()) {
+      more = true;
+      collection = next.blob(0);
+      id = next.blob(1);
+      if (!merge::parse_state(next.blob_view(2), state)) continue;  // left as it was
+      merge::serialize_state(state, blob);
+      page.emplace_back(collection, id, blob);
+    }
+    next.reset();
+    for (const auto& [c, i, b] : page) put.bind(1, b).bind_text(2, c).bind(3, i).run();
+  }
+}
+
 StreamInfo& Store::Impl::stream_info(const StreamKey& key) {
   auto it = streams_.find(key);
   if (it != streams_.end()) return it->second;
@@ -247,8 +278,10 @@ Store::Impl::Pending& Store::Impl::load_pending(const std::string& collection, c
   p.state = google::protobuf::Arena::CreateMessage<pb::RecordState>(arena_);
   get_record_.bind_text(1, collection).bind(2, view(id));
   if (get_record_.step()) {
-    std::string_view blob = get_record_.blob_view(0);
-    p.state->ParseFromArray(blob.data(), static_cast<int>(blob.size()));
+    // Never merged into and rewritten: that would write the record anew from
+    // the one change, losing the rest. The batch fails and says why.
+    if (!merge::parse_state(get_record_.blob_view(0), *p.state))
+      throw sql::SqlError{"the stored state of a record does not parse"};
     p.updated = static_cast<Hlc>(get_record_.integer(1));
     p.existed = true;
   }
@@ -276,7 +309,7 @@ void Store::Impl::flush_pending(bool defer_index) {
   std::string old;
   for (auto& [key, p] : pending_) {
     const auto& [collection, id] = key;
-    p.state->SerializeToString(&blob);
+    merge::serialize_state(*p.state, blob);
     put_record_.bind_text(1, collection)
         .bind(2, view(id))
         .bind(3, blob)

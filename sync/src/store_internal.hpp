@@ -266,6 +266,7 @@ class Store::Impl {
   sql::Db db_;
   void update_search(const std::string& collection, const RecordId& id, const pb::RecordState& state);
   void fill_summaries();
+  void rewrite_states();
   void replay_change(std::string_view body_bytes, std::string_view hash);
   // `existed`: the record was in the database before this transaction.
   void reserve_search_row(const std::string& collection, const RecordId& id, const pb::RecordState& state,

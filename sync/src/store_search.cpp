@@ -45,8 +45,7 @@ void Store::Impl::fill_summaries() {
   while (rows.step()) {
     const CollectionSpec* spec = schema_.collection(rows.blob(1));
     if (spec == nullptr) continue;
-    std::string_view blob = rows.blob_view(2);
-    if (!state.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) continue;
+    if (!merge::parse_state(rows.blob_view(2), state)) continue;
     put.bind(1, summary_of(*spec, state)).bind(2, rows.integer(0)).run();
   }
 }
@@ -98,8 +97,7 @@ std::size_t Store::Impl::catch_up_index(std::size_t max_records) {
     state.Clear();
     get_record_.bind_text(1, l.collection).bind(2, view(l.id));
     if (get_record_.step()) {
-      std::string_view blob = get_record_.blob_view(0);
-      state.ParseFromArray(blob.data(), static_cast<int>(blob.size()));
+      if (!merge::parse_state(get_record_.blob_view(0), state)) state.Clear();
     }
     get_record_.reset();
     old.clear();

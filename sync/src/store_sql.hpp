@@ -116,10 +116,15 @@ CREATE TABLE IF NOT EXISTS index_pending(
     // 7: summaries keep only the value a result list shows (summary_of); the rows
     // written by 4 are rewritten once by the store when it opens. No SQL.
     "",
+    // 8: record states are stored with their common origin named once
+    // (merge::serialize_state); the store rewrites the older ones when it
+    // opens, so that equal states are equal bytes on every replica. No SQL.
+    "",
 };
 constexpr int kSummaryMigration = 4;
 constexpr int kCompactSummaryMigration = 7;
 constexpr int kFetchMigration = 5;
+constexpr int kStoredStateMigration = 8;
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
 }  // namespace wardsync::sql_text

@@ -222,7 +222,7 @@ TEST_CASE("a database left by an older wardnode is upgraded in place, and the lo
   RunResult first = run_wardnode({"user", "passwd", "--dir", d.string(), "--username", "admin"}, "mat-khau-moi-nhe\n");
   INFO(first.err);
   CHECK(first.exit_code == 0);
-  CHECK(first.err.find("upgrading the database from schema 6 to 7") != std::string::npos);
+  CHECK(first.err.find("upgrading the database from schema 6 to 8") != std::string::npos);
   RunResult again = run_wardnode({"user", "passwd", "--dir", d.string(), "--username", "admin"}, "mat-khau-moi-nhe\n");
   CHECK(again.exit_code == 0);
   CHECK(again.err.find("upgrading") == std::string::npos);

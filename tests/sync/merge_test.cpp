@@ -241,6 +241,13 @@ void check_semilattice(pb::MergeType type, std::uint64_t seed0, int cases,
     }
     // Any order of arrival, with duplicates, gives the same bytes.
     pb::RecordState reference = fold(deltas, iota(n));
+    // The stored form reads back as the same state and leaves it untouched.
+    const std::string before = bytes(reference);
+    std::string stored;
+    merge::serialize_state(reference, stored);
+    pb::RecordState back;
+    if (bytes(reference) != before || !merge::parse_state(stored, back) || bytes(back) != before)
+      return fail("stored form round trip", {}, reference, back);
     for (int k = 0; k < 6; ++k) {
       std::vector<std::size_t> order = iota(n);
       rng.shuffle(order);
@@ -261,6 +268,9 @@ void check_semilattice(pb::MergeType type, std::uint64_t seed0, int cases,
     pb::RecordState right = fold(deltas, std::vector<std::size_t>(mid, order.end()));
     pb::RecordState merged = joined(left, right);
     if (bytes(merged) != bytes(reference)) return fail("state merge", {&left, &right}, reference, merged);
+    std::string stored_merged;
+    merge::serialize_state(merged, stored_merged);
+    if (stored_merged != stored) return fail("stored form of equal states", {&left, &right}, reference, merged);
   }
   SUCCEED();
 }
@@ -597,6 +607,51 @@ TEST_CASE("tombstone: a deleted record stays deleted - created is the earliest w
     CHECK(r.created == 10);
     CHECK(s.tombstone_hlc() == 20);
   } while (std::next_permutation(order.begin(), order.end()));
+}
+
+// Goal: the stored form names a record's common origin once, and reads back
+// exactly, also from a state stored whole (before schema 8) and when a part has
+// another origin or none. Method: a one-writer dossier with every merge type,
+// then a second writer's tombstone and edit.
+TEST_CASE("stored form: one writer's origin is stored once and every state reads back exactly", "[sync][merge]") {
+  pb::ChangeBody create = body(1, 10);
+  for (const char* f : {"name", "cccd", "phone", "address", "procedure", "channel"}) op(create, f, pb::LWW, pb::OP_SET, "v");
+  op(create, "code", pb::ONCE, pb::OP_SET, "26734-261012-1");
+  op(create, "tags", pb::SET, pb::OP_ADD, "urgent");
+  op(create, "history", pb::LOG, pb::OP_APPEND, "received");
+  op(create, "prints", pb::COUNTER, pb::OP_INCREMENT)->set_delta(2);
+  pb::FieldOp* status = op(create, "status", pb::RANK, pb::OP_SET, "received");
+  status->set_rank_stage(1);
+  pb::RecordState one = delta(create);
+
+  std::string stored;
+  merge::serialize_state(one, stored);
+  const std::string whole = bytes(one);
+  CHECK(stored.size() < whole.size() * 7 / 10);             // 11 origins of 32 bytes left out
+  CHECK(whole.find(origin_bytes(1)) != std::string::npos);
+  CHECK(stored.find(origin_bytes(1)) == stored.rfind(origin_bytes(1)));  // named once
+  pb::RecordState back;
+  REQUIRE(merge::parse_state(stored, back));
+  CHECK(bytes(back) == whole);
+  REQUIRE(merge::parse_state(whole, back));  // a state stored before schema 8
+  CHECK(bytes(back) == whole);
+
+  // A second writer: its versions keep their own origin; a base it names and
+  // the tombstone come back; an absent base stays absent.
+  pb::ChangeBody del = body(2, 20);
+  del.set_tombstone(true);
+  pb::ChangeBody edit = body(2, 30);
+  pb::FieldOp* e = op(edit, "name", pb::LWW, pb::OP_SET, "w");
+  e->set_base_hlc(10);
+  e->set_base_origin(origin_bytes(1));
+  pb::RecordState two = joined(joined(one, delta(del)), delta(edit));
+  merge::serialize_state(two, stored);
+  REQUIRE(merge::parse_state(stored, back));
+  CHECK(bytes(back) == bytes(two));
+  CHECK(back.tombstone_origin() == origin_bytes(2));
+  CHECK(merge::find_field(back, "phone")->max_base_origin().empty());
+
+  CHECK_FALSE(merge::parse_state("\xff\xff\xff", back));
 }
 
 TEST_CASE("make_tag: 16 bytes of the body hash and the op index", "[sync][merge]") {

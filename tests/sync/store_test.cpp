@@ -4,8 +4,10 @@
 #include <sqlite3.h>
 
 #include <cstring>
+#include <map>
 #include <set>
 
+#include "merge_internal.hpp"
 #include "sync_test_util.hpp"
 #include "wardsync/sync/reader.hpp"
 
@@ -507,6 +509,74 @@ TEST_CASE("reopen keeps everything - the clock never goes backwards across a res
   Node c(3);
   sync_into(*a, *c);
   CHECK(c->digest() == a->digest());
+}
+
+// Goal: a database from before schema 8 (every origin in every state) is
+// rewritten to the stored form on open, and nothing a user or a peer sees
+// changes: the records, and the digest a fresh replica computes. Method: a
+// store's states replaced by their whole form and user_version set back to 7.
+TEST_CASE("migration 8 rewrites record states to the stored form and changes nothing else", "[sync][store]") {
+  TempDir dir;
+  std::string path = dir.file("node.db");
+  Node a(1, path, true);
+  Node b(2);
+  std::vector<RecordId> ids;
+  for (int i = 0; i < 1500; ++i) ids.push_back(create_dossier(*a, "d" + std::to_string(i)));  // > 1 page
+  create_dossier(*b, "from b");
+  sync_into(*b, *a);
+  const Hash digest = a->digest();
+  a.store.reset();
+
+  std::map<std::string, std::string> compact;  // id -> state as stored now
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    sqlite3_stmt* get = nullptr;
+    sqlite3_stmt* put = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT id, state FROM records", -1, &get, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_prepare_v2(db, "UPDATE records SET state=? WHERE id=?", -1, &put, nullptr) == SQLITE_OK);
+    sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
+    std::vector<std::pair<std::string, std::string>> whole;
+    while (sqlite3_step(get) == SQLITE_ROW) {
+      std::string id(static_cast<const char*>(sqlite3_column_blob(get, 0)), sqlite3_column_bytes(get, 0));
+      std::string blob(static_cast<const char*>(sqlite3_column_blob(get, 1)), sqlite3_column_bytes(get, 1));
+      pb::RecordState st;
+      REQUIRE(merge::parse_state(blob, st));
+      compact[id] = blob;
+      whole.emplace_back(id, st.SerializeAsString());
+      CHECK(whole.back().second != blob);  // the whole form differs from the stored one
+    }
+    for (const auto& [id, blob] : whole) {
+      sqlite3_bind_blob(put, 1, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+      sqlite3_bind_blob(put, 2, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
+      CHECK(sqlite3_step(put) == SQLITE_DONE);
+      sqlite3_reset(put);
+    }
+    sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    sqlite3_finalize(get);
+    sqlite3_finalize(put);
+    sqlite3_close(db);
+  }
+  REQUIRE(compact.size() == 1501);
+  set_user_version(path, 7);
+
+  a.store = open_store(path, a.id, a.clock, true);
+  CHECK(a->digest() == digest);
+  CHECK(a->get("dossiers", ids[1234])->text("name") == "d1234");
+  a.store.reset();
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* get = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT id, state FROM records", -1, &get, nullptr) == SQLITE_OK);
+  std::size_t same = 0;
+  while (sqlite3_step(get) == SQLITE_ROW) {
+    std::string id(static_cast<const char*>(sqlite3_column_blob(get, 0)), sqlite3_column_bytes(get, 0));
+    std::string blob(static_cast<const char*>(sqlite3_column_blob(get, 1)), sqlite3_column_bytes(get, 1));
+    same += compact[id] == blob ? 1 : 0;
+  }
+  sqlite3_finalize(get);
+  sqlite3_close(db);
+  CHECK(same == 1501);
 }
 
 TEST_CASE("the clock never goes backwards across a restart after a refused update", "[sync][store]") {
