@@ -435,21 +435,24 @@ void to_view(const pb::RecordState& state, Record& out) {
 
 namespace {
 
-// Calls `f(origin, present)` for every origin in `state`; `present` is false
-// for a base or tombstone that is not there (its time is 0), whose empty
-// origin means "none", not "the common one".
+// Stands for the common origin in the stored form. Origins are 32 bytes, or
+// empty for a base a writer did not name (change.cpp checks both), so a
+// one-byte value is never a real one; a state holding it anyway is stored whole.
+constexpr std::string_view kCommonMark{"\x01", 1};
+
+// Calls `f` on every origin in `state`.
 template <typename F>
 void for_each_origin(pb::RecordState& state, F&& f) {
   for (auto& field : *state.mutable_fields()) {
     for (auto& v : *field.mutable_versions()) {
-      f(*v.mutable_origin(), true);
-      f(*v.mutable_base_origin(), v.base_hlc() != 0);
+      f(*v.mutable_origin());
+      f(*v.mutable_base_origin());
     }
-    f(*field.mutable_max_base_origin(), field.max_base_hlc() != 0);
-    for (auto& e : *field.mutable_entries()) f(*e.mutable_origin(), true);
-    for (auto& c : *field.mutable_shares()) f(*c.mutable_origin(), true);
+    f(*field.mutable_max_base_origin());
+    for (auto& e : *field.mutable_entries()) f(*e.mutable_origin());
+    for (auto& c : *field.mutable_shares()) f(*c.mutable_origin());
   }
-  f(*state.mutable_tombstone_origin(), state.tombstone_hlc() != 0);
+  f(*state.mutable_tombstone_origin());
 }
 
 }  // namespace
@@ -457,31 +460,33 @@ void for_each_origin(pb::RecordState& state, F&& f) {
 void serialize_state(pb::RecordState& state, std::string& out) {
   // The first origin in field order: the same on every replica of this state.
   std::string common;
-  for_each_origin(state, [&](const std::string& o, bool present) {
-    if (common.empty() && present) common = o;
+  bool marked = false;
+  for_each_origin(state, [&](const std::string& o) {
+    if (common.empty()) common = o;
+    marked = marked || o == kCommonMark;
   });
-  if (common.empty()) {
+  if (common.empty() || marked) {
     state.SerializeToString(&out);
     return;
   }
-  for_each_origin(state, [&](std::string& o, bool present) {
-    if (present && o == common) o.clear();
+  for_each_origin(state, [&](std::string& o) {
+    if (o == common) o = kCommonMark;
   });
   state.set_common_origin(common);
   state.SerializeToString(&out);
   state.clear_common_origin();
-  for_each_origin(state, [&](std::string& o, bool present) {
-    if (present && o.empty()) o = common;
+  for_each_origin(state, [&](std::string& o) {
+    if (o == kCommonMark) o = common;
   });
 }
 
 bool parse_state(std::string_view blob, pb::RecordState& state) {
   if (!state.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) return false;
-  if (state.common_origin().empty()) return true;  // written before schema 8, or no origin at all
+  if (state.common_origin().empty()) return true;  // stored whole (before schema 8, say)
   std::string common = std::move(*state.mutable_common_origin());
   state.clear_common_origin();
-  for_each_origin(state, [&](std::string& o, bool present) {
-    if (present && o.empty()) o = common;
+  for_each_origin(state, [&](std::string& o) {
+    if (o == kCommonMark) o = common;
   });
   return true;
 }

@@ -644,12 +644,15 @@ TEST_CASE("stored form: one writer's origin is stored once and every state reads
   pb::FieldOp* e = op(edit, "name", pb::LWW, pb::OP_SET, "w");
   e->set_base_hlc(10);
   e->set_base_origin(origin_bytes(1));
+  op(edit, "phone", pb::LWW, pb::OP_SET, "x")->set_base_hlc(5);  // a base with no origin (allowed)
   pb::RecordState two = joined(joined(one, delta(del)), delta(edit));
   merge::serialize_state(two, stored);
   REQUIRE(merge::parse_state(stored, back));
   CHECK(bytes(back) == bytes(two));
   CHECK(back.tombstone_origin() == origin_bytes(2));
+  CHECK(merge::find_field(back, "phone")->max_base_hlc() == 5);
   CHECK(merge::find_field(back, "phone")->max_base_origin().empty());
+  CHECK(merge::find_field(back, "address")->max_base_origin().empty());
 
   CHECK_FALSE(merge::parse_state("\xff\xff\xff", back));
 }
