@@ -232,7 +232,9 @@ void Store::Impl::rewrite_states() {
                  "SELECT collection, id, state FROM records WHERE (collection, id) > (?, ?) "
                  "ORDER BY collection, id LIMIT 1000");
   sql::Stmt put(db_.get(), "UPDATE records SET state=? WHERE collection=? AND id=?");
-  std::string collection, id, blob;
+  // The cursor is bound without a copy, so the row being read goes to
+  // (last_collection, last_id) and becomes the cursor only after the page.
+  std::string collection, id, last_collection, last_id, blob;
   pb::RecordState state;
   std::vector<std::tuple<std::string, std::string, std::string>> page;
   bool more = true;
@@ -242,13 +244,15 @@ void Store::Impl::rewrite_states() {
     next.bind_text(1, collection).bind(2, id);
     while (next.step()) {
       more = true;
-      collection = next.blob(0);
-      id = next.blob(1);
+      last_collection = next.blob(0);
+      last_id = next.blob(1);
       if (!merge::parse_state(next.blob_view(2), state)) continue;  // left as it was
       merge::serialize_state(state, blob);
-      page.emplace_back(collection, id, blob);
+      page.emplace_back(last_collection, last_id, blob);
     }
     next.reset();
+    collection = last_collection;
+    id = last_id;
     for (const auto& [c, i, b] : page) put.bind(1, b).bind_text(2, c).bind(3, i).run();
   }
 }
