@@ -46,7 +46,7 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(const std::filesystem::pa
   opts.defer_index_min_changes = 256;
   opts.on_upgrade = [&log](int from, int to) {
     log.info("store", "upgrading the database from schema " + std::to_string(from) + " to " + std::to_string(to) +
-                          " (about 2 minutes per million records; do not stop the node)");
+                          " (a few minutes per million records; do not stop the node)");
   };
   auto store = Store::open(opts, node_schema(), *rt->identity_, rt->clock_);
   if (!store.is_ok()) return store.status();
