@@ -30,8 +30,7 @@ Result<std::string> hash_password(const std::string& password) {
   ensure_sodium();
   char out[crypto_pwhash_STRBYTES];
   Slot slot;
-  if (crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+  if (crypto_pwhash_str(out, password.data(), password.size(), kPasswordHashPasses, kPasswordHashBytes) != 0) {
     return Status{Code::kUnavailable, "out of memory while hashing a password"};
   }
   return std::string(out);
