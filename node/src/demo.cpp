@@ -31,7 +31,8 @@ std::string cccd_for(std::size_t i) {
 }
 
 NewDossier dossier_for(NodeContext& ctx, std::size_t i) {
-  const auto& procs = ctx.catalogue.procedures();
+  auto catalogue = ctx.catalogues.procedures();
+  const auto& procs = catalogue->procedures();
   const Procedure& p = procs[i % procs.size()];
   NewDossier n;
   n.applicant.name = kNames[i % std::size(kNames)];
@@ -90,7 +91,7 @@ bool seed_demo(NodeContext& ctx) {
   // Five working days back, 9:00 + i*25 min each day.
   std::vector<Date> days;
   for (Date d = local_from_unix_seconds(now).date; days.size() < 5; d = add_days(d, -1)) {
-    auto w = ctx.calendar.is_working_day(d);
+    auto w = ctx.catalogues.calendar()->is_working_day(d);
     if (w.is_ok() && w.value()) days.push_back(d);
   }
   std::size_t i = 0;

@@ -32,10 +32,9 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(const std::filesystem::pa
   PublicKey node_id = rt->identity_->public_key();
   auto cat = Catalogue::load_file(rt->config_.path_of(rt->config_.procedures_file));
   if (!cat.is_ok()) return cat.status();
-  rt->catalogue_.emplace(std::move(cat).value());
   auto cal = Calendar::load_file(rt->config_.path_of(rt->config_.holidays_file));
   if (!cal.is_ok()) return cal.status();
-  rt->calendar_.emplace(std::move(cal).value());
+  rt->catalogues_.emplace(std::move(cat).value(), std::move(cal).value());
   StoreOptions opts;
   opts.path = rt->config_.path_of(rt->config_.store_file).string();
   opts.durable = true;  // a clerk's save is acknowledged only once on disk
@@ -57,7 +56,7 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(const std::filesystem::pa
   // fell from 15 % to 3 % of a search's CPU); 8 x 4 MiB is what 32 x 1 MiB was.
   rt->readers_ = std::make_unique<ReaderPool>(opts.path, node_schema(), 8, 4096);
   rt->peripherals_ = std::make_unique<Peripherals>(rt->config_, log);
-  rt->ctx_.reset(new NodeContext{rt->config_, log, rt->clock_, *rt->catalogue_, *rt->calendar_, *rt->writer_,
+  rt->ctx_.reset(new NodeContext{rt->config_, log, rt->clock_, *rt->catalogues_, *rt->writer_,
                                  *rt->readers_, node_id, {}, {}, {}, *rt->peripherals_, {}, {}});
   return rt;
 }

@@ -38,8 +38,7 @@ class NodeRuntime {
   Config config_;
   SystemClock clock_;
   std::optional<Identity> identity_;  // the Store keeps a reference: must outlive it
-  std::optional<Catalogue> catalogue_;
-  std::optional<Calendar> calendar_;
+  std::optional<Catalogues> catalogues_;
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<ReaderPool> readers_;
   std::unique_ptr<Peripherals> peripherals_;

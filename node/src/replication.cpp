@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "data_file.hpp"
 #include "schema.hpp"
 #include "trust_files.hpp"
 #include "wardsync/sync/store.hpp"
@@ -12,6 +13,12 @@ namespace {
 
 constexpr auto kTrustScanInterval = std::chrono::seconds(2);
 constexpr std::size_t kRecordsReadMax = 1000000;  // bound on what one start reads per collection
+constexpr std::size_t kPublicationsReadMax = 10000;
+constexpr std::size_t kPublicationBytesMax = 200 * 1024;  // under the change body limit (256 KiB)
+constexpr const char* kProcedures = "procedures";
+constexpr const char* kHolidays = "holidays";
+
+bool publishing_tier(const std::string& tier) { return tier == "city" || tier == "province"; }
 
 std::string digest_hex(const std::string& bytes) {
   return to_hex(hash_bytes({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()}));
@@ -99,6 +106,8 @@ Result<std::unique_ptr<NodeReplication>> NodeReplication::start(NodeContext& ctx
           if (rec) self->note_attachment(*rec);
           continue;
         }
+        if (!c.local && (c.collection == kCatalogues || c.collection == kTrustRecords))
+          self->catalogues_changed_ = true;  // a new publication, or a publisher's certificate
         if (c.local || c.collection != kTrustRecords) continue;
         auto rec = store.get(kTrustRecords, c.record);
         if (!rec) continue;
@@ -109,6 +118,16 @@ Result<std::unique_ptr<NodeReplication>> NodeReplication::start(NodeContext& ctx
       }
     });
   }).get();
+
+  {
+    std::lock_guard<std::mutex> lock(r->mu_);
+    const char* own = r->publishes_ ? " (published)" : "";
+    r->sources_[kProcedures] = "file " + config.procedures_file + own;
+    r->sources_[kHolidays] = "file " + config.holidays_file + own;
+  }
+  if (r->publishes_) r->publish_catalogues();
+  r->catalogues_changed_ = false;
+  r->adopt_catalogues();
 
   ReplicatorOptions ro;
   ro.listen = config.sync_listen;
@@ -165,6 +184,7 @@ void NodeReplication::watch() {
     lock.unlock();
     scan_files();
     log_expiring();
+    if (catalogues_changed_.exchange(false)) adopt_catalogues();
     lock.lock();
   }
 }
@@ -228,6 +248,122 @@ void NodeReplication::scan_files() {
                               (item.kind == TrustItem::Kind::kCertificate ? "certificate" : "revocation") +
                               " for replication (digest " + digest.substr(0, 16) + ")");
   }
+}
+
+std::vector<NodeReplication::Publication> NodeReplication::read_publications() const {
+  return ctx_.writer.run_get<std::vector<Publication>>([](Store& store) {
+    std::vector<Publication> out;
+    std::optional<RecordId> after;
+    while (out.size() < kPublicationsReadMax) {
+      std::vector<Record> page = store.list(kCatalogues, after, 100);
+      if (page.empty()) break;
+      for (const Record& rec : page) {
+        after = rec.id;
+        if (rec.deleted) continue;
+        Publication p{rec.id, rec.created, rec.text("kind"), rec.text("content"), std::nullopt};
+        // A publication is one change; a record touched by a second writer
+        // (another origin claiming the record id) belongs to nobody.
+        std::vector<WireChange> changes = store.record_changes(kCatalogues, rec.id, 8);
+        std::optional<PublicKey> origin;
+        bool one_origin = !changes.empty() && changes.size() < 8;
+        for (const WireChange& c : changes) {
+          auto h = parse_header(c);
+          if (!h.is_ok() || (origin && *origin != h.value().stream.origin)) one_origin = false;
+          if (h.is_ok()) origin = h.value().stream.origin;
+        }
+        if (one_origin) p.origin = origin;
+        out.push_back(std::move(p));
+      }
+    }
+    return out;
+  });
+}
+
+void NodeReplication::publish_catalogues() {
+  const Config& c = ctx_.config;
+  std::vector<Publication> pubs = read_publications();
+  for (const auto& [kind, file] : {std::pair{kProcedures, c.procedures_file}, std::pair{kHolidays, c.holidays_file}}) {
+    auto text = read_small_file(c.path_of(file), kPublicationBytesMax);
+    if (!text.is_ok()) {
+      ctx_.log.warning("sync", std::string("cannot publish the ") + kind + " catalogue: " + text.status().message());
+      continue;
+    }
+    const Publication* last = nullptr;
+    for (const Publication& p : pubs)
+      if (p.kind == kind && p.origin == ctx_.node_id && (!last || p.created > last->created)) last = &p;
+    if (last && last->content == text.value()) continue;  // published already
+    std::string digest = digest_hex(text.value());
+    Transaction txn("catalogue", kSharedScopePrefix + c.scope);
+    txn.create(kCatalogues).set_once("kind", kind).set_once("content", text.value()).set_once("digest", digest);
+    auto done = ctx_.writer.commit(std::move(txn)).get();
+    if (!done.is_ok()) {
+      ctx_.log.warning("sync", std::string("cannot publish the ") + kind + " catalogue: " + done.status().message());
+      continue;
+    }
+    ctx_.log.info("sync", std::string("published the ") + kind + " catalogue of " + file + " (digest " +
+                              digest.substr(0, 16) + ") for the nodes below");
+  }
+}
+
+void NodeReplication::adopt_catalogues() {
+  if (publishes_) return;  // a city works with the files it publishes
+  std::vector<Publication> pubs = read_publications();
+  std::map<std::string, const Publication*> newest;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::uint64_t now = ctx_.clock.now_ms();
+    for (const Publication& p : pubs) {
+      if (p.kind != kProcedures && p.kind != kHolidays) continue;
+      std::optional<CertificateInfo> cert;
+      if (p.origin) cert = trust_.valid_certificate(*p.origin, now);
+      if (!cert || !publishing_tier(cert->tier)) {
+        // Possibly only for now: the publisher's certificate may still be on its way.
+        if (ignored_.insert(p.id).second)
+          ctx_.log.warning("sync", "a " + p.kind + " catalogue not published by a certified city node is ignored" +
+                                       (p.origin ? " (node " + to_hex(*p.origin).substr(0, 16) + ")" : ""));
+        continue;
+      }
+      const Publication*& best = newest[p.kind];
+      if (!best || p.created > best->created) best = &p;
+    }
+  }
+  for (const auto& [kind, p] : newest) {
+    std::string digest = digest_hex(p->content);
+    if (adopted_[kind] == digest) continue;
+    adopted_[kind] = digest;  // a bad one is reported once, not every scan
+    std::string source = kind + " published by node " + to_hex(*p->origin).substr(0, 16);
+    Status s;
+    std::size_t count = 0;
+    if (kind == kProcedures) {
+      auto cat = Catalogue::parse(p->content, source);
+      if (cat.is_ok()) {
+        count = cat.value().procedures().size();
+        ctx_.catalogues.replace(std::move(cat).value());
+      }
+      s = cat.status();
+    } else {
+      auto cal = Calendar::parse(p->content, source);
+      if (cal.is_ok()) {
+        count = static_cast<std::size_t>(cal.value().last_year() - cal.value().first_year() + 1);
+        ctx_.catalogues.replace(std::move(cal).value());
+      }
+      s = cal.status();
+    }
+    if (!s.is_ok()) {
+      ctx_.log.warning("sync", "kept the current " + kind + " catalogue: the one " + source + " is invalid: " +
+                                   s.message());
+      continue;
+    }
+    ctx_.log.info("sync", "now using the " + source + " (digest " + digest.substr(0, 16) + ", " +
+                              std::to_string(count) + (kind == kProcedures ? " procedures)" : " years)"));
+    std::lock_guard<std::mutex> lock(mu_);
+    sources_[kind] = "published by node " + to_hex(*p->origin).substr(0, 16) + " (digest " + digest.substr(0, 16) + ")";
+  }
+}
+
+std::map<std::string, std::string> NodeReplication::catalogue_sources() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sources_;
 }
 
 bool NodeReplication::admit(const CurveKey& key) {

@@ -9,13 +9,24 @@
 // at the city reaches every ward through the tree. Received trust records are
 // added to the trust store as they are applied.
 //
+// Catalogues: a city (or province) node publishes its procedures and holidays
+// files, whole, as `catalogue` records in "shared/<its scope>" whenever they
+// differ from what it last published. Every other node uses, for each kind, the
+// newest publication whose record was written by one node only, holding a valid
+// certificate of tier city or province, and that parses and validates; until
+// one arrives it uses its own files. A publication from anyone else is logged
+// and ignored.
+//
 // Thread safety: built and destroyed by `run`'s main thread; the figures are
 // read from HTTP threads; the ZAP and session threads ask admission questions.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -63,6 +74,8 @@ class NodeReplication {
   NodeReplication& operator=(const NodeReplication&) = delete;
 
   std::vector<PeerStatus> peers() const { return replicator_->status(); }
+  // Kind ("procedures", "holidays") -> where the one in use comes from.
+  std::map<std::string, std::string> catalogue_sources() const;
   std::uint64_t refused_connections() const { return replicator_->refused_connections(); }
   TrustFigures trust() const;
   const std::string& transport_public_z85() const { return transport_public_; }
@@ -78,7 +91,8 @@ class NodeReplication {
   bool outside_scopes(const std::string& scope) const;
 
  private:
-  explicit NodeReplication(NodeContext& ctx) : ctx_(ctx) {}
+  explicit NodeReplication(NodeContext& ctx)
+      : ctx_(ctx), publishes_(ctx.config.tier == "city" || ctx.config.tier == "province") {}
   // Reads the trust files into the store (and as records to replicate).
   void scan_files();
   void add_signed(const std::string& bytes);  // REQUIRES: mu_ held
@@ -87,6 +101,16 @@ class NodeReplication {
   void watch();
   void log_expiring();  // new expiry warnings, once each (watcher thread)
   CurveKey own_curve() const;
+  // Catalogues (docs/replication.md, "Catalogues").
+  struct Publication {
+    RecordId id;
+    Hlc created = 0;
+    std::string kind, content;
+    std::optional<PublicKey> origin;  // set when every change of the record has this one origin
+  };
+  std::vector<Publication> read_publications() const;  // on the writer thread, waits
+  void publish_catalogues();  // a city's files, when they differ from its last publication
+  void adopt_catalogues();    // the newest publication by a city, unless this node publishes
   std::vector<Hash> wanted_blobs();  // on the session thread
   void note_attachment(const Record& record);  // REQUIRES: mu_ held
 
@@ -111,6 +135,11 @@ class NodeReplication {
   bool stopping_ = false;  // GUARDED_BY(stop_mu_)
   std::thread watcher_;
   std::set<std::string> warned_;  // watcher thread only: expiry warnings already logged
+  const bool publishes_ = false;  // a city (or province) publishes its catalogues
+  std::atomic<bool> catalogues_changed_{true};  // a catalogue or trust record arrived
+  std::map<std::string, std::string> adopted_;  // watcher thread only: kind -> content hash in use
+  std::set<RecordId> ignored_;                  // watcher thread only: publications refused (logged once)
+  std::map<std::string, std::string> sources_;  // GUARDED_BY(mu_): catalogue_sources()
 };
 
 }  // namespace wardsync::node

@@ -127,6 +127,16 @@ Schema build() {
                     f("digest", M::kOnce, true),
                 }});
   }
+  if (st.is_ok()) {
+    // A data file (procedures, holidays) as a city published it, whole, in
+    // "shared/<city scope>": the nodes below use the newest one (replication.hpp).
+    st = s.add({kCatalogues,
+                {
+                    f("kind", M::kOnce),
+                    f("content", M::kOnce),
+                    f("digest", M::kOnce),
+                }});
+  }
   if (!st.is_ok()) {
     // A bad declaration is a programming error caught by the first test run.
     std::fprintf(stderr, "error schema: %s\n", st.to_string().c_str());

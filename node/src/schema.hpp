@@ -16,6 +16,7 @@ inline constexpr const char* kTickets = "ticket";
 inline constexpr const char* kRatings = "rating";
 inline constexpr const char* kClerks = "clerk";
 inline constexpr const char* kTrustRecords = "trust";
+inline constexpr const char* kCatalogues = "catalogue";  // a procedures or holidays file a city published (replication.hpp)
 inline constexpr const char* kAttachments = "attachment";  // a scan or PDF of a dossier (blob by hash)  // certificates and revocations (replication.hpp)
 
 // The whole schema (built once; cheap to copy).

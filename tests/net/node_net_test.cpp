@@ -55,6 +55,12 @@ class Db {
           [&](sqlite3_stmt* st) { n = sqlite3_column_int(st, 0); });
     return n;
   }
+  int count(const std::string& collection) {
+    int n = 0;
+    query("SELECT count(*) FROM records WHERE collection = ?1", {collection},
+          [&](sqlite3_stmt* st) { n = sqlite3_column_int(st, 0); });
+    return n;
+  }
   bool has_record(const std::string& collection, const std::string& id_hex) {
     bool found = false;
     query("SELECT 1 FROM records WHERE collection = ?1 AND hex(id) = upper(?2)", {collection, id_hex},
@@ -729,4 +735,54 @@ TEST_CASE("net: a certificate expiring within 30 days is warned about at the nod
   };
   CHECK(eventually([&] { return log_has(ward, "this node's certificate expires in 9 day(s)"); }, 10));
   CHECK(eventually([&] { return log_has(district, "(office 26734) expires in 9 day(s)"); }, 10));
+}
+
+TEST_CASE("net: the city's procedure catalogue reaches the wards, and one published by a ward is ignored", "[net]") {
+  Net net;
+  Node& city = net.add("city", {.tier = "city", .scope = "79", .listen = true});
+  Node& district = net.add("district", {.tier = "district", .scope = "79/760", .listen = true});
+  Node& ward_a = net.add("ward_a", {.tier = "ward", .scope = "79/760/26734"});
+  Node& ward_b = net.add("ward_b", {.tier = "ward", .scope = "79/760/26737"});
+  net.link(district, city);
+  net.link(ward_a, district);
+  net.link(ward_b, district);
+  // The city renames a procedure in its file. Ward B, certified as a ward, is
+  // reconfigured as a city by someone at its desk and publishes its own rename.
+  auto rename = [](const Node& n, const std::string& to) {
+    fs::path file = n.dir / "data" / "procedures.json";
+    std::string text(static_cast<std::size_t>(fs::file_size(file)), '\0');
+    std::ifstream(file, std::ios::binary).read(text.data(), static_cast<std::streamsize>(text.size()));
+    const std::string from = R"("name_vi": "Đăng ký khai sinh")";
+    auto at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, from.size(), R"("name_vi": ")" + to + "\"");
+    std::ofstream(file, std::ios::trunc) << text;
+  };
+  rename(city, "Đăng ký khai sinh (danh mục thành phố)");
+  rename(ward_b, "Đăng ký khai sinh (giả mạo)");
+  set_config(ward_b.dir, "tier", "city");
+  Net::user(ward_a, "lead_a", "leader");
+  Net::user(district, "lead_d", "leader");
+  for (Node* n : {&city, &district, &ward_a, &ward_b}) n->proc->start();
+
+  Client desk = signed_in(ward_a, "lead_a");
+  auto birth_name = [&] { return desk.get("/api/v1/procedures/1.001193").str("name_vi"); };
+  CHECK(birth_name() == "Đăng ký khai sinh");  // its own file until the city's arrives
+  CHECK(eventually([&] { return birth_name() == "Đăng ký khai sinh (danh mục thành phố)"; }, 30));
+  // Both publications of both nodes (procedures and holidays) are here; the
+  // ward's is not used, however new.
+  Db at_a(ward_a.db());
+  CHECK(eventually([&] { return at_a.count("catalogue") == 4; }, 20));
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // a watcher pass after the last one arrived
+  CHECK(birth_name() == "Đăng ký khai sinh (danh mục thành phố)");
+  // New dossiers carry the procedure's name from the catalogue in use.
+  Response made = desk.post("/api/v1/dossiers", kDossier);
+  REQUIRE(made.status == 201);
+  CHECK(made.body.find("danh mục thành phố") != std::string::npos);
+  // The same at the district, whose status says where its catalogues come from.
+  Client district_desk = signed_in(district, "lead_d");
+  CHECK(district_desk.get("/api/v1/procedures/1.001193").str("name_vi") == "Đăng ký khai sinh (danh mục thành phố)");
+  Response st = district_desk.get("/api/v1/sync/status");
+  REQUIRE(st.status == 200);
+  CHECK(st.body.find(R"("procedures":"published by node )" + city.node_id.substr(0, 16)) != std::string::npos);
 }

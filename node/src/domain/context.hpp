@@ -2,7 +2,7 @@
 // command) and passed down: no hidden globals (STYLE.md).
 //
 // Thread safety: the references are to thread-safe objects (Writer, ReaderPool,
-// Logger) or immutable ones (Config, Catalogue, Calendar); Sequencer has its own lock.
+// Logger, Catalogues) or immutable ones (Config); Sequencer has its own lock.
 #pragma once
 
 #include <functional>
@@ -11,7 +11,7 @@
 #include <mutex>
 #include <string>
 
-#include "catalogue.hpp"
+#include "catalogues.hpp"
 #include "config.hpp"
 #include "domain/outcome.hpp"
 #include "kiosk_state.hpp"
@@ -53,8 +53,7 @@ struct NodeContext {
   const Config& config;
   Logger& log;
   Clock& clock;
-  const Catalogue& catalogue;
-  const Calendar& calendar;
+  Catalogues& catalogues;  // take each once per request: procedures(), calendar()
   Writer& writer;
   ReaderPool& readers;
   PublicKey node_id{};

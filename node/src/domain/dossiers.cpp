@@ -108,7 +108,8 @@ DossierView dossier_view(NodeContext& ctx, const Record& r) {
   v.phone = r.text("phone");
   v.address = r.text("address");
   v.procedure_code = r.text("procedure_code");
-  if (const Procedure* p = ctx.catalogue.find(v.procedure_code)) v.procedure_name = p->name_vi;
+  auto catalogue = ctx.catalogues.procedures();
+  if (const Procedure* p = catalogue->find(v.procedure_code)) v.procedure_name = p->name_vi;
   v.channel = r.text("channel");
   if (const FieldValue* c = r.field("components")) v.components = c->elements;
   v.fee_vnd = r.text("fee_vnd");
@@ -264,10 +265,13 @@ Outcome<DossierView> create_dossier(NodeContext& ctx, const Actor& actor, const 
                         "Phone number: 9–15 digits (may start with +)."});
   }
   check_text(errors, "applicant.address", in.applicant.address, false, 300, "Địa chỉ", "Address");
+  // The catalogue and calendar of this request, kept to its end (catalogues.hpp).
+  auto catalogue = ctx.catalogues.procedures();
+  auto calendar = ctx.catalogues.calendar();
   const Procedure* proc = nullptr;
   if (in.procedure_code.empty()) {
     errors.push_back({"procedure_code", "required", "Thủ tục là bắt buộc.", "Procedure is required."});
-  } else if ((proc = ctx.catalogue.find(in.procedure_code)) == nullptr) {
+  } else if ((proc = catalogue->find(in.procedure_code)) == nullptr) {
     errors.push_back({"procedure_code", "unknown", "Không có thủ tục với mã này trong danh mục.",
                       "No procedure with this code in the catalogue."});
   }
@@ -288,7 +292,7 @@ Outcome<DossierView> create_dossier(NodeContext& ctx, const Actor& actor, const 
                       "Too many attached pages (at most 100)."});
   if (!errors.empty()) return invalid(std::move(errors));
 
-  auto appointment = ctx.calendar.appointment(received, proc->processing_time, proc->same_day_cutoff);
+  auto appointment = calendar->appointment(received, proc->processing_time, proc->same_day_cutoff);
   if (!appointment.is_ok()) {
     ctx.log.error("dossiers", "appointment: " + appointment.status().to_string());
     return unavailable("Lịch làm việc chưa có dữ liệu cho ngày này; liên hệ bộ phận CNTT.",
@@ -683,7 +687,7 @@ Outcome<DossierView> apologize(NodeContext& ctx, const Actor& actor, const std::
   if (due.is_ok() && !(d.value() > due.value()))
     return invalid({{"new_appointment", "not_later", "Ngày hẹn mới phải sau ngày hẹn cũ (" + cur.due_day + ").",
                      "The new date must be after the original appointment (" + cur.due_day + ")."}});
-  auto working = ctx.calendar.is_working_day(d.value());
+  auto working = ctx.catalogues.calendar()->is_working_day(d.value());
   if (!working.is_ok() || !working.value())
     return invalid({{"new_appointment", "not_working_day", "Ngày hẹn mới phải là ngày làm việc.",
                      "The new date must be a working day."}});

@@ -87,7 +87,8 @@ Outcome<PendingFiling> start_filing(NodeContext& ctx, const FilingInput& in) {
     f.dob = iso_date(c.date_of_birth);
     f.address = c.address;
   }
-  const Procedure* proc = ctx.catalogue.find(in.procedure_code);
+  auto catalogue = ctx.catalogues.procedures();
+  const Procedure* proc = catalogue->find(in.procedure_code);
   if (!proc) {
     errors.push_back({"procedure_code", in.procedure_code.empty() ? "required" : "unknown",
                       "Chưa chọn thủ tục, hoặc thủ tục không có trong danh mục.", "Choose a procedure from the catalogue."});

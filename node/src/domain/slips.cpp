@@ -67,7 +67,8 @@ Outcome<hardware::Slip> receipt_slip(NodeContext& ctx, const DossierView& d) {
   f.applicant_name = d.applicant_name;
   f.procedure_name = d.procedure_name.empty() ? d.procedure_code : d.procedure_name;
   f.papers_received = d.components;
-  if (const Procedure* p = ctx.catalogue.find(d.procedure_code)) f.processing_time = processing_text(p->processing_time.days());
+  auto catalogue = ctx.catalogues.procedures();
+  if (const Procedure* p = catalogue->find(d.procedure_code)) f.processing_time = processing_text(p->processing_time.days());
   f.received_date = time_and_date_vi(d.received_at);
   f.appointment_date = appointment_vi(d.apology ? d.apology->new_appointment + "T17:00" : d.appointment);
   f.collect_at = "Bộ phận Một cửa, " + ctx.config.office_name;

@@ -51,8 +51,9 @@ Object procedure_json(const Procedure& p, bool full) {
 
 void procedures(Exchange& ex) {
   if (ex.method != "GET") return method_not_allowed(ex);
+  auto catalogue = ex.ctx.catalogues.procedures();
   if (ex.seg.size() == 2) {
-    const Procedure* p = ex.ctx.catalogue.find(ex.seg[1]);
+    const Procedure* p = catalogue->find(ex.seg[1]);
     if (!p) return send_error(ex, not_found("thủ tục", "Procedure"));
     send_json(ex, 200, procedure_json(*p, true));
     return;
@@ -74,7 +75,7 @@ void procedures(Exchange& ex) {
     }
   }
   Array items;
-  for (const auto& p : ex.ctx.catalogue.procedures()) {
+  for (const auto& p : catalogue->procedures()) {
     std::string hay = fold_for_search(p.code + " " + p.name_vi + " " + p.field_vi + " " + p.name_en);
     bool all = true;
     for (const auto& word : words)
@@ -88,7 +89,8 @@ void procedures(Exchange& ex) {
 
 void calendar(Exchange& ex) {
   if (ex.method != "GET") return method_not_allowed(ex);
-  const Calendar& cal = ex.ctx.calendar;
+  auto calendar_now = ex.ctx.catalogues.calendar();
+  const Calendar& cal = *calendar_now;
   if (ex.seg.size() == 2 && ex.seg[1] == "days") {
     std::vector<FieldError> errors;
     auto f = parse_date(query_param(ex, "from"));
@@ -124,7 +126,8 @@ void calendar(Exchange& ex) {
   }
   if (ex.seg.size() == 2 && ex.seg[1] == "appointment") {
     std::vector<FieldError> errors;
-    const Procedure* p = ex.ctx.catalogue.find(query_param(ex, "procedure"));
+    auto catalogue = ex.ctx.catalogues.procedures();
+    const Procedure* p = catalogue->find(query_param(ex, "procedure"));
     if (!p) errors.push_back({"procedure", "unknown", "Không có thủ tục với mã này.", "No procedure with this code."});
     std::string r = query_param(ex, "received");
     LocalDateTime when;

@@ -228,7 +228,8 @@ void file_start(Exchange& ex) {
   a.set("phone", p.phone);
   o.set("applicant", a);
   o.set("identity_verified", false);
-  const Procedure* proc = ex.ctx.catalogue.find(p.procedure_code);
+  auto catalogue = ex.ctx.catalogues.procedures();
+  const Procedure* proc = catalogue->find(p.procedure_code);
   Object po;
   po.set("code", p.procedure_code);
   po.set("name", proc ? proc->name_vi : p.procedure_code);

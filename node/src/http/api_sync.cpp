@@ -98,6 +98,9 @@ void add_replication_status(Exchange& ex, Object& o) {
   sync.set("refused_connections", rep->refused_connections());
   sync.set("attachments_missing", rep->blobs_missing());
   sync.set("trust", trust);
+  Object catalogues;
+  for (const auto& [kind, source] : rep->catalogue_sources()) catalogues.set(kind, source);
+  sync.set("catalogues", catalogues);
   o.set("peers", peers);
   o.set("replication", sync);
   if (!upstream.empty()) {
