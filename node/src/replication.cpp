@@ -396,6 +396,10 @@ void NodeReplication::log_expiring() {
 
 TrustFigures NodeReplication::trust() const {
   std::vector<PeerStatus> peers = replicator_ ? replicator_->status() : std::vector<PeerStatus>{};
+  std::set<PublicKey> origins;
+  if (auto reader = ctx_.readers.acquire()) {
+    for (const auto& [stream, head] : reader->version_vector()) origins.insert(stream.origin);
+  }
   std::lock_guard<std::mutex> lock(mu_);
   TrustFigures t;
   const std::uint64_t now = ctx_.clock.now_ms();
@@ -417,6 +421,9 @@ TrustFigures NodeReplication::trust() const {
     if (!cert || days_left(*cert) >= kCertificateWarnDays) continue;
     t.expiring.push_back("the certificate of peer " + p.node_id_hex.substr(0, 16) + " (office " + cert->office_code +
                          ") expires in " + std::to_string(days_left(*cert)) + " day(s)");
+  }
+  for (const PublicKey& o : origins) {
+    if (o != ctx_.node_id && !trust_.valid_certificate(o, now)) t.uncertified_origins.push_back(to_hex(o));
   }
   t.authorities = authorities_;
   t.certificates = trust_.certificate_count();

@@ -62,6 +62,11 @@ struct TrustFigures {
   // Certificates (this node's, its connected peers') that expire within
   // kCertificateWarnDays: one readable line each, for the status pages and the log.
   std::vector<std::string> expiring;
+  // Origins (node ids, hex) of streams held here whose node has no valid
+  // certificate known here: revoked, expired, or never seen. Their changes are
+  // kept and relayed (a certificate may still be on its way), but nobody
+  // enrolled vouches for them. This node's own id is left out (own_certificate).
+  std::vector<std::string> uncertified_origins;
 };
 inline constexpr std::int64_t kCertificateWarnDays = 30;
 

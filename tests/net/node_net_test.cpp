@@ -288,6 +288,8 @@ TEST_CASE("net: a dossier written at ward A reaches the district and the city an
   CHECK(users.body.find("it_d") != std::string::npos);
   CHECK(metric(m, "wardsync_peer_connected") == 1);
   CHECK(metric(m, "wardsync_trust_own_certificate_valid") == 1);
+  // Every origin the city holds is enrolled, ward B by the district's delegation.
+  CHECK(eventually([&] { return metric(city.metrics(), "wardsync_trust_uncertified_origins") == 0; }, 10));
   RunResult status = run_wardnode({"status", "--dir", district.dir.string(), "--listen",
                                    "127.0.0.1:" + std::to_string(district.proc->port())});
   CHECK(status.exit_code == 0);
@@ -387,6 +389,7 @@ TEST_CASE("net: unenrolled and revoked nodes are refused before any record flows
   fs::path rev = net.root() / "revoked.rev";
   must_run({"cert", "revoke", "--authority", net.auth().string(), "--node", revoked.node_id, "--out", rev.string(),
             "--reason", "box stolen", "--dir", district.dir.string()});
+  Net::user(district, "it_d", "it_admin");
   for (Node* n : {&city, &district, &ward, &revoked, &rogue}) n->proc->start();
 
   Db at_district(district.db());
@@ -404,10 +407,16 @@ TEST_CASE("net: unenrolled and revoked nodes are refused before any record flows
   // Revoking a ward whose session is up ends it: the running district reads
   // its trust directory again and the grant is re-checked.
   REQUIRE(metric(district.metrics(), "wardsync_peer_connected") == 2);  // the city and the ward
+  CHECK(metric(district.metrics(), "wardsync_trust_uncertified_origins") == 0);
   must_run({"cert", "revoke", "--authority", net.auth().string(), "--node", ward.node_id, "--out",
             (net.root() / "ward.rev").string(), "--dir", district.dir.string()});
   CHECK(eventually([&] { return metric(district.metrics(), "wardsync_peer_connected") == 1; }, 20));
   CHECK(metric(district.metrics(), "wardsync_peer_refused_sessions_total") >= 1);
+  // The ward's records stay at the district, and its status says nobody vouches for them now.
+  CHECK(metric(district.metrics(), "wardsync_trust_uncertified_origins") == 1);
+  Response st = signed_in(district, "it_d").get("/api/v1/sync/status");
+  REQUIRE(st.status == 200);
+  CHECK(st.body.find(R"("uncertified_origins":[")" + ward.node_id + "\"]") != std::string::npos);
 }
 
 TEST_CASE("net: a change altered by a relay is refused at the next hop and reported", "[net]") {

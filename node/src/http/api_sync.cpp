@@ -87,6 +87,9 @@ void add_replication_status(Exchange& ex, Object& o) {
   Array expiring;
   for (const auto& e : t.expiring) expiring.add(e);
   trust.set("expiring", expiring);  // within 30 days: renew
+  Array uncertified;
+  for (const auto& origin : t.uncertified_origins) uncertified.add(origin);
+  trust.set("uncertified_origins", uncertified);
   Array file_errors;
   for (const auto& e : t.file_errors) file_errors.add(e);
   trust.set("file_errors", file_errors);
@@ -136,6 +139,8 @@ void serve_metrics(Exchange& ex) {
     gauge("wardsync_trust_authorities", "Authority keys trusted.", t.authorities);
     gauge("wardsync_trust_certificates", "Certificates known.", t.certificates);
     gauge("wardsync_trust_revocations", "Revocations known.", t.revocations);
+    gauge("wardsync_trust_uncertified_origins", "Origins of streams held here with no valid certificate known here.",
+          t.uncertified_origins.size());
     gauge("wardsync_trust_own_certificate_valid", "1 when this node holds a valid certificate.",
           t.own_certificate_valid ? 1 : 0);
     gauge("wardsync_trust_own_certificate_days_left", "Days until this node's certificate expires (-1: none valid).",
