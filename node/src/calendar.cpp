@@ -247,6 +247,17 @@ Result<Calendar> Calendar::load_file(const std::filesystem::path& path, const Wo
 Result<Calendar> Calendar::parse(std::string_view json_text, std::string_view source_name,
                                  const WorkingHours& hours) {
   const std::string source(source_name);
+  try {
+    return parse_json(json_text, source, hours);
+  } catch (const Poco::Exception& e) {
+    return Status{Code::kInvalidArgument, source + ": " + e.displayText()};
+  } catch (const std::exception& e) {
+    return Status{Code::kInvalidArgument, source + ": " + e.what()};
+  }
+}
+
+Result<Calendar> Calendar::parse_json(std::string_view json_text, const std::string& source,
+                                      const WorkingHours& hours) {
   if (Status status = validate_working_hours(hours); !status.is_ok()) return status;
   auto file = parse_versioned_json(json_text, source, "holidays file", kFileBytesMax, kJsonDepthMax,
                                      kHolidaysFormatVersion);

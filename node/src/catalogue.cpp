@@ -379,6 +379,16 @@ Result<Catalogue> Catalogue::load_file(const std::filesystem::path& path) {
 
 Result<Catalogue> Catalogue::parse(std::string_view json_text, std::string_view source_name) {
   const std::string source(source_name);
+  try {
+    return parse_json(json_text, source);
+  } catch (const Poco::Exception& e) {
+    return Status{Code::kInvalidArgument, source + ": " + e.displayText()};
+  } catch (const std::exception& e) {
+    return Status{Code::kInvalidArgument, source + ": " + e.what()};
+  }
+}
+
+Result<Catalogue> Catalogue::parse_json(std::string_view json_text, const std::string& source) {
   auto file = parse_versioned_json(json_text, source, "catalogue file", kFileBytesMax, kJsonDepthMax,
                                      kCatalogueFormatVersion);
   if (!file.is_ok()) return file.status();

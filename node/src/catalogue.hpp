@@ -103,6 +103,9 @@ class Catalogue {
 
  private:
   Catalogue() = default;
+  // parse() without its guard: a value Poco cannot convert (an integer beyond
+  // 64 bits) throws here and becomes a kInvalidArgument in parse().
+  static Result<Catalogue> parse_json(std::string_view json_text, const std::string& source);
   std::vector<Procedure> procedures_;  // file order
 };
 

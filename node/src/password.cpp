@@ -43,6 +43,12 @@ bool verify_password(const std::string& hash, const std::string& password) {
   return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
 }
 
+bool password_needs_rehash(const std::string& hash) {
+  ensure_sodium();
+  if (hash.empty() || hash.size() >= crypto_pwhash_STRBYTES) return false;
+  return crypto_pwhash_str_needs_rehash(hash.c_str(), kPasswordHashPasses, kPasswordHashBytes) == 1;
+}
+
 void burn_password_time(const std::string& password) {
   auto h = hash_password(password);
   (void)h;

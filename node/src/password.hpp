@@ -2,7 +2,8 @@
 // 2 passes (OWASP's first recommended Argon2id setting). libsodium's
 // "interactive" 64 MiB would be half the node's 128 MiB budget at every
 // sign-in. A hash stores its own settings, so older 64 MiB hashes still verify,
-// and a password set again is hashed with these. At most kConcurrentHashes
+// and the first sign-in that verifies one hashes it again with these (or a
+// password set again). At most kConcurrentHashes
 // hashes run at once, so a burst of sign-ins cannot exhaust the box's memory
 // (DESIGN.md, Rules learned); the rest wait their turn.
 //
@@ -24,6 +25,10 @@ inline constexpr std::size_t kPasswordBytesMax = 256;
 [[nodiscard]] Result<std::string> hash_password(const std::string& password);
 // False for a wrong password or a malformed hash.
 bool verify_password(const std::string& hash, const std::string& password);
+// True for a hash made with other settings than hash_password's (the 64 MiB of
+// earlier versions): a sign-in that verified it hashes the password again, so
+// a known name costs what an unknown one does.
+bool password_needs_rehash(const std::string& hash);
 // Costs one hash like a real verification: used for unknown users so a sign-in
 // for a name that does not exist takes as long as one that does.
 void burn_password_time(const std::string& password);

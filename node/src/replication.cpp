@@ -13,7 +13,9 @@ namespace {
 
 constexpr auto kTrustScanInterval = std::chrono::seconds(2);
 constexpr std::size_t kRecordsReadMax = 1000000;  // bound on what one start reads per collection
-constexpr std::size_t kPublicationsReadMax = 10000;
+constexpr std::size_t kPublicationsReadMax = 10000;  // catalogue records read per look
+constexpr std::size_t kChangesPerPublicationMax = 16;  // changes read per catalogue record
+constexpr std::size_t kRefusalsLoggedMax = 16;
 constexpr std::size_t kPublicationBytesMax = 200 * 1024;  // under the change body limit (256 KiB)
 constexpr const char* kProcedures = "procedures";
 constexpr const char* kHolidays = "holidays";
@@ -184,13 +186,20 @@ void NodeReplication::watch() {
     lock.unlock();
     scan_files();
     log_expiring();
-    if (catalogues_changed_.exchange(false)) adopt_catalogues();
+    if (catalogues_changed_.exchange(false)) {
+      try {
+        adopt_catalogues();
+      } catch (const std::exception& e) {  // never the watcher's end: it also re-reads trust files
+        ctx_.log.error("sync", std::string("catalogues: ") + e.what());
+      }
+    }
     lock.lock();
   }
 }
 
 void NodeReplication::add_signed(const std::string& bytes) {
   if (!known_.insert(bytes).second) return;
+  catalogues_changed_ = true;  // a publisher's certificate, or its revocation
   Status s = trust_.add(bytes);
   if (!s.is_ok()) {
     known_.erase(bytes);
@@ -250,47 +259,69 @@ void NodeReplication::scan_files() {
   }
 }
 
-std::vector<NodeReplication::Publication> NodeReplication::read_publications() const {
-  return ctx_.writer.run_get<std::vector<Publication>>([](Store& store) {
-    std::vector<Publication> out;
+// Each change that sets a catalogue record's kind and content is a publication
+// of its own origin, read from the change itself: another writer's changes to
+// the record (a different content, a tombstone) neither alter nor hide it.
+std::optional<NodeReplication::Publication> NodeReplication::newest_publication(
+    const std::string& kind, const std::function<std::optional<std::string>(const PublicKey&)>& refusal,
+    std::vector<Refused>& refused) const {
+  return ctx_.writer.run_get<std::optional<Publication>>([&](Store& store) {
+    std::optional<Publication> best;
     std::optional<RecordId> after;
-    while (out.size() < kPublicationsReadMax) {
-      std::vector<Record> page = store.list(kCatalogues, after, 100);
+    for (std::size_t seen = 0; seen < kPublicationsReadMax;) {
+      std::vector<Record> page = store.list(kCatalogues, after, 20);
       if (page.empty()) break;
+      seen += page.size();
+      after = page.back().id;
       for (const Record& rec : page) {
-        after = rec.id;
-        if (rec.deleted) continue;
-        Publication p{rec.id, rec.created, rec.text("kind"), rec.text("content"), std::nullopt};
-        // A publication is one change; a record touched by a second writer
-        // (another origin claiming the record id) belongs to nobody.
-        std::vector<WireChange> changes = store.record_changes(kCatalogues, rec.id, 8);
-        std::optional<PublicKey> origin;
-        bool one_origin = !changes.empty() && changes.size() < 8;
-        for (const WireChange& c : changes) {
+        for (const WireChange& c : store.record_changes(kCatalogues, rec.id, kChangesPerPublicationMax)) {
           auto h = parse_header(c);
-          if (!h.is_ok() || (origin && *origin != h.value().stream.origin)) one_origin = false;
-          if (h.is_ok()) origin = h.value().stream.origin;
+          if (!h.is_ok() || h.value().tombstone) continue;
+          const ChangeHeader& head = h.value();
+          auto k = head.sets.find("kind");
+          auto content = head.sets.find("content");
+          if (k == head.sets.end() || k->second != kind || content == head.sets.end()) continue;
+          if (best && head.hlc <= best->created) continue;
+          if (auto why = refusal(head.stream.origin)) {
+            if (refused.size() < kRefusalsLoggedMax) refused.push_back({rec.id, head.stream.origin, *why});
+            continue;
+          }
+          best = Publication{rec.id, head.hlc, kind, content->second, head.stream.origin};
         }
-        if (one_origin) p.origin = origin;
-        out.push_back(std::move(p));
       }
     }
-    return out;
+    return best;
   });
+}
+
+std::optional<std::string> NodeReplication::publisher_refusal(const PublicKey& origin) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto cert = trust_.valid_certificate(origin, ctx_.clock.now_ms());
+  if (!cert) return std::string("no valid certificate of its node is known here (yet)");
+  if (!publishing_tier(cert->tier)) return "its certificate is of tier " + cert->tier + ", not city or province";
+  // A district may issue certificates for its wards, whatever tier they ask for:
+  // only an authority's word makes a city.
+  if (roots_.count(cert->issuer) == 0) return std::string("its certificate was issued by a delegated node");
+  const std::string& own = ctx_.config.scope;
+  bool above = cert->scope.empty() || own == cert->scope || own.rfind(cert->scope + "/", 0) == 0;
+  if (!above) return "its scope " + cert->scope + " is not above this node's (" + own + ")";
+  return std::nullopt;
 }
 
 void NodeReplication::publish_catalogues() {
   const Config& c = ctx_.config;
-  std::vector<Publication> pubs = read_publications();
   for (const auto& [kind, file] : {std::pair{kProcedures, c.procedures_file}, std::pair{kHolidays, c.holidays_file}}) {
     auto text = read_small_file(c.path_of(file), kPublicationBytesMax);
     if (!text.is_ok()) {
       ctx_.log.warning("sync", std::string("cannot publish the ") + kind + " catalogue: " + text.status().message());
+      std::lock_guard<std::mutex> lock(mu_);
+      sources_[kind] = "file " + file + " (not published: " + text.status().message() + ")";
       continue;
     }
-    const Publication* last = nullptr;
-    for (const Publication& p : pubs)
-      if (p.kind == kind && p.origin == ctx_.node_id && (!last || p.created > last->created)) last = &p;
+    std::vector<Refused> not_mine;
+    auto last = newest_publication(kind, [this](const PublicKey& o) {
+      return o == ctx_.node_id ? std::nullopt : std::optional<std::string>("");
+    }, not_mine);
     if (last && last->content == text.value()) continue;  // published already
     std::string digest = digest_hex(text.value());
     Transaction txn("catalogue", kSharedScopePrefix + c.scope);
@@ -307,42 +338,30 @@ void NodeReplication::publish_catalogues() {
 
 void NodeReplication::adopt_catalogues() {
   if (publishes_) return;  // a city works with the files it publishes
-  std::vector<Publication> pubs = read_publications();
-  std::map<std::string, const Publication*> newest;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    const std::uint64_t now = ctx_.clock.now_ms();
-    for (const Publication& p : pubs) {
-      if (p.kind != kProcedures && p.kind != kHolidays) continue;
-      std::optional<CertificateInfo> cert;
-      if (p.origin) cert = trust_.valid_certificate(*p.origin, now);
-      if (!cert || !publishing_tier(cert->tier)) {
-        // Possibly only for now: the publisher's certificate may still be on its way.
-        if (ignored_.insert(p.id).second)
-          ctx_.log.warning("sync", "a " + p.kind + " catalogue not published by a certified city node is ignored" +
-                                       (p.origin ? " (node " + to_hex(*p.origin).substr(0, 16) + ")" : ""));
-        continue;
-      }
-      const Publication*& best = newest[p.kind];
-      if (!best || p.created > best->created) best = &p;
+  for (const std::string kind : {kProcedures, kHolidays}) {
+    std::vector<Refused> refused;
+    auto best = newest_publication(kind, [this](const PublicKey& o) { return publisher_refusal(o); }, refused);
+    for (const Refused& r : refused) {
+      if (ignored_.insert({r.record, r.origin}).second)
+        ctx_.log.warning("sync", "ignored a " + kind + " catalogue published by node " + to_hex(r.origin).substr(0, 16) +
+                                     ": " + r.reason);
     }
-  }
-  for (const auto& [kind, p] : newest) {
-    std::string digest = digest_hex(p->content);
+    if (!best) continue;
+    std::string digest = digest_hex(best->content);
     if (adopted_[kind] == digest) continue;
     adopted_[kind] = digest;  // a bad one is reported once, not every scan
-    std::string source = kind + " published by node " + to_hex(*p->origin).substr(0, 16);
+    std::string source = kind + " published by node " + to_hex(best->origin).substr(0, 16);
     Status s;
     std::size_t count = 0;
     if (kind == kProcedures) {
-      auto cat = Catalogue::parse(p->content, source);
+      auto cat = Catalogue::parse(best->content, source);
       if (cat.is_ok()) {
         count = cat.value().procedures().size();
         ctx_.catalogues.replace(std::move(cat).value());
       }
       s = cat.status();
     } else {
-      auto cal = Calendar::parse(p->content, source);
+      auto cal = Calendar::parse(best->content, source);
       if (cal.is_ok()) {
         count = static_cast<std::size_t>(cal.value().last_year() - cal.value().first_year() + 1);
         ctx_.catalogues.replace(std::move(cal).value());
@@ -350,15 +369,26 @@ void NodeReplication::adopt_catalogues() {
       s = cal.status();
     }
     if (!s.is_ok()) {
-      ctx_.log.warning("sync", "kept the current " + kind + " catalogue: the one " + source + " is invalid: " +
-                                   s.message());
+      ctx_.log.warning("sync", "kept the " + kind + " catalogue in use: the " + source + " is invalid: " + s.message());
       continue;
     }
     ctx_.log.info("sync", "now using the " + source + " (digest " + digest.substr(0, 16) + ", " +
                               std::to_string(count) + (kind == kProcedures ? " procedures)" : " years)"));
     std::lock_guard<std::mutex> lock(mu_);
-    sources_[kind] = "published by node " + to_hex(*p->origin).substr(0, 16) + " (digest " + digest.substr(0, 16) + ")";
+    sources_[kind] = "published by node " + to_hex(best->origin).substr(0, 16) + " (digest " + digest.substr(0, 16) + ")";
   }
+}
+
+std::vector<std::string> NodeReplication::uncertified_origins(const VersionVector& held) const {
+  std::set<PublicKey> origins;
+  for (const auto& [stream, head] : held) origins.insert(stream.origin);
+  std::vector<std::string> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::uint64_t now = ctx_.clock.now_ms();
+  for (const PublicKey& o : origins) {
+    if (o != ctx_.node_id && !trust_.valid_certificate(o, now)) out.push_back(to_hex(o));
+  }
+  return out;
 }
 
 std::map<std::string, std::string> NodeReplication::catalogue_sources() const {
@@ -396,10 +426,6 @@ void NodeReplication::log_expiring() {
 
 TrustFigures NodeReplication::trust() const {
   std::vector<PeerStatus> peers = replicator_ ? replicator_->status() : std::vector<PeerStatus>{};
-  std::set<PublicKey> origins;
-  if (auto reader = ctx_.readers.acquire()) {
-    for (const auto& [stream, head] : reader->version_vector()) origins.insert(stream.origin);
-  }
   std::lock_guard<std::mutex> lock(mu_);
   TrustFigures t;
   const std::uint64_t now = ctx_.clock.now_ms();
@@ -421,9 +447,6 @@ TrustFigures NodeReplication::trust() const {
     if (!cert || days_left(*cert) >= kCertificateWarnDays) continue;
     t.expiring.push_back("the certificate of peer " + p.node_id_hex.substr(0, 16) + " (office " + cert->office_code +
                          ") expires in " + std::to_string(days_left(*cert)) + " day(s)");
-  }
-  for (const PublicKey& o : origins) {
-    if (o != ctx_.node_id && !trust_.valid_certificate(o, now)) t.uncertified_origins.push_back(to_hex(o));
   }
   t.authorities = authorities_;
   t.certificates = trust_.certificate_count();

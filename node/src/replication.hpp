@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -62,11 +63,6 @@ struct TrustFigures {
   // Certificates (this node's, its connected peers') that expire within
   // kCertificateWarnDays: one readable line each, for the status pages and the log.
   std::vector<std::string> expiring;
-  // Origins (node ids, hex) of streams held here whose node has no valid
-  // certificate known here: revoked, expired, or never seen. Their changes are
-  // kept and relayed (a certificate may still be on its way), but nobody
-  // enrolled vouches for them. This node's own id is left out (own_certificate).
-  std::vector<std::string> uncertified_origins;
 };
 inline constexpr std::int64_t kCertificateWarnDays = 30;
 
@@ -79,6 +75,12 @@ class NodeReplication {
   NodeReplication& operator=(const NodeReplication&) = delete;
 
   std::vector<PeerStatus> peers() const { return replicator_->status(); }
+  // Origins (node ids, hex) of the streams in `held` (the caller's version
+  // vector) whose node has no valid certificate known here: revoked, expired,
+  // or never seen. Their changes are kept and relayed (a certificate may still
+  // be on its way), but nobody enrolled vouches for them. This node's own id is
+  // left out (see TrustFigures::own_certificate).
+  std::vector<std::string> uncertified_origins(const VersionVector& held) const;
   // Kind ("procedures", "holidays") -> where the one in use comes from.
   std::map<std::string, std::string> catalogue_sources() const;
   std::uint64_t refused_connections() const { return replicator_->refused_connections(); }
@@ -108,12 +110,26 @@ class NodeReplication {
   CurveKey own_curve() const;
   // Catalogues (docs/replication.md, "Catalogues").
   struct Publication {
-    RecordId id;
-    Hlc created = 0;
+    RecordId record;
+    Hlc created = 0;  // the publishing change's clock
     std::string kind, content;
-    std::optional<PublicKey> origin;  // set when every change of the record has this one origin
+    PublicKey origin{};
   };
-  std::vector<Publication> read_publications() const;  // on the writer thread, waits
+  struct Refused {
+    RecordId record;
+    PublicKey origin{};
+    std::string reason;
+  };
+  // The newest publication of `kind` whose origin `refusal` does not refuse
+  // (nullopt: accepted); refusals are added to `refused` (a few). On the writer
+  // thread: waits for it.
+  std::optional<Publication> newest_publication(
+      const std::string& kind, const std::function<std::optional<std::string>(const PublicKey&)>& refusal,
+      std::vector<Refused>& refused) const;
+  // Why a node may not publish catalogues for this one, or nullopt: a valid
+  // certificate of tier city or province, issued by an authority, whose scope
+  // contains this node's. Takes mu_.
+  std::optional<std::string> publisher_refusal(const PublicKey& origin) const;
   void publish_catalogues();  // a city's files, when they differ from its last publication
   void adopt_catalogues();    // the newest publication by a city, unless this node publishes
   std::vector<Hash> wanted_blobs();  // on the session thread
@@ -143,7 +159,7 @@ class NodeReplication {
   const bool publishes_ = false;  // a city (or province) publishes its catalogues
   std::atomic<bool> catalogues_changed_{true};  // a catalogue or trust record arrived
   std::map<std::string, std::string> adopted_;  // watcher thread only: kind -> content hash in use
-  std::set<RecordId> ignored_;                  // watcher thread only: publications refused (logged once)
+  std::set<std::pair<RecordId, PublicKey>> ignored_;  // start and watcher thread: refusals logged once
   std::map<std::string, std::string> sources_;  // GUARDED_BY(mu_): catalogue_sources()
 };
 

@@ -240,6 +240,10 @@ int cert_issue(int argc, char** argv) {
   const Issuer& is = issuer.value();
   if (is.delegation && !within(r.scope, is.delegation->scope))
     return failed("cert issue", "scope " + r.scope + " is outside this district's scope " + is.delegation->scope);
+  // Nodes take catalogues only from a city or province certified by an
+  // authority; a district never makes one (docs/replication.md, "Catalogues").
+  if (is.delegation && (r.tier == "city" || r.tier == "province"))
+    return failed("cert issue", "a district cannot certify a node of tier " + r.tier + "; the authority issues it");
   CertificateInfo info;
   info.node_id = r.node_id;
   (void)curve_key_from_z85(r.transport_z85, info.curve_public);  // checked by read_request

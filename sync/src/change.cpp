@@ -163,6 +163,9 @@ Result<ChangeHeader> parse_header(const WireChange& change) {
   h.prev_hash = d.prev;
   h.collection = d.body->collection();
   h.record = d.record;
+  h.tombstone = d.body->tombstone();
+  for (const auto& op : d.body->ops())
+    if (op.kind() == pb::OP_SET) h.sets[op.field()] = op.value();
   return h;
 }
 

@@ -381,6 +381,10 @@ TEST_CASE("malformed holidays files are rejected with the file and entry named",
           {"year": 2025, "holidays": [{"date": "2025-01-01", "name": "a", "kind": "official"}]},
           {"year": 2027, "holidays": [{"date": "2027-01-01", "name": "b", "kind": "official"}]}]})",
        "year 2026 is missing between 2025 and 2027"},
+      {"year beyond 64 bits (a publication from another node is untrusted input)",
+       R"({"format_version": 1, "years": [{"year": 18446744073709551615, "holidays": [
+          {"date": "2026-01-01", "name": "a", "kind": "official"}]}]})",
+       "Out of range"},
   };
   for (const Case& c : cases) {
     INFO(c.what);

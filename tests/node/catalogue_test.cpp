@@ -223,6 +223,12 @@ TEST_CASE("bad catalogue entries are rejected, naming file, entry and field",
       {"wrong format version", R"("format_version": 1)", R"("format_version": 2)",
        "\"format_version\" must be 1"},
       {"truncated JSON", R"(}]})", R"(})", "not valid JSON"},
+      // Integers Poco reads but cannot convert (a publication from another node
+      // is untrusted input): an error, never an exception out of parse().
+      {"days beyond 64 bits", R"("processing_days": 0,)", R"("processing_days": 18446744073709551615,)",
+       "processing time must be between 0 and 365"},
+      {"fee beyond 64 bits", R"("kind": "free")",
+       R"("kind": "fixed", "unit_vi": "bản", "amount_vnd": 18446744073709551615)", "Out of range"},
   };
   for (const Case& c : cases) {
     INFO(c.what);

@@ -39,4 +39,8 @@ TEST_CASE("passwords: Argon2id at 19 MiB, and a hash made at 64 MiB still verifi
   CHECK(std::string(old).rfind("$argon2id$v=19$m=65536,t=2,p=1$", 0) == 0);
   CHECK(verify_password(old, pw));
   CHECK_FALSE(verify_password(old, "demo12345"));
+  // A sign-in that verifies an old hash hashes the password again (api_sessions.cpp).
+  CHECK(password_needs_rehash(old));
+  CHECK_FALSE(password_needs_rehash(hash.value()));
+  CHECK_FALSE(password_needs_rehash("not a hash"));
 }

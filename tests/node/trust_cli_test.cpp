@@ -127,6 +127,16 @@ TEST_CASE("enrolment refuses altered, misplaced and malformed input", "[node][cl
                       (t.path() / "o.cert").string()});
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("outside this district's scope") != std::string::npos);
+    // A box inside the district asking to be a city (whose catalogues every node
+    // below would use) is the authority's decision, never the district's.
+    fs::path fake = t.path() / "fake-city";
+    init(fake, "city", "79/760/26801");
+    fs::path freq = t.path() / "f.request";
+    ok({"cert", "request", "--dir", fake.string(), "--out", freq.string()});
+    r = run_wardnode({"cert", "issue", "--authority", district.string(), "--request", freq.string(), "--out",
+                      (t.path() / "f.cert").string()});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("cannot certify a node of tier city") != std::string::npos);
   }
   SECTION("peer lines are checked, and wardnode.conf names the key") {
     CHECK(run_wardnode({"peer", "add", "--dir", ward.string(), "http://x:1", std::string(40, 'a')}).exit_code == 1);

@@ -118,7 +118,8 @@ std::string dossier_json(const DossierView& d);
 
 // Replication (api_sync.cpp): the peers and trust part of GET /sync/status, and
 // GET /metrics (Prometheus text).
-void add_replication_status(Exchange& ex, Object& status);
+// `held`: the version vector the caller read (with the one reader it holds).
+void add_replication_status(Exchange& ex, Object& status, const VersionVector& held);
 void serve_metrics(Exchange& ex);
 
 }  // namespace wardsync::node::http

@@ -77,6 +77,11 @@ void login(Exchange& ex) {
     return;
   }
   ex.sessions.clear_failures(username);
+  if (password_needs_rehash(clerk->password_hash)) {
+    auto again = set_password(ex.ctx, clerk->username, clerk->username, password);
+    if (again.ok()) ex.ctx.log.info("auth", "password hash of " + clerk->username + " renewed with current settings");
+    else ex.ctx.log.warning("auth", "password hash of " + clerk->username + " left as it was: " + again.error().message_en);
+  }
   auto created = ex.sessions.create(clerk->id, clerk->username);
   if (!created.is_ok()) throw std::runtime_error(created.status().to_string());
   // Secure over HTTPS: the browser never sends the session over plain HTTP.
@@ -213,7 +218,7 @@ void sync_status(Exchange& ex) {
   o.set("stats", st);
   o.set("writer", w);
   o.set("unacknowledged_by_upstream", un);
-  add_replication_status(ex, o);  // peers; upstream figures replace the above when linked
+  add_replication_status(ex, o, vv);  // peers; upstream figures replace the above when linked
   send_json(ex, 200, o);
 }
 

@@ -35,7 +35,7 @@ double seconds_ago(const PeerStatus& p) {
 
 }  // namespace
 
-void add_replication_status(Exchange& ex, Object& o) {
+void add_replication_status(Exchange& ex, Object& o, const VersionVector& held) {
   const NodeReplication* rep = ex.ctx.replication;
   Array peers;
   Object sync;
@@ -88,7 +88,7 @@ void add_replication_status(Exchange& ex, Object& o) {
   for (const auto& e : t.expiring) expiring.add(e);
   trust.set("expiring", expiring);  // within 30 days: renew
   Array uncertified;
-  for (const auto& origin : t.uncertified_origins) uncertified.add(origin);
+  for (const auto& origin : rep->uncertified_origins(held)) uncertified.add(origin);
   trust.set("uncertified_origins", uncertified);
   Array file_errors;
   for (const auto& e : t.file_errors) file_errors.add(e);
@@ -140,7 +140,7 @@ void serve_metrics(Exchange& ex) {
     gauge("wardsync_trust_certificates", "Certificates known.", t.certificates);
     gauge("wardsync_trust_revocations", "Revocations known.", t.revocations);
     gauge("wardsync_trust_uncertified_origins", "Origins of streams held here with no valid certificate known here.",
-          t.uncertified_origins.size());
+          rep->uncertified_origins(reader->version_vector()).size());
     gauge("wardsync_trust_own_certificate_valid", "1 when this node holds a valid certificate.",
           t.own_certificate_valid ? 1 : 0);
     gauge("wardsync_trust_own_certificate_days_left", "Days until this node's certificate expires (-1: none valid).",

@@ -161,6 +161,9 @@ class Calendar {
                                                   bool same_day_cutoff) const;
 
  private:
+  // parse() without its guard against exceptions from Poco's conversions.
+  static Result<Calendar> parse_json(std::string_view json_text, const std::string& source,
+                                     const WorkingHours& hours);
   Calendar() = default;
 
   WorkingHours hours_;

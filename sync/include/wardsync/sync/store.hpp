@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -336,8 +337,8 @@ WireChange sign_draft(const Identity& identity, const ChangeDraft& draft);
 // change of its stream carries as prev_hash. Chaining the signatures too means a
 // run's last signature authenticates every stored byte of the run.
 Hash change_hash(const WireChange& change);
-// Parses the header of a change body: origin, scope, seq, hlc, prev hash. Used by
-// tests and tools; the store has its own validated path.
+// Parses the header of a change body: origin, scope, seq, hlc, prev hash, and
+// the values it sets. Used by tests and tools; the store has its own validated path.
 struct ChangeHeader {
   StreamKey stream;
   std::uint64_t seq = 0;
@@ -345,6 +346,8 @@ struct ChangeHeader {
   Hash prev_hash{};
   std::string collection;
   RecordId record;
+  bool tombstone = false;
+  std::map<std::string, std::string> sets;  // field -> value of each OP_SET (lww, rank, once)
 };
 Result<ChangeHeader> parse_header(const WireChange& change);
 
