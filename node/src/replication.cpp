@@ -12,6 +12,7 @@ namespace wardsync::node {
 namespace {
 
 constexpr auto kTrustScanInterval = std::chrono::seconds(2);
+constexpr auto kCatalogueLookInterval = std::chrono::seconds(10);
 constexpr std::size_t kRecordsReadMax = 1000000;  // bound on what one start reads per collection
 constexpr std::size_t kPublicationsReadMax = 10000;  // catalogue records read per look
 constexpr std::size_t kChangesPerPublicationMax = 16;  // changes read per catalogue record
@@ -182,11 +183,15 @@ NodeReplication::~NodeReplication() {
 
 void NodeReplication::watch() {
   std::unique_lock<std::mutex> lock(stop_mu_);
+  auto next_look = std::chrono::steady_clock::now();
   while (!stop_cv_.wait_for(lock, kTrustScanInterval, [this] { return stopping_; })) {
     lock.unlock();
     scan_files();
     log_expiring();
-    if (catalogues_changed_.exchange(false)) {
+    // A look reads every catalogue record on the writer thread: however many
+    // arrive (a flood from a misbehaving node), at most one look per interval.
+    if (std::chrono::steady_clock::now() >= next_look && catalogues_changed_.exchange(false)) {
+      next_look = std::chrono::steady_clock::now() + kCatalogueLookInterval;
       try {
         adopt_catalogues();
       } catch (const std::exception& e) {  // never the watcher's end: it also re-reads trust files
