@@ -21,8 +21,6 @@ constexpr std::size_t kPublicationBytesMax = 200 * 1024;  // under the change bo
 constexpr const char* kProcedures = "procedures";
 constexpr const char* kHolidays = "holidays";
 
-bool publishing_tier(const std::string& tier) { return tier == "city" || tier == "province"; }
-
 std::string digest_hex(const std::string& bytes) {
   return to_hex(hash_bytes({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()}));
 }
@@ -109,8 +107,8 @@ Result<std::unique_ptr<NodeReplication>> NodeReplication::start(NodeContext& ctx
           if (rec) self->note_attachment(*rec);
           continue;
         }
-        if (!c.local && (c.collection == kCatalogues || c.collection == kTrustRecords))
-          self->catalogues_changed_ = true;  // a new publication, or a publisher's certificate
+        // (A new trust item raises it too, in add_signed: a publisher's certificate.)
+        if (!c.local && c.collection == kCatalogues) self->catalogues_changed_ = true;
         if (c.local || c.collection != kTrustRecords) continue;
         auto rec = store.get(kTrustRecords, c.record);
         if (!rec) continue;
@@ -291,7 +289,7 @@ std::optional<NodeReplication::Publication> NodeReplication::newest_publication(
             if (refused.size() < kRefusalsLoggedMax) refused.push_back({rec.id, head.stream.origin, *why});
             continue;
           }
-          best = Publication{rec.id, head.hlc, kind, content->second, head.stream.origin};
+          best = Publication{head.hlc, content->second, head.stream.origin};
         }
       }
     }
@@ -303,7 +301,7 @@ std::optional<std::string> NodeReplication::publisher_refusal(const PublicKey& o
   std::lock_guard<std::mutex> lock(mu_);
   auto cert = trust_.valid_certificate(origin, ctx_.clock.now_ms());
   if (!cert) return std::string("no valid certificate of its node is known here (yet)");
-  if (!publishing_tier(cert->tier)) return "its certificate is of tier " + cert->tier + ", not city or province";
+  if (!publishes_catalogues(cert->tier)) return "its certificate is of tier " + cert->tier + ", not city or province";
   // A district may issue certificates for its wards, whatever tier they ask for:
   // only an authority's word makes a city.
   if (roots_.count(cert->issuer) == 0) return std::string("its certificate was issued by a delegated node");

@@ -12,10 +12,10 @@
 // Catalogues: a city (or province) node publishes its procedures and holidays
 // files, whole, as `catalogue` records in "shared/<its scope>" whenever they
 // differ from what it last published. Every other node uses, for each kind, the
-// newest publication whose record was written by one node only, holding a valid
-// certificate of tier city or province, and that parses and validates; until
-// one arrives it uses its own files. A publication from anyone else is logged
-// and ignored.
+// newest publication (read from the publishing change itself) by a node whose
+// city or province certificate an authority issued for a scope containing this
+// node's, and that parses and validates; until one arrives it uses its own
+// files. A publication from anyone else is logged and ignored.
 //
 // Thread safety: built and destroyed by `run`'s main thread; the figures are
 // read from HTTP threads; the ZAP and session threads ask admission questions.
@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "domain/context.hpp"
+#include "schema.hpp"
 #include "wardsync/sync/blob_store.hpp"
 #include "wardsync/sync/replicator.hpp"
 #include "wardsync/sync/trust.hpp"
@@ -99,7 +100,7 @@ class NodeReplication {
 
  private:
   explicit NodeReplication(NodeContext& ctx)
-      : ctx_(ctx), publishes_(ctx.config.tier == "city" || ctx.config.tier == "province") {}
+      : ctx_(ctx), publishes_(publishes_catalogues(ctx.config.tier)) {}
   // Reads the trust files into the store (and as records to replicate).
   void scan_files();
   void add_signed(const std::string& bytes);  // REQUIRES: mu_ held
@@ -110,9 +111,8 @@ class NodeReplication {
   CurveKey own_curve() const;
   // Catalogues (docs/replication.md, "Catalogues").
   struct Publication {
-    RecordId record;
     Hlc created = 0;  // the publishing change's clock
-    std::string kind, content;
+    std::string content;
     PublicKey origin{};
   };
   struct Refused {

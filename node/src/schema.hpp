@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "wardsync/sync/schema.hpp"
 
@@ -17,6 +18,8 @@ inline constexpr const char* kRatings = "rating";
 inline constexpr const char* kClerks = "clerk";
 inline constexpr const char* kTrustRecords = "trust";
 inline constexpr const char* kCatalogues = "catalogue";  // a procedures or holidays file a city published (replication.hpp)
+// The tiers whose nodes publish catalogues for the nodes below them.
+inline bool publishes_catalogues(std::string_view tier) { return tier == "city" || tier == "province"; }
 inline constexpr const char* kAttachments = "attachment";  // a scan or PDF of a dossier (blob by hash)  // certificates and revocations (replication.hpp)
 
 // The whole schema (built once; cheap to copy).

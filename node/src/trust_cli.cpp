@@ -242,7 +242,7 @@ int cert_issue(int argc, char** argv) {
     return failed("cert issue", "scope " + r.scope + " is outside this district's scope " + is.delegation->scope);
   // Nodes take catalogues only from a city or province certified by an
   // authority; a district never makes one (docs/replication.md, "Catalogues").
-  if (is.delegation && (r.tier == "city" || r.tier == "province"))
+  if (is.delegation && publishes_catalogues(r.tier))
     return failed("cert issue", "a district cannot certify a node of tier " + r.tier + "; the authority issues it");
   CertificateInfo info;
   info.node_id = r.node_id;
