@@ -752,11 +752,16 @@ TEST_CASE("net: the city's procedure catalogue reaches the wards, and one publis
   Node& district = net.add("district", {.tier = "district", .scope = "79/760", .listen = true});
   Node& ward_a = net.add("ward_a", {.tier = "ward", .scope = "79/760/26734"});
   Node& ward_b = net.add("ward_b", {.tier = "ward", .scope = "79/760/26737"});
+  // A second box certified for the district's scope: its scope contains ward A's.
+  Node& box_d = net.add("box_d", {.tier = "district", .scope = "79/760"});
   net.link(district, city);
   net.link(ward_a, district);
   net.link(ward_b, district);
-  // The city renames a procedure in its file. Ward B, certified as a ward, is
-  // reconfigured as a city by someone at its desk and publishes its own rename.
+  net.link(box_d, district);
+  // The city renames a procedure in its file. Ward B and the district's second
+  // box, certified as what they are, are reconfigured as cities by someone at
+  // their desks and publish their own renames: one is refused for its scope,
+  // the other for its certificate's tier.
   auto rename = [](const Node& n, const std::string& to) {
     fs::path file = n.dir / "data" / "procedures.json";
     std::string text(static_cast<std::size_t>(fs::file_size(file)), '\0');
@@ -770,6 +775,8 @@ TEST_CASE("net: the city's procedure catalogue reaches the wards, and one publis
   rename(city, "Đăng ký khai sinh (danh mục thành phố)");
   rename(ward_b, "Đăng ký khai sinh (giả mạo)");
   set_config(ward_b.dir, "tier", "city");
+  rename(box_d, "Đăng ký khai sinh (giả mạo 2)");
+  set_config(box_d.dir, "tier", "city");
   Net::user(ward_a, "lead_a", "leader");
   Net::user(district, "lead_d", "leader");
   district.proc->start();
@@ -780,11 +787,12 @@ TEST_CASE("net: the city's procedure catalogue reaches the wards, and one publis
   CHECK(birth_name() == "Đăng ký khai sinh");  // its own file while the city is away
   city.proc->start();
   CHECK(eventually([&] { return birth_name() == "Đăng ký khai sinh (danh mục thành phố)"; }, 30));
-  // Ward B's publication comes after the city's, so it is the newest: still not used.
+  // Their publications come after the city's, so they are the newest: still not used.
   ward_b.proc->start();
+  box_d.proc->start();
   Db at_a(ward_a.db());
-  CHECK(eventually([&] { return at_a.count("catalogue") == 4; }, 20));  // procedures and holidays of both
-  std::this_thread::sleep_for(std::chrono::seconds(3));  // a watcher pass after the last one arrived
+  CHECK(eventually([&] { return at_a.count("catalogue") == 6; }, 20));  // procedures and holidays of all three
+  std::this_thread::sleep_for(std::chrono::seconds(13));  // a look after the last one arrived (one per 10 s)
   CHECK(birth_name() == "Đăng ký khai sinh (danh mục thành phố)");
   // New dossiers carry the procedure's name from the catalogue in use.
   Response made = desk.post("/api/v1/dossiers", kDossier);
