@@ -13,6 +13,7 @@ namespace {
 
 constexpr auto kTrustScanInterval = std::chrono::seconds(2);
 constexpr auto kCatalogueLookInterval = std::chrono::seconds(10);
+constexpr auto kHeldRetryInterval = std::chrono::seconds(60);
 constexpr std::size_t kRecordsReadMax = 1000000;  // bound on what one start reads per collection
 constexpr std::size_t kPublicationsReadMax = 10000;  // catalogue records read per look
 constexpr std::size_t kChangesPerPublicationMax = 16;  // changes read per catalogue record
@@ -117,6 +118,14 @@ Result<std::unique_ptr<NodeReplication>> NodeReplication::start(NodeContext& ctx
         self->recorded_.insert(rec->text("digest"));
         if (bytes) self->add_signed(*bytes);
       }
+      if (self->retry_due_.exchange(false)) self->retry_held();
+    });
+    // Changes of an origin that may not write their stream wait, held, until it
+    // may (docs/replication.md, "Who may write what").
+    store.set_origin_policy([self](const PublicKey& origin, const std::string& scope,
+                                   std::span<const WireChange* const> changes) -> std::optional<std::string> {
+      if (self->unhooked_) return "replication is stopping";
+      return self->writer_refusal(origin, scope, changes);
     });
   }).get();
 
@@ -141,6 +150,7 @@ Result<std::unique_ptr<NodeReplication>> NodeReplication::start(NodeContext& ctx
   }
   ro.keys = keys.value();
   ro.scopes = r->scopes_;
+  ro.send_first = {kSharedScopePrefix};  // trust records first: they vouch for the rest
   ro.admit = [self](const CurveKey& key) { return self->admit(key); };
   ro.grant = [self](const CurveKey& key, const PublicKey& node) { return self->grant(key, node); };
   r->blobs_ = std::make_unique<BlobStore>(config.path_of(config.blob_dir));
@@ -160,6 +170,7 @@ Result<std::unique_ptr<NodeReplication>> NodeReplication::start(NodeContext& ctx
   auto rep = Replicator::start(ctx.writer, std::move(ro));
   if (!rep.is_ok()) return rep.status();
   r->replicator_ = std::move(rep).value();
+  r->retry_held();  // held at an earlier run, for certificates that have arrived since
   r->watcher_ = std::thread([self] { self->watch(); });
   std::string where = config.sync_listen.empty() ? "connect only" : "listening on " + config.sync_listen;
   ctx.log.info("sync", "replicating (" + where + ", " + std::to_string(peers.value().size()) +
@@ -182,10 +193,15 @@ NodeReplication::~NodeReplication() {
 void NodeReplication::watch() {
   std::unique_lock<std::mutex> lock(stop_mu_);
   auto next_look = std::chrono::steady_clock::now();
+  auto next_retry = next_look + kHeldRetryInterval;
   while (!stop_cv_.wait_for(lock, kTrustScanInterval, [this] { return stopping_; })) {
     lock.unlock();
     scan_files();
     log_expiring();
+    if (retry_due_.exchange(false) || std::chrono::steady_clock::now() >= next_retry) {
+      next_retry = std::chrono::steady_clock::now() + kHeldRetryInterval;  // clock skew, too
+      retry_held();
+    }
     // A look reads every catalogue record on the writer thread: however many
     // arrive (a flood from a misbehaving node), at most one look per interval.
     if (std::chrono::steady_clock::now() >= next_look && catalogues_changed_.exchange(false)) {
@@ -209,7 +225,60 @@ void NodeReplication::add_signed(const std::string& bytes) {
     ctx_.log.warning("sync", "trust item refused: " + s.message());
     return;
   }
-  if (!read_certificate(bytes).is_ok()) ++revocations_;
+  if (read_certificate(bytes).is_ok()) {
+    retry_due_ = true;  // changes held for want of it may be merged now
+  } else {
+    ++revocations_;
+  }
+}
+
+void NodeReplication::retry_held() {
+  // Queued, never waited for: the subscriber calls this on the writer thread.
+  (void)ctx_.writer.run([self = this](Store& store) {
+    if (self->unhooked_) return;
+    ApplyReport r = store.retry_held();
+    if (r.applied > 0) self->ctx_.log.info("sync", "merged " + std::to_string(r.applied) + " held change(s)");
+  });
+}
+
+std::optional<std::string> NodeReplication::writer_refusal(const PublicKey& origin, const std::string& scope,
+                                                           std::span<const WireChange* const> changes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::optional<std::string> why = refusal_locked(origin, scope);
+  if (!why) return why;
+  // A node's certificate travels in its own shared stream: read the trust
+  // items of these (verified) changes first. Each is checked on its own
+  // signature by the trust store, whoever carries it.
+  bool added = false;
+  for (const WireChange* c : changes) {
+    Result<ChangeHeader> h = parse_header(*c);
+    if (!h.is_ok() || h.value().collection != kTrustRecords) continue;
+    auto signed_hex = h.value().sets.find("signed");
+    if (signed_hex == h.value().sets.end()) continue;
+    if (auto bytes = bytes_of_hex(signed_hex->second)) {
+      add_signed(*bytes);
+      added = true;
+    }
+  }
+  return added ? refusal_locked(origin, scope) : why;
+}
+
+std::optional<std::string> NodeReplication::refusal_locked(const PublicKey& origin, const std::string& scope) const {
+  auto within = [](const std::string& s, const std::string& parent) {
+    return s.compare(0, parent.size(), parent) == 0 &&
+           (s.size() == parent.size() || parent.empty() || parent.back() == '/' || s[parent.size()] == '/');
+  };
+  const std::string who = "node " + to_hex(origin).substr(0, 16);
+  std::vector<CertificateInfo> certs = trust_.enrolled_certificates(origin);
+  if (certs.empty()) {
+    if (trust_.has_revocation_for(origin)) return who + " is revoked";
+    if (trust_.knows_certificate_of(origin)) return who + " has no certificate from an authority trusted here";
+    return who + " has no certificate known here";
+  }
+  for (const CertificateInfo& c : certs) {
+    if (within(scope, c.scope) || within(scope, kSharedScopePrefix + c.scope)) return std::nullopt;
+  }
+  return who + " (certified for scope " + certs.front().scope + ") may not write scope " + scope;
 }
 
 void NodeReplication::scan_files() {

@@ -104,6 +104,15 @@ class NodeReplication {
   // Reads the trust files into the store (and as records to replicate).
   void scan_files();
   void add_signed(const std::string& bytes);  // REQUIRES: mu_ held
+  // Why `origin` may not write stream scope `scope` (nullopt: it may): it needs
+  // an enrolled, unrevoked certificate (TrustStore::enrolled_certificates) whose
+  // scope contains `scope` or "shared/" + its scope; trust items among
+  // `changes` are added first. Takes mu_; the store's origin policy, on the
+  // writer thread.
+  std::optional<std::string> writer_refusal(const PublicKey& origin, const std::string& scope,
+                                            std::span<const WireChange* const> changes);
+  std::optional<std::string> refusal_locked(const PublicKey& origin, const std::string& scope) const;  // REQUIRES: mu_
+  void retry_held();  // queues Store::retry_held on the writer
   bool admit(const CurveKey& key);
   std::optional<PeerGrant> grant(const CurveKey& key, const PublicKey& node);
   void watch();
@@ -158,6 +167,7 @@ class NodeReplication {
   std::set<std::string> warned_;  // watcher thread only: expiry warnings already logged
   const bool publishes_ = false;  // a city (or province) publishes its catalogues
   std::atomic<bool> catalogues_changed_{true};  // a catalogue or trust record arrived
+  std::atomic<bool> retry_due_{false};          // a certificate arrived: retry held changes
   std::map<std::string, std::string> adopted_;  // watcher thread only: kind -> content hash in use
   std::set<std::pair<RecordId, PublicKey>> ignored_;  // start and watcher thread: refusals logged once
   std::map<std::string, std::string> sources_;  // GUARDED_BY(mu_): catalogue_sources()

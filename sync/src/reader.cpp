@@ -212,6 +212,19 @@ VersionVector RecordReader::version_vector() const {
   return vv;
 }
 
+std::vector<PublicKey> RecordReader::held_uncertified() const {
+  std::vector<PublicKey> out;
+  // 2: HeldReason kHeldUncertified (store_internal.hpp).
+  sql::Stmt q(db_, "SELECT DISTINCT s.origin FROM held h JOIN streams s ON s.id = h.stream WHERE h.reason = 2");
+  while (q.step()) {
+    PublicKey k{};
+    std::string_view o = q.blob_view(0);
+    if (o.size() == k.size()) std::memcpy(k.data(), o.data(), o.size());
+    out.push_back(k);
+  }
+  return out;
+}
+
 StoreStats RecordReader::stats() const {
   StoreStats s;
   auto count = [&](const char* sql) {
@@ -317,6 +330,7 @@ std::vector<RecordId> Reader::with_conflicts(const std::string& collection, std:
 }
 VersionVector Reader::version_vector() const { WARDSYNC_READ(reader_->version_vector(), {}) }
 StoreStats Reader::stats() const { WARDSYNC_READ(reader_->stats(), {}) }
+std::vector<PublicKey> Reader::held_uncertified() const { WARDSYNC_READ(reader_->held_uncertified(), {}) }
 
 #undef WARDSYNC_READ
 

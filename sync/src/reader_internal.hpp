@@ -33,6 +33,8 @@ class RecordReader {
   // Streams of origins not quarantined, with at least one change.
   VersionVector version_vector() const;
   StoreStats stats() const;
+  // Origins with changes held for want of the right to write (Store::set_origin_policy).
+  std::vector<PublicKey> held_uncertified() const;
 
  private:
   // Runs a user search, calling hit(id, summary) for each match, newest first.

@@ -488,9 +488,9 @@ void Replicator::Impl::pump(Session& s, Steady::time_point now) {
   auto out = std::make_shared<std::vector<WireChange>>();
   s.lacking_changes = out;
   s.lacking_epoch = s.epoch;
-  s.lacking = writer_.run([out, view = s.sent_vv, scopes = s.peer_scopes, limit = options_.batch_changes,
-                           wake = wake_](Store& st) {
-    *out = st.missing_for(view, limit, scopes);
+  s.lacking = writer_.run([out, view = s.sent_vv, scopes = s.peer_scopes, first = options_.send_first,
+                           limit = options_.batch_changes, wake = wake_](Store& st) {
+    *out = st.missing_for(view, limit, scopes, first);
     wake->signal();
   });
 }

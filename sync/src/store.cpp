@@ -21,6 +21,7 @@ const char* problem_kind_name(Problem::Kind kind) {
     case Problem::Kind::kClockSkew: return "clock_skew";
     case Problem::Kind::kQuarantined: return "quarantined";
     case Problem::Kind::kHeldTooMany: return "held_too_many";
+    case Problem::Kind::kUncertified: return "uncertified";
   }
   return "?";
 }
@@ -549,6 +550,20 @@ void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>
     }
   }
 
+  // Who may write here: verified changes of an origin the policy refuses wait,
+  // held, until it admits them (a certificate still on its way), never merged.
+  std::size_t unvouched_end = 0;
+  if (accepted > 0 && origin_policy_ && key.origin != identity_.public_key()) {
+    std::vector<const WireChange*> verified(accepted);
+    for (std::size_t i = 0; i < accepted; ++i) verified[i] = ahead[i]->wire;
+    if (std::optional<std::string> why = origin_policy_(key.origin, key.scope, verified)) {
+      report.problems.push_back({Problem::Kind::kUncertified, key, ahead[0]->body->seq(),
+                                 *why + "; " + std::to_string(accepted) + " change(s) held, not merged"});
+      unvouched_end = accepted;
+      accepted = 0;
+    }
+  }
+
   for (std::size_t i = 0; i < accepted; ++i) {
     bool checked = mode != VerifyMode::kChain || i + 1 == accepted;
     append_change(info, *ahead[i], checked, false);
@@ -560,9 +575,10 @@ void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>
   // Hold what is left: skewed changes and those beyond a gap (bounded).
   std::size_t newly_held = 0;
   for (std::size_t i = accepted; i < ahead.size(); ++i) {
+    bool unvouched = i < unvouched_end;
     bool skewed = i >= timely && i < run_end;
     bool beyond_gap = i >= contiguous_end;
-    if (!skewed && !beyond_gap) continue;
+    if (!unvouched && !skewed && !beyond_gap) continue;
     if (from_held.count(ahead[i]) != 0) continue;  // still held from before
     if (skewed && i == timely) {
       report.problems.push_back({Problem::Kind::kClockSkew, key, ahead[i]->body->seq(),
@@ -571,15 +587,15 @@ void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>
     }
     if (held_count + newly_held >= options_.max_held_per_stream) {  // held_count: rows already there
       report.problems.push_back({Problem::Kind::kHeldTooMany, key, ahead[i]->body->seq(),
-                                 "too many changes waiting for a gap; dropped (will be resent)"});
+                                 "too many changes held for this stream; dropped (will be resent)"});
       break;
     }
-    hold(info, *ahead[i], skewed ? kHeldSkew : kHeldGap);
+    hold(info, *ahead[i], unvouched ? kHeldUncertified : skewed ? kHeldSkew : kHeldGap);
     ++newly_held;
   }
   report.held += newly_held;
   for (std::size_t i = accepted; i < ahead.size(); ++i) {
-    bool still_waiting = i >= contiguous_end || (i >= timely && i < run_end);
+    bool still_waiting = i < unvouched_end || i >= contiguous_end || (i >= timely && i < run_end);
     if (from_held.count(ahead[i]) != 0 && still_waiting) ++report.held;
   }
   if (info.seq != before.seq) {

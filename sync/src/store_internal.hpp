@@ -42,7 +42,7 @@ inline Problem stray_problem(std::string detail) {
   return p;
 }
 
-enum HeldReason : int { kHeldGap = 0, kHeldSkew = 1 };
+enum HeldReason : int { kHeldGap = 0, kHeldSkew = 1, kHeldUncertified = 2 };  // 2: also in reader.cpp
 
 struct StreamInfo {
   std::int64_t id = 0;
@@ -166,7 +166,7 @@ class Store::Impl {
   bool tidy_search();
   VersionVector version_vector() const;
   std::vector<WireChange> missing_for(const VersionVector& theirs, std::size_t limit,
-                                      const std::vector<std::string>& scopes) const;
+                                      const std::vector<std::string>& scopes, const std::vector<std::string>& first) const;
   const RecordReader& reader() const { return *reader_; }
   std::vector<WireChange> stream_changes(const StreamKey& stream, std::uint64_t after_seq,
                                          std::size_t limit, bool end_at_checked) const;
@@ -182,6 +182,7 @@ class Store::Impl {
   bool is_pinned(const std::string& collection, const RecordId& id) const;
 
   std::vector<Subscriber> subscribers_;
+  Store::OriginPolicy origin_policy_;
   const StoreOptions options_;
   const Schema& schema_;
   const Identity& identity_;

@@ -43,16 +43,16 @@ std::vector<WireChange> Store::Impl::stream_changes(const StreamKey& stream, std
 }
 
 std::vector<WireChange> Store::Impl::missing_for(const VersionVector& theirs, std::size_t limit,
-                                                const std::vector<std::string>& scopes) const {
+                                                const std::vector<std::string>& scopes,
+                                                const std::vector<std::string>& first) const {
   std::vector<WireChange> out;
-  auto wanted = [&](const std::string& scope) {
-    if (scopes.empty()) return true;
-    return std::any_of(scopes.begin(), scopes.end(),
+  auto under = [](const std::string& scope, const std::vector<std::string>& prefixes) {
+    return std::any_of(prefixes.begin(), prefixes.end(),
                        [&](const std::string& p) { return scope.compare(0, p.size(), p) == 0; });
   };
-  for (const auto& [key, info] : streams_) {
-    if (out.size() >= limit) break;
-    if (info.seq == 0 || quarantined_.count(key.origin) != 0 || !wanted(key.scope)) continue;
+  auto take = [&](const StreamKey& key, const StreamInfo& info) {
+    if (info.seq == 0 || quarantined_.count(key.origin) != 0) return;
+    if (!scopes.empty() && !under(key.scope, scopes)) return;
     auto t = theirs.find(key);
     std::uint64_t their_seq = t == theirs.end() ? 0 : t->second.seq;
     if (their_seq > 0 && their_seq <= info.seq) {
@@ -60,12 +60,20 @@ std::vector<WireChange> Store::Impl::missing_for(const VersionVector& theirs, st
       Hash h{};
       if (stored_change(info.id, their_seq, mine, h) && h != t->second.head) {
         out.push_back(std::move(mine));  // they hold a different body here: show them ours
-        continue;
+        return;
       }
     }
-    if (their_seq >= info.seq) continue;
+    if (their_seq >= info.seq) return;
     auto run = stream_changes(key, their_seq, limit - out.size(), true);
     for (auto& c : run) out.push_back(std::move(c));
+  };
+  // The streams under `first` (what vouches for the others: certificates) go
+  // before the rest, so a receiver does not hold a catch-up waiting for them.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const auto& [key, info] : streams_) {
+      if (out.size() >= limit) return out;
+      if (first.empty() ? pass == 0 : under(key.scope, first) == (pass == 0)) take(key, info);
+    }
   }
   return out;
 }
@@ -176,8 +184,13 @@ Result<std::size_t> Store::catch_up_index(std::size_t max_records) {
 }
 VersionVector Store::version_vector() const { return impl_->version_vector(); }
 std::vector<WireChange> Store::missing_for(const VersionVector& theirs, std::size_t limit,
-                                           const std::vector<std::string>& scopes) const {
-  return guarded<std::vector<WireChange>>([&] { return impl_->missing_for(theirs, limit, scopes); }, {});
+                                           const std::vector<std::string>& scopes,
+                                           const std::vector<std::string>& first) const {
+  return guarded<std::vector<WireChange>>([&] { return impl_->missing_for(theirs, limit, scopes, first); }, {});
+}
+void Store::set_origin_policy(OriginPolicy policy) { impl_->origin_policy_ = std::move(policy); }
+std::vector<PublicKey> Store::held_uncertified() const {
+  return guarded<std::vector<PublicKey>>([&] { return impl_->reader().held_uncertified(); }, {});
 }
 std::optional<Record> Store::get(const std::string& collection, const RecordId& id) const {
   return guarded<std::optional<Record>>([&] { return impl_->reader().get(collection, id); }, std::nullopt);

@@ -133,9 +133,9 @@ bool TrustStore::revoked(const PublicKey& node, const PublicKey& issuer) const {
   return false;
 }
 
-bool TrustStore::chain_ok(const CertificateInfo& cert, std::uint64_t now_ms, int depth) const {
+bool TrustStore::chain_ok(const CertificateInfo& cert, std::optional<std::uint64_t> now_ms, int depth) const {
   if (depth > kMaxChainDepth) return false;
-  if (now_ms < cert.not_before_ms || now_ms >= cert.not_after_ms) return false;
+  if (now_ms && (*now_ms < cert.not_before_ms || *now_ms >= cert.not_after_ms)) return false;
   if (revoked(cert.node_id, cert.issuer)) return false;
   if (roots_.count(cert.issuer) != 0) return true;
   // Delegated: the issuer holds a valid certificate that may issue, whose
@@ -155,6 +155,16 @@ std::optional<CertificateInfo> TrustStore::valid_certificate(const PublicKey& no
     if (chain_ok(c, now_ms, 0)) return c;
   }
   return std::nullopt;
+}
+
+std::vector<CertificateInfo> TrustStore::enrolled_certificates(const PublicKey& node) const {
+  std::vector<CertificateInfo> out;
+  auto it = certs_.find(node);
+  if (it == certs_.end()) return out;
+  for (const auto& c : it->second) {
+    if (chain_ok(c, std::nullopt, 0)) out.push_back(c);
+  }
+  return out;
 }
 
 bool TrustStore::admits_transport_key(const CurveKey& key, std::uint64_t now_ms) const {

@@ -481,6 +481,58 @@ TEST_CASE("net: a change altered by a relay is refused at the next hop and repor
   CHECK(Client(district.proc->port()).get("/api/v1/health").status == 200);
 }
 
+TEST_CASE("net: changes a relay forges under a key of its own are held at the next hop and reported", "[net]") {
+  Net net;
+  Node& city = net.add("city", {.tier = "city", .scope = "79", .listen = true});
+  Node& district = net.add("district", {.tier = "district", .scope = "79/760", .listen = true});
+  Node& ward = net.add("ward", {.tier = "ward", .scope = "79/760/26734"});
+  // The relay's owner makes an identity nobody enrolled and writes "the ward's"
+  // dossiers with it: validly signed, by a key no authority certified.
+  Node& forger = net.add("forger", {.tier = "ward", .scope = "79/760/26734", .enrol = false});
+  net.link(district, city);
+  net.link(ward, district);
+  must_run({"demo", "--dir", ward.dir.string(), "--dossiers", "20"});
+  must_run({"demo", "--dir", forger.dir.string(), "--dossiers", "5"});
+  const std::int64_t forged = Db(forger.db()).seq(forger.node_id, forger.scope);
+  REQUIRE(forged > 0);
+  {
+    // ... and slips its streams into the relay's database, as served to the city.
+    sqlite3* h = nullptr;
+    REQUIRE(sqlite3_open(district.db().c_str(), &h) == SQLITE_OK);
+    const std::string attach = "ATTACH '" + forger.db().string() + "' AS f";
+    REQUIRE(sqlite3_exec(h, attach.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    const std::string copy =
+        "INSERT INTO main.streams(origin, scope, seq, head) SELECT origin, scope, seq, head FROM f.streams "
+        "WHERE hex(origin) = upper('" + forger.node_id + "');"
+        "INSERT INTO main.changes(stream, seq, hash, body, sig, sig_checked) "
+        "SELECT m.id, c.seq, c.hash, c.body, c.sig, c.sig_checked FROM f.changes c "
+        "JOIN f.streams fs ON fs.id = c.stream JOIN main.streams m ON m.origin = fs.origin AND m.scope = fs.scope "
+        "WHERE hex(fs.origin) = upper('" + forger.node_id + "');";
+    char* err = nullptr;
+    CHECK(sqlite3_exec(h, copy.c_str(), nullptr, nullptr, &err) == SQLITE_OK);
+    INFO((err != nullptr ? err : ""));
+    sqlite3_free(err);
+    sqlite3_close(h);
+  }
+  REQUIRE(Db(district.db()).seq(forger.node_id, forger.scope) == forged);
+
+  Net::user(city, "it_c", "it_admin");
+  for (Node* n : {&city, &district, &ward}) n->proc->start();
+  const std::int64_t total = Db(ward.db()).seq(ward.node_id, ward.scope);
+  // The ward's own changes pass through; the forged ones stop at the city, held.
+  REQUIRE(eventually([&] { return Db(city.db()).seq(ward.node_id, ward.scope) == total; }, 40));
+  CHECK(eventually([&] { return metric(city.metrics(), "wardsync_trust_held_origins") == 1; }, 20));
+  CHECK(Db(city.db()).streams_of(forger.node_id) == 0);
+  CHECK(metric(city.metrics(), "wardsync_store_held_changes") >= static_cast<double>(forged));
+  Response st = signed_in(city, "it_c").get("/api/v1/sync/status");
+  REQUIRE(st.status == 200);
+  INFO(st.body);
+  CHECK(st.body.find(R"("held_origins":[")" + forger.node_id + "\"]") != std::string::npos);
+  // The relay applied them (its disk was altered), and its status says nobody vouches for them.
+  CHECK(metric(district.metrics(), "wardsync_trust_uncertified_origins") == 1);
+  CHECK(Client(city.proc->port()).get("/api/v1/health").status == 200);
+}
+
 TEST_CASE("net: an attachment follows its record and a transfer cut halfway resumes where it stopped", "[net]") {
   Net net;
   Node& district = net.add("district", {.tier = "district", .scope = "79/760", .listen = true});

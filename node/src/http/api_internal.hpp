@@ -118,8 +118,10 @@ std::string dossier_json(const DossierView& d);
 
 // Replication (api_sync.cpp): the peers and trust part of GET /sync/status, and
 // GET /metrics (Prometheus text).
-// `held`: the version vector the caller read (with the one reader it holds).
-void add_replication_status(Exchange& ex, Object& status, const VersionVector& held);
+// `held`: the version vector the caller read (with the one reader it holds);
+// `held_origins`: Reader::held_uncertified() from the same reader.
+void add_replication_status(Exchange& ex, Object& status, const VersionVector& held,
+                            const std::vector<PublicKey>& held_origins);
 void serve_metrics(Exchange& ex);
 
 }  // namespace wardsync::node::http

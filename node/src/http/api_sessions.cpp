@@ -185,6 +185,7 @@ void sync_status(Exchange& ex) {
   if (!reader) throw std::runtime_error("no reader");
   VersionVector vv = reader->version_vector();
   StoreStats stats = reader->stats();
+  std::vector<PublicKey> held_origins = reader->held_uncertified();
   WriterStats ws = ex.ctx.writer.stats();
   Array streams;
   std::uint64_t local_changes = 0;
@@ -218,7 +219,7 @@ void sync_status(Exchange& ex) {
   o.set("stats", st);
   o.set("writer", w);
   o.set("unacknowledged_by_upstream", un);
-  add_replication_status(ex, o, vv);  // peers; upstream figures replace the above when linked
+  add_replication_status(ex, o, vv, held_origins);  // peers; upstream figures replace the above when linked
   send_json(ex, 200, o);
 }
 

@@ -35,7 +35,8 @@ double seconds_ago(const PeerStatus& p) {
 
 }  // namespace
 
-void add_replication_status(Exchange& ex, Object& o, const VersionVector& held) {
+void add_replication_status(Exchange& ex, Object& o, const VersionVector& held,
+                            const std::vector<PublicKey>& held_origins) {
   const NodeReplication* rep = ex.ctx.replication;
   Array peers;
   Object sync;
@@ -90,6 +91,9 @@ void add_replication_status(Exchange& ex, Object& o, const VersionVector& held) 
   Array uncertified;
   for (const auto& origin : rep->uncertified_origins(held)) uncertified.add(origin);
   trust.set("uncertified_origins", uncertified);
+  Array refused_origins;  // changes held, not merged: see docs/replication.md "Who may write what"
+  for (const auto& origin : held_origins) refused_origins.add(to_hex(origin));
+  trust.set("held_origins", refused_origins);
   Array file_errors;
   for (const auto& e : t.file_errors) file_errors.add(e);
   trust.set("file_errors", file_errors);
@@ -141,6 +145,9 @@ void serve_metrics(Exchange& ex) {
     gauge("wardsync_trust_revocations", "Revocations known.", t.revocations);
     gauge("wardsync_trust_uncertified_origins", "Origins of streams held here with no valid certificate known here.",
           rep->uncertified_origins(reader->version_vector()).size());
+    gauge("wardsync_trust_held_origins",
+          "Origins whose changes are held here, not merged: no enrolled certificate lets them write those scopes.",
+          reader->held_uncertified().size());
     gauge("wardsync_trust_own_certificate_valid", "1 when this node holds a valid certificate.",
           t.own_certificate_valid ? 1 : 0);
     gauge("wardsync_trust_own_certificate_days_left", "Days until this node's certificate expires (-1: none valid).",

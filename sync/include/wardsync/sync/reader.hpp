@@ -58,6 +58,8 @@ class Reader {
   std::vector<RecordId> with_conflicts(const std::string& collection, std::size_t limit) const;
   VersionVector version_vector() const;
   StoreStats stats() const;
+  // Origins with changes held because the store's origin policy refused them.
+  std::vector<PublicKey> held_uncertified() const;
 
   // One read transaction over several reads: they see one snapshot, and the
   // WAL read lock (fcntl calls, shared-memory index) is taken once instead of

@@ -114,6 +114,9 @@ struct ReplicatorOptions {
   CurveKeys keys;
   // Scope prefixes this node wants from its peers ("" = everything).
   std::vector<std::string> scopes;
+  // Scope prefixes whose streams are sent before all others (the node's trust
+  // records: a receiver holds an origin's changes until its certificate is there).
+  std::vector<std::string> send_first;
   // ZAP: may a client with this CURVE public key connect? Required. Called on
   // the ZAP handler's own thread: guard shared state (a TrustStore) with a lock.
   std::function<bool(const std::array<std::uint8_t, 32>&)> admit;

@@ -138,6 +138,7 @@ struct Problem {
     kClockSkew,     // HLC too far ahead of local time: held, not merged
     kQuarantined,   // from an origin already quarantined for a fork
     kHeldTooMany,   // the gap buffer for a stream is full: dropped, will be resent
+    kUncertified,   // the origin may not write this stream (Store::set_origin_policy): held
   };
   Kind kind = Kind::kMalformed;
   StreamKey stream;
@@ -149,7 +150,7 @@ const char* problem_kind_name(Problem::Kind kind);
 struct ApplyReport {
   std::size_t applied = 0;     // merged now (including held changes released by this batch)
   std::size_t duplicates = 0;  // already had them
-  std::size_t held = 0;        // waiting for a gap, or for the clock (skew)
+  std::size_t held = 0;        // waiting for a gap, the clock (skew) or a certificate
   std::size_t rejected = 0;    // malformed, bad signature, broken link, quarantined
   std::vector<Problem> problems;
 };
@@ -232,8 +233,21 @@ class Store {
   // batch is spent by apply().
   static std::unique_ptr<PreparedBatch> prepare(std::vector<WireChange> changes);
   ApplyReport apply(PreparedBatch& batch);
-  // Retries changes held for clock skew (call periodically).
+  // Retries held changes: those held for clock skew (call periodically), and
+  // those of origins the policy refused (call when it may answer otherwise).
   ApplyReport retry_held();
+  // Who may write what: for a received stream, nullopt when its origin may
+  // write it, else why not. `changes` are the verified changes about to be
+  // merged, in order (a certificate may travel in the stream it vouches for).
+  // Changes it refuses are held, not merged, and reported
+  // (Problem::kUncertified) until retry_held() finds the policy admits them; a
+  // node's own streams are never asked about. Unset: every origin is admitted.
+  // Set on the store's thread; called there.
+  using OriginPolicy = std::function<std::optional<std::string>(
+      const PublicKey& origin, const std::string& scope, std::span<const WireChange* const> changes)>;
+  void set_origin_policy(OriginPolicy policy);
+  // Origins with changes held because the policy refused them.
+  std::vector<PublicKey> held_uncertified() const;
   // Housekeeping between writes (the Writer calls it when idle): once the
   // full-text index has grown into many FTS5 segments — every commit adds one, and
   // a search probes each (18 segments at a million dossiers cost searches twice
@@ -256,9 +270,11 @@ class Store {
   // included so the peer can detect the fork. Fork proofs of quarantined
   // origins are not included: send quarantined()'s proofs once per session.
   // `scopes`: only streams whose scope starts with one of these prefixes (empty:
-  // every stream; "" matches everything).
+  // every stream; "" matches everything). Streams whose scope starts with one of
+  // `first` come before all others.
   std::vector<WireChange> missing_for(const VersionVector& theirs, std::size_t limit,
-                                      const std::vector<std::string>& scopes = {}) const;
+                                      const std::vector<std::string>& scopes = {},
+                                      const std::vector<std::string>& first = {}) const;
 
   // Reads.
   std::optional<Record> get(const std::string& collection, const RecordId& id) const;

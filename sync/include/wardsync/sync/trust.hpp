@@ -60,6 +60,11 @@ class TrustStore {
   // The valid certificate that binds this transport key, if any (what the peer
   // presenting it may receive: its scope; who it is: its node id).
   std::optional<CertificateInfo> certificate_for_transport_key(const CurveKey& key, std::uint64_t now_ms) const;
+  // The node's certificates that chain to a root as valid_certificate() asks,
+  // whatever their validity periods: the node was enrolled and is not struck
+  // off. Its changes are believed after its certificate expires (history made
+  // while it was valid reaches new nodes for years); a revocation ends that.
+  std::vector<CertificateInfo> enrolled_certificates(const PublicKey& node) const;
   // A revocation of `node` is known (whether or not its signer may revoke it).
   bool has_revocation_for(const PublicKey& node) const { return revocations_.count(node) != 0; }
   // Some certificate of `node` is known (valid or not).
@@ -67,7 +72,8 @@ class TrustStore {
   std::size_t certificate_count() const;
 
  private:
-  bool chain_ok(const CertificateInfo& cert, std::uint64_t now_ms, int depth) const;
+  // now_ms: nullopt ignores validity periods (enrolled_certificates).
+  bool chain_ok(const CertificateInfo& cert, std::optional<std::uint64_t> now_ms, int depth) const;
   bool revoked(const PublicKey& node, const PublicKey& issuer) const;
 
   std::set<PublicKey> roots_;
