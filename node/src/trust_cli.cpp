@@ -461,6 +461,11 @@ int print_from_metrics(const std::string& metrics) {
   if (days != "-" && days != "-1" && std::stol(days) < 30)
     std::printf("WARNING: this node's certificate expires in %s day(s); renew it (cert request, cert install)\n",
                 days.c_str());
+  const std::string held = v(node, "wardsync_trust_held_origins");
+  if (held != "-" && held != "0")
+    std::printf("WARNING: changes of %s node(s) are held, not merged: no enrolled certificate lets them write there "
+                "(GET /api/v1/sync/status lists them under held_origins; docs/operations.md, \"Held origins\")\n",
+                held.c_str());
   const std::string expiring = v(node, "wardsync_trust_certificates_expiring");
   if (expiring != "-" && expiring != "0")
     std::printf("WARNING: %s certificate(s) of this node and its peers expire within 30 days (GET /api/v1/sync/status "
