@@ -264,10 +264,6 @@ std::optional<std::string> NodeReplication::writer_refusal(const PublicKey& orig
 }
 
 std::optional<std::string> NodeReplication::refusal_locked(const PublicKey& origin, const std::string& scope) const {
-  auto within = [](const std::string& s, const std::string& parent) {
-    return s.compare(0, parent.size(), parent) == 0 &&
-           (s.size() == parent.size() || parent.empty() || parent.back() == '/' || s[parent.size()] == '/');
-  };
   const std::string who = "node " + to_hex(origin).substr(0, 16);
   std::vector<CertificateInfo> certs = trust_.enrolled_certificates(origin);
   if (certs.empty()) {
@@ -276,7 +272,7 @@ std::optional<std::string> NodeReplication::refusal_locked(const PublicKey& orig
     return who + " has no certificate known here";
   }
   for (const CertificateInfo& c : certs) {
-    if (within(scope, c.scope) || within(scope, kSharedScopePrefix + c.scope)) return std::nullopt;
+    if (scope_within(scope, c.scope) || scope_within(scope, kSharedScopePrefix + c.scope)) return std::nullopt;
   }
   return who + " (certified for scope " + certs.front().scope + ") may not write scope " + scope;
 }
@@ -375,8 +371,7 @@ std::optional<std::string> NodeReplication::publisher_refusal(const PublicKey& o
   // only an authority's word makes a city.
   if (roots_.count(cert->issuer) == 0) return std::string("its certificate was issued by a delegated node");
   const std::string& own = ctx_.config.scope;
-  bool above = cert->scope.empty() || own == cert->scope || own.rfind(cert->scope + "/", 0) == 0;
-  if (!above) return "its scope " + cert->scope + " is not above this node's (" + own + ")";
+  if (!scope_within(own, cert->scope)) return "its scope " + cert->scope + " is not above this node's (" + own + ")";
   return std::nullopt;
 }
 

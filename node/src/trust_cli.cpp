@@ -189,11 +189,6 @@ Result<Issuer> load_issuer(const fs::path& dir) {
   return is;
 }
 
-bool within(const std::string& scope, const std::string& parent) {
-  return scope.compare(0, parent.size(), parent) == 0 &&
-         (scope.size() == parent.size() || parent.empty() || scope[parent.size()] == '/');
-}
-
 int cert_request(int argc, char** argv) {
   CliArgs a = parse_args(argc, argv, 3, {"--dir", "--out"}, {}, true);
   if (a.has("--help")) return std::fputs(kRequestUsage, stdout), 0;
@@ -238,7 +233,7 @@ int cert_issue(int argc, char** argv) {
   if (!req.is_ok()) return failed("cert issue", req.status().message());
   const CertRequest& r = req.value();
   const Issuer& is = issuer.value();
-  if (is.delegation && !within(r.scope, is.delegation->scope))
+  if (is.delegation && !scope_within(r.scope, is.delegation->scope))
     return failed("cert issue", "scope " + r.scope + " is outside this district's scope " + is.delegation->scope);
   // Nodes take catalogues only from a city or province certified by an
   // authority; a district never makes one (docs/replication.md, "Catalogues").

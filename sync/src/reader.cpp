@@ -214,8 +214,8 @@ VersionVector RecordReader::version_vector() const {
 
 std::vector<PublicKey> RecordReader::held_uncertified() const {
   std::vector<PublicKey> out;
-  // 2: HeldReason kHeldUncertified (store_internal.hpp).
-  sql::Stmt q(db_, "SELECT DISTINCT s.origin FROM held h JOIN streams s ON s.id = h.stream WHERE h.reason = 2");
+  sql::Stmt q(db_, "SELECT DISTINCT s.origin FROM held h JOIN streams s ON s.id = h.stream WHERE h.reason = ?");
+  q.bind(1, static_cast<std::int64_t>(kHeldUncertified));
   while (q.step()) {
     PublicKey k{};
     std::string_view o = q.blob_view(0);

@@ -15,6 +15,9 @@ namespace wardsync {
 
 struct StoreStats;
 
+// Why a change waits in the `held` table (its `reason` column).
+enum HeldReason : int { kHeldGap = 0, kHeldSkew = 1, kHeldUncertified = 2 };
+
 class RecordReader {
  public:
   explicit RecordReader(sqlite3* db);

@@ -42,8 +42,6 @@ inline Problem stray_problem(std::string detail) {
   return p;
 }
 
-enum HeldReason : int { kHeldGap = 0, kHeldSkew = 1, kHeldUncertified = 2 };  // 2: also in reader.cpp
-
 struct StreamInfo {
   std::int64_t id = 0;
   std::uint64_t seq = 0;

@@ -91,9 +91,9 @@ void add_replication_status(Exchange& ex, Object& o, const VersionVector& held,
   Array uncertified;
   for (const auto& origin : rep->uncertified_origins(held)) uncertified.add(origin);
   trust.set("uncertified_origins", uncertified);
-  Array refused_origins;  // changes held, not merged: see docs/replication.md "Who may write what"
-  for (const auto& origin : held_origins) refused_origins.add(to_hex(origin));
-  trust.set("held_origins", refused_origins);
+  Array held_json;  // changes held, not merged: see docs/replication.md "Who may write what"
+  for (const auto& origin : held_origins) held_json.add(to_hex(origin));
+  trust.set("held_origins", held_json);
   Array file_errors;
   for (const auto& e : t.file_errors) file_errors.add(e);
   trust.set("file_errors", file_errors);

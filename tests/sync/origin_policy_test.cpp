@@ -1,0 +1,105 @@
+// Who may write what (Store::set_origin_policy): received streams whose origin
+// the policy refuses are verified, then held, not merged and not served on,
+// until a retry finds them admitted; and missing_for's `first` scopes, which
+// let a receiver learn who vouches for a catch-up before the catch-up.
+#include <set>
+
+#include "sync_test_util.hpp"
+
+using namespace wardsync;
+using namespace wardsync::test;
+
+TEST_CASE("an origin the policy refuses is verified, held and reported, and merged once it is admitted",
+          "[sync][policy]") {
+  Node a(1);
+  Node b(2);
+  Node stranger(3);
+  std::set<PublicKey> admitted{a.id.public_key()};
+  std::size_t asked_with = 0;
+  b->set_origin_policy([&](const PublicKey& origin, const std::string& scope,
+                           std::span<const WireChange* const> changes) -> std::optional<std::string> {
+    asked_with = changes.size();
+    if (admitted.count(origin) == 0) return "no certificate";
+    if (scope != "ward-1") return "may not write " + scope;
+    return std::nullopt;
+  });
+  const Hash digest0 = b->digest();
+
+  // An admitted origin in its scope merges as always.
+  auto own = make_chain(a.id, 3);
+  CHECK(b->apply(own).applied == 3);
+  const Hash digest1 = b->digest();
+  CHECK(digest1 != digest0);
+
+  // A stranger's valid chain is held whole: nothing merged, the reason reported.
+  auto chain = make_chain(stranger.id, 4);
+  auto r = b->apply(chain);
+  INFO(describe(r));
+  CHECK(r.applied == 0);
+  CHECK(r.held == 4);
+  CHECK(r.rejected == 0);
+  REQUIRE(count_problems(r, Problem::Kind::kUncertified) == 1);
+  CHECK(r.problems.front().detail.find("no certificate") != std::string::npos);
+  CHECK(asked_with == 4);  // the verified run, for a certificate that travels in it
+  CHECK(b->digest() == digest1);
+  CHECK(b->version_vector().count(stream_of(stranger.id)) == 0);
+  CHECK_FALSE(b->get("dossiers", parse_header(chain[0]).value().record).has_value());
+  CHECK(b->held_uncertified() == std::vector<PublicKey>{stranger.id.public_key()});
+  // What it holds is not offered to anyone.
+  for (const auto& c : b->missing_for({}, 1000)) CHECK(parse_header(c).value().stream.origin == a.id.public_key());
+
+  // A forged change in its name is refused, not held: the signature is checked first.
+  auto forged = make_chain(stranger.id, 5);
+  forged[4].signature[0] = static_cast<char>(forged[4].signature[0] ^ 1);
+  auto rf = b->apply(std::vector<WireChange>{forged[4]});
+  INFO(describe(rf));
+  CHECK(rf.rejected == 1);
+  CHECK(count_problems(rf, Problem::Kind::kBadSignature) == 1);
+  CHECK(b->stats().held == 4);
+
+  // Still refused: a retry changes nothing.
+  CHECK(b->retry_held().applied == 0);
+  CHECK(b->stats().held == 4);
+
+  // Its certificate arrives: the retry merges the whole run.
+  admitted.insert(stranger.id.public_key());
+  auto later = b->retry_held();
+  INFO(describe(later));
+  CHECK(later.applied == 4);
+  CHECK(b->stats().held == 0);
+  CHECK(b->held_uncertified().empty());
+  CHECK(b->version_vector()[stream_of(stranger.id)].seq == 4);
+  CHECK(b->get("dossiers", parse_header(chain[3]).value().record).has_value());
+
+  // An admitted origin outside the scopes it may write is held too.
+  auto elsewhere = make_chain(a.id, 2, 1, {}, hlc_make(kT0 - kHourMs, 0), "ward-9");
+  auto re = b->apply(elsewhere);
+  CHECK(re.applied == 0);
+  CHECK(re.held == 2);
+  CHECK(count_problems(re, Problem::Kind::kUncertified) == 1);
+  CHECK(b->version_vector().count(stream_of(a.id, "ward-9")) == 0);
+}
+
+TEST_CASE("missing_for sends the streams under `first` before all others", "[sync][policy]") {
+  Node a(1);
+  Node b(2);
+  // Stream keys sort by origin, then scope: "ward-1" before "zz-shared".
+  auto data = make_chain(a.id, 5);
+  auto certs = make_chain(a.id, 2, 1, {}, hlc_make(kT0 - kHourMs, 0), "zz-shared");
+  REQUIRE(b->apply(data).applied == 5);
+  REQUIRE(b->apply(certs).applied == 2);
+  // (Runs end at a change whose signature was verified: whole batches here.)
+  auto plain = b->missing_for({}, 100);
+  REQUIRE(plain.size() == 7);
+  CHECK(parse_header(plain[0]).value().stream.scope == "ward-1");
+  CHECK(parse_header(plain[6]).value().stream.scope == "zz-shared");
+  auto first = b->missing_for({}, 100, {}, {"zz-"});
+  REQUIRE(first.size() == 7);
+  CHECK(parse_header(first[0]).value().stream.scope == "zz-shared");
+  CHECK(parse_header(first[1]).value().stream.scope == "zz-shared");
+  CHECK(parse_header(first[2]).value().stream.scope == "ward-1");
+  // A limit reached within the first streams sends only those.
+  auto few = b->missing_for({}, 2, {}, {"zz-"});
+  REQUIRE(few.size() == 2);
+  CHECK(parse_header(few[1]).value().stream.scope == "zz-shared");
+}
