@@ -165,6 +165,10 @@ TEST_CASE("net: changes a relay forges under a key of its own are held at the ne
   REQUIRE(st.status == 200);
   INFO(st.body);
   CHECK(st.body.find(R"("held_origins":[")" + forger.node_id + "\"]") != std::string::npos);
+  // The reason, in the peer's last error (peer figures: a snapshot every 0.5 s).
+  CHECK(eventually([&] {
+    return metric(city.metrics(), "wardsync_peer_info", "has no certificate known here") == 1;
+  }, 10));
   RunResult status = run_wardnode({"status", "--dir", city.dir.string(), "--listen",
                                    "127.0.0.1:" + std::to_string(city.proc->port())});
   INFO(status.out << status.err);
@@ -172,6 +176,28 @@ TEST_CASE("net: changes a relay forges under a key of its own are held at the ne
   // The relay applied them (its disk was altered), and its status says nobody vouches for them.
   CHECK(metric(district.metrics(), "wardsync_trust_uncertified_origins") == 1);
   CHECK(Client(city.proc->port()).get("/api/v1/health").status == 200);
+}
+
+TEST_CASE("net: changes a certified ward writes in another office's scope are held at the district", "[net]") {
+  Net net;
+  Node& district = net.add("district", {.tier = "district", .scope = "79/760", .listen = true});
+  Node& ward = net.add("ward", {.tier = "ward", .scope = "79/760/26735"});
+  net.link(ward, district);
+  // Its configuration is pointed at the neighbouring office; its certificate still says 26735.
+  const std::string other = "79/760/26734";
+  set_config(ward.dir, "scope", other);
+  must_run({"demo", "--dir", ward.dir.string(), "--dossiers", "3"});
+  const std::int64_t written = Db(ward.db()).seq(ward.node_id, other);
+  REQUIRE(written > 0);
+  district.proc->start();
+  ward.proc->start();
+  CHECK(eventually([&] { return metric(district.metrics(), "wardsync_trust_held_origins") == 1; }, 30));
+  CHECK(metric(district.metrics(), "wardsync_store_held_changes") >= static_cast<double>(written));
+  CHECK(Db(district.db()).streams_of(ward.node_id) == 0);  // nothing of it merged
+  // The peer figures are a snapshot taken every 0.5 s: the reason shows once it is taken.
+  CHECK(eventually([&] {
+    return metric(district.metrics(), "wardsync_peer_info", "(certified for scope 79/760/26735) may not write scope") == 1;
+  }, 10));
 }
 
 TEST_CASE("net: a dossier altered at the relay is refused by the ward that fetches it", "[net]") {
