@@ -209,6 +209,8 @@ Status Store::Impl::open() {
     copy_to(quarantine.blob_view(0), k);
     quarantined_.insert(k);
   }
+  sql::Stmt held(db_.get(), "SELECT count(*) FROM held");
+  held_total_ = held.step() ? static_cast<std::size_t>(held.integer(0)) : 0;
   // Never reissue a timestamp after a restart, even if the wall clock went back.
   // An origin's clock only moves forward, so each stream's newest change holds
   // its highest timestamp: one row per stream instead of a scan of every record.
@@ -391,6 +393,7 @@ void Store::Impl::hold(const StreamInfo& info, const DecodedChange& c, int reaso
       .bind(4, c.wire->signature)
       .bind(5, reason)
       .run();
+  held_total_ += static_cast<std::size_t>(sqlite3_changes(db_.get()));
 }
 
 bool Store::Impl::check_fork(const WireChange& a, const WireChange& b, const StreamKey& key,
@@ -590,6 +593,12 @@ void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>
                                  "too many changes held for this stream; dropped (will be resent)"});
       break;
     }
+    if (held_total_ >= options_.max_held_total) {
+      report.problems.push_back({Problem::Kind::kHeldTooMany, key, ahead[i]->body->seq(),
+                                 "too many changes held on this node (" + std::to_string(held_total_) +
+                                     "); dropped (will be resent)"});
+      break;
+    }
     hold(info, *ahead[i], unvouched ? kHeldUncertified : skewed ? kHeldSkew : kHeldGap);
     ++newly_held;
   }
@@ -601,6 +610,7 @@ void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>
   if (info.seq != before.seq) {
     write_stream(key, info);
     del_held_.bind(1, info.id).bind(2, static_cast<std::int64_t>(info.seq)).run();
+    held_total_ -= std::min(held_total_, static_cast<std::size_t>(sqlite3_changes(db_.get())));
   } else if (before.seq == 0 && newly_held > 0) {
     write_stream(key, info);  // a stream we only hold changes of: record its id
   }
@@ -667,6 +677,7 @@ bool Store::Impl::apply_chunk(const std::vector<DecodedChange*>& chunk, std::siz
   std::deque<WireChange> storage;
   auto saved_streams = streams_;
   auto saved_quarantine = quarantined_;
+  const std::size_t saved_held_total = held_total_;
   try {
     sql::Transaction tx(db_);
     for (auto& [key, list] : by_stream) apply_stream(key, list, mode, report, storage, held);
@@ -676,6 +687,7 @@ bool Store::Impl::apply_chunk(const std::vector<DecodedChange*>& chunk, std::siz
   } catch (const sql::SqlError& e) {
     streams_ = std::move(saved_streams);
     quarantined_ = std::move(saved_quarantine);
+    held_total_ = saved_held_total;
     pending_.clear();
     applied_.clear();
     rebuild_needed_ = false;
@@ -736,6 +748,7 @@ ApplyReport Store::Impl::retry_held() {
   ApplyReport report;
   if (keys.empty()) return report;
   ArenaScope arena(*this);
+  const std::size_t saved_held_total = held_total_;
   try {
     sql::Transaction tx(db_);
     std::deque<DecodedChange> decoded;
@@ -749,6 +762,7 @@ ApplyReport Store::Impl::retry_held() {
     flush_pending();
     tx.commit();
   } catch (const sql::SqlError& e) {
+    held_total_ = saved_held_total;
     pending_.clear();
     applied_.clear();
     report.problems.push_back(stray_problem("database error: " + e.message));

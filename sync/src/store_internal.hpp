@@ -191,6 +191,7 @@ class Store::Impl {
   std::map<StreamKey, StreamInfo> streams_;
   std::set<PublicKey> quarantined_;
   std::int64_t next_stream_id_ = 1;
+  std::size_t held_total_ = 0;  // rows in `held`
 
   // -- per write transaction ------------------------------------------------
   struct Pending {

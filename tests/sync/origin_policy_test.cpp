@@ -103,3 +103,51 @@ TEST_CASE("missing_for sends the streams under `first` before all others", "[syn
   REQUIRE(few.size() == 2);
   CHECK(parse_header(few[1]).value().stream.scope == "zz-shared");
 }
+
+TEST_CASE("held changes are bounded in total, across made-up origins, and the count survives a restart",
+          "[sync][policy]") {
+  TempDir dir;
+  const std::string path = dir.file("node.db");
+  Identity me = identity(2);
+  FakeClock clock;
+  std::set<PublicKey> admitted;
+  auto policy = [&](const PublicKey& origin, const std::string&,
+                    std::span<const WireChange* const>) -> std::optional<std::string> {
+    if (admitted.count(origin) == 0) return "no certificate";
+    return std::nullopt;
+  };
+  auto open = [&] {
+    StoreOptions options;
+    options.path = path;
+    options.max_held_total = 6;
+    auto r = Store::open(options, test_schema(), me, clock);
+    REQUIRE(r.is_ok());
+    std::unique_ptr<Store> s = std::move(r).value();
+    s->set_origin_policy(policy);
+    return s;
+  };
+  Identity s1 = identity(31), s2 = identity(32), s3 = identity(33);
+  {
+    auto b = open();
+    CHECK(b->apply(make_chain(s1, 4)).held == 4);
+    // A second made-up origin: two more fit, then the node refuses to hold more.
+    auto r2 = b->apply(make_chain(s2, 4));
+    INFO(describe(r2));
+    CHECK(r2.held == 2);
+    REQUIRE(count_problems(r2, Problem::Kind::kHeldTooMany) == 1);
+    CHECK(r2.problems.back().detail.find("held on this node") != std::string::npos);
+    CHECK(b->stats().held == 6);
+  }
+  // After a restart the node still knows how much it holds.
+  auto b = open();
+  auto r3 = b->apply(make_chain(s3, 4));
+  CHECK(r3.held == 0);
+  CHECK(count_problems(r3, Problem::Kind::kHeldTooMany) == 1);
+  CHECK(b->stats().held == 6);
+  // Once the first origin is vouched for, its changes merge and make room.
+  admitted.insert(s1.public_key());
+  CHECK(b->retry_held().applied == 4);
+  CHECK(b->stats().held == 2);
+  CHECK(b->apply(make_chain(s3, 4)).held == 4);
+  CHECK(b->stats().held == 6);
+}

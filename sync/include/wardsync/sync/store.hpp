@@ -55,6 +55,10 @@ struct StoreOptions {
   std::size_t defer_index_min_changes = 0;
   // Out-of-order changes waiting for a gap to fill, per stream.
   std::size_t max_held_per_stream = 10000;
+  // Held changes of all streams together: origin keys cost nothing to make, so
+  // without it a hostile peer fills the disk one made-up origin at a time.
+  // Beyond it new changes to hold are dropped, never acknowledged (resent later).
+  std::size_t max_held_total = 100000;
   std::uint64_t max_forward_skew_ms = kDefaultMaxForwardSkewMs;
   // Called once before the database is upgraded from schema `from` to `to`: an
   // upgrade may rewrite every record's rows (a minute for a million dossiers).
