@@ -105,6 +105,20 @@ void Replicator::Impl::serve_fetch(Session& s, const pb::Fetch& f) {
     send_fetched(s, f.request(), pb::Fetched::NOT_FOUND);
     return;
   }
+  Steady::time_point now = Steady::now();
+  if (s.fetch_tokens < 0) s.fetch_tokens = kFetchBurst;
+  else s.fetch_tokens = std::min(kFetchBurst, s.fetch_tokens + kFetchesPerSecond *
+                                                 std::chrono::duration<double>(now - s.fetch_refill).count());
+  s.fetch_refill = now;
+  if (s.fetch_tokens < 1) {
+    // "Unavailable", which the asker may retry: a burst of look-ups, or a peer gone wrong.
+    ++s.stats.fetches_limited;
+    s.stats.last_error = "fetches above " + std::to_string(static_cast<int>(kFetchesPerSecond)) +
+                         " a second: answered unavailable";
+    send_fetched(s, f.request(), pb::Fetched::UNAVAILABLE);
+    return;
+  }
+  s.fetch_tokens -= 1;
   if (options_.may_fetch && !options_.may_fetch(s.peer_node, collection)) {
     ++s.stats.fetches_refused;
     send_fetched(s, f.request(), pb::Fetched::REFUSED);

@@ -69,6 +69,10 @@ struct Session {
   std::deque<std::pair<Hash, std::uint64_t>> blob_requests;
   double blob_tokens = 0;
   Steady::time_point blob_refill{};
+  // The peer's on-demand fetches: each reads the writer's database, so a peer
+  // asking without pause would stall this node's commits and its other peers.
+  double fetch_tokens = -1;  // < 0: not yet filled (a full burst on first use)
+  Steady::time_point fetch_refill{};
 };
 
 
@@ -106,6 +110,10 @@ class Replicator::Impl {
   static constexpr std::size_t kFetchBytesMax = 32 * 1024 * 1024;     // well under kMaxFrameBytes
   static constexpr std::size_t kFetchesInFlightMax = 256;             // more are answered "unavailable"
   static constexpr std::uint32_t kFetchRelayMarginMs = 250;           // each hop answers this much sooner
+  // A peer's fetches served per second, and the burst allowed after a quiet spell.
+  // A district's fetches carry all its wards' look-ups; clerks ask a few a minute.
+  static constexpr double kFetchesPerSecond = 20;
+  static constexpr double kFetchBurst = 40;
   static constexpr std::size_t kKeptBufferBytes = 8 * 1024 * 1024;  // the reused batch buffer's ceiling
   static constexpr std::size_t kBlobRequestsMax = 8;  // per peer; more are dropped (it asks again)
   // Received batches between the socket and their acknowledgement (all peers):

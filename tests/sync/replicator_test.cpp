@@ -2,7 +2,7 @@
 // decoded and checked by the receive worker while the writer commits the batch
 // before it) and is acknowledged only after its own commit, in the order the
 // batches came; a batch that fails verification is refused and nothing after
-// the break is applied.
+// the break is applied; and a peer's on-demand fetches are rate-limited.
 // Method: the test is the sending peer. It speaks the session protocol itself
 // over a real ZeroMQ DEALER with CURVE to a Replicator listening on 127.0.0.1,
 // sends several batches back to back (so several are in the pipeline at once),
@@ -264,4 +264,52 @@ TEST_CASE("pipelined receive: a batch failing verification is refused and nothin
   CHECK(a4->ack().applied() == 16);
   CHECK(seq_in(a4->ack().vv(), "ward-1") == 20);
   CHECK(held_in(rx.db, "ward-1").seq == 20);
+}
+
+TEST_CASE("a peer's on-demand fetches above the rate are answered unavailable, then served again", "[sync][fetch]") {
+  Session s;
+  auto chain = make_chain(s.origin, 1);
+  REQUIRE(s.rx.writer->apply(chain).get().applied == 1);
+  const RecordId rid = parse_header(chain[0]).value().record;
+  const std::string record(reinterpret_cast<const char*>(rid.bytes.data()), rid.bytes.size());
+  auto ask = [&](std::uint64_t no) {
+    pb::Envelope env;
+    pb::Fetch* f = env.mutable_fetch();
+    f->set_request(no);
+    f->set_collection("dossiers");
+    f->set_record_id(record);
+    f->set_hops(1);
+    f->set_budget_ms(3000);
+    s.peer.send(env);
+  };
+  // 100 at once: the burst is served, the rest told to come back.
+  for (std::uint64_t no = 1; no <= 100; ++no) ask(no);
+  std::size_t found = 0, unavailable = 0;
+  for (int i = 0; i < 100; ++i) {
+    auto answer = s.peer.next(pb::Envelope::kFetched, std::chrono::seconds(10));
+    REQUIRE(answer.has_value());
+    if (answer->fetched().outcome() == pb::Fetched::FOUND) ++found;
+    if (answer->fetched().outcome() == pb::Fetched::UNAVAILABLE) ++unavailable;
+  }
+  CHECK(found >= 40);
+  CHECK(found < 60);  // the burst and what refilled while they were served
+  CHECK(found + unavailable == 100);
+  auto status = [&] {
+    std::vector<PeerStatus> peers = s.rx.replicator->status();
+    REQUIRE(peers.size() == 1);
+    return peers.front();
+  };
+  // The status is a snapshot the session thread refreshes (every half second).
+  for (int i = 0; i < 50 && status().fetches_limited != unavailable; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(status().fetches_limited == unavailable);
+  CHECK(status().fetches_served == found);
+  CHECK(status().last_error.find("fetches above 20 a second") != std::string::npos);
+  // After a quiet second, served again.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  ask(101);
+  auto later = s.peer.next(pb::Envelope::kFetched, std::chrono::seconds(10));
+  REQUIRE(later.has_value());
+  CHECK(later->fetched().outcome() == pb::Fetched::FOUND);
+  CHECK(later->fetched().request() == 101);
 }

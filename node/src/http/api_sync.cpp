@@ -70,6 +70,9 @@ void add_replication_status(Exchange& ex, Object& o, const VersionVector& held,
     po.set("blob_bytes_received", p.blob_bytes_received);
     po.set("blobs_received", p.blobs_received);
     po.set("fetching_blob", p.fetching_blob);
+    po.set("fetches_served", p.fetches_served);
+    po.set("fetches_refused", p.fetches_refused);
+    po.set("fetches_limited", p.fetches_limited);
     po.set("last_error", p.last_error);
     peers.add(po);
     if (p.name.rfind("inbound", 0) != 0 && upstream.empty()) {
@@ -179,6 +182,9 @@ void serve_metrics(Exchange& ex) {
         {"wardsync_peer_blob_bytes_sent_total", "counter", "Attachment bytes sent (chunk payloads).", [](const PeerStatus& p) { return double(p.blob_bytes_sent); }},
         {"wardsync_peer_blob_bytes_received_total", "counter", "Attachment bytes received.", [](const PeerStatus& p) { return double(p.blob_bytes_received); }},
         {"wardsync_peer_blobs_received_total", "counter", "Attachments received whole and verified.", [](const PeerStatus& p) { return double(p.blobs_received); }},
+        {"wardsync_peer_fetches_served_total", "counter", "The peer's on-demand fetches answered with a record.", [](const PeerStatus& p) { return double(p.fetches_served); }},
+        {"wardsync_peer_fetches_refused_total", "counter", "The peer's fetches refused (a collection it may not fetch).", [](const PeerStatus& p) { return double(p.fetches_refused); }},
+        {"wardsync_peer_fetches_limited_total", "counter", "The peer's fetches answered unavailable above the rate limit.", [](const PeerStatus& p) { return double(p.fetches_limited); }},
     };
     std::vector<PeerStatus> peers = rep->peers();
     for (const Series& s : series) {

@@ -171,6 +171,7 @@ struct PeerStatus {
   std::string fetching_blob;                                    // hex, while a transfer runs
   std::uint64_t fetches_served = 0;   // on-demand fetches of theirs we answered with a record
   std::uint64_t fetches_refused = 0;  // on-demand fetches of theirs may_fetch refused
+  std::uint64_t fetches_limited = 0;  // ... answered "unavailable" above the per-peer rate
   std::string last_error;
 };
 
