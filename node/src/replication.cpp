@@ -569,12 +569,35 @@ FetchResult NodeReplication::fetch(FetchRequest request) const {
     return r;
   }
   try {
-    return f.get();
+    FetchResult r = f.get();
+    if (r.outcome == FetchOutcome::kFound) {
+      std::lock_guard<std::mutex> lock(refreshed_mu_);
+      note_refreshed(r.id, std::chrono::steady_clock::now());
+    }
+    return r;
   } catch (const std::future_error&) {  // the replicator is stopping (broken promise)
     FetchResult r;
     r.detail = "replication is stopping";
     return r;
   }
+}
+
+bool NodeReplication::refresh_due(const RecordId& id) const {
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> lock(refreshed_mu_);
+  auto it = refreshed_.find(id);
+  if (it != refreshed_.end() && now - it->second < kPinnedRefreshEvery) return false;
+  note_refreshed(id, now);  // now, not when it lands: a second reader does not ask too
+  return true;
+}
+
+void NodeReplication::note_refreshed(const RecordId& id, std::chrono::steady_clock::time_point at) const {
+  constexpr std::size_t kRememberedMax = 4096;
+  if (refreshed_.size() >= kRememberedMax) {
+    std::erase_if(refreshed_, [&](const auto& kv) { return at - kv.second >= kPinnedRefreshEvery; });
+    if (refreshed_.size() >= kRememberedMax) refreshed_.clear();  // all recent: forget rather than grow
+  }
+  refreshed_[id] = at;
 }
 
 bool NodeReplication::outside_scopes(const std::string& scope) const {

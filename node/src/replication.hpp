@@ -22,6 +22,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -94,6 +95,13 @@ class NodeReplication {
   // fetch) and pins it; blocks the calling (HTTP) thread for at most about
   // sync_fetch_wait_ms. Thread-safe.
   FetchResult fetch(FetchRequest request) const;
+  // Whether a pinned copy of `id` is due a refresh from upstream; when it is,
+  // counts it as refreshed now. At most one refresh per record every
+  // kPinnedRefreshEvery: a copy reloaded or polled is served as it is meanwhile,
+  // rather than each read waiting on the upstream (and spending the peer's
+  // fetch rate). Thread-safe.
+  bool refresh_due(const RecordId& id) const;
+  static constexpr auto kPinnedRefreshEvery = std::chrono::seconds(5);
   // True when `scope` is outside what this node subscribes to (a record of it
   // can only be here because it was fetched).
   bool outside_scopes(const std::string& scope) const;
@@ -171,6 +179,10 @@ class NodeReplication {
   std::map<std::string, std::string> adopted_;  // watcher thread only: kind -> content hash in use
   std::set<std::pair<RecordId, PublicKey>> ignored_;  // start and watcher thread: refusals logged once
   std::map<std::string, std::string> sources_;  // GUARDED_BY(mu_): catalogue_sources()
+  // REQUIRES: refreshed_mu_ held.
+  void note_refreshed(const RecordId& id, std::chrono::steady_clock::time_point at) const;
+  mutable std::mutex refreshed_mu_;
+  mutable std::map<RecordId, std::chrono::steady_clock::time_point> refreshed_;  // GUARDED_BY(refreshed_mu_)
 };
 
 }  // namespace wardsync::node

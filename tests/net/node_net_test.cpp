@@ -281,6 +281,19 @@ TEST_CASE("net: ward B fetches ward A's dossier through the district and a retry
     CHECK(edit.status == 409);
     CHECK(edit.str("error") == "pinned_read_only");
     CHECK(at_b.seq(ward_b.node_id, ward_a.scope) == 0);  // B wrote nothing in A's scope
+    // Read again at once (a reload): served from B's copy, not fetched again.
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));  // the peer figures' snapshot
+    const double served = metric(district.metrics(), "wardsync_peer_fetches_served_total");
+    CHECK(served >= 1);
+    for (int i = 0; i < 4; ++i) CHECK(desk_b.get("/api/v1/dossiers/" + id).status == 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    CHECK(metric(district.metrics(), "wardsync_peer_fetches_served_total") == served);
+    // Ward A's office moves it on: a read at B a few seconds later shows it.
+    CHECK(desk_a.post("/api/v1/dossiers/" + id + "/transitions", R"({"action":"start"})").status == 200);
+    CHECK(eventually([&] {
+      return desk_b.get("/api/v1/dossiers/" + id).body.find("\"status\":\"in_progress\"") != std::string::npos;
+    }, 20));
+    CHECK(eventually([&] { return metric(district.metrics(), "wardsync_peer_fetches_served_total") > served; }, 5));
     // By the code on its receipt.
     Response by_code = desk_b.get("/api/v1/dossiers/by-code/" + code2);
     CHECK(by_code.status == 200);

@@ -398,9 +398,12 @@ Outcome<DossierView> fetch_dossier(NodeContext& ctx, FetchRequest request) {
   return unavailable_offline();
 }
 
-// A local copy of another office's dossier: refreshed when a link is up, else served as is.
+// A local copy of another office's dossier: refreshed when a link is up (at most
+// every few seconds), else served as is.
 Outcome<DossierView> refreshed(NodeContext& ctx, const Record& rec) {
-  if (ctx.replication == nullptr || !ctx.replication->outside_scopes(rec.text("scope"))) return dossier_view(ctx, rec);
+  if (ctx.replication == nullptr || !ctx.replication->outside_scopes(rec.text("scope")) ||
+      !ctx.replication->refresh_due(rec.id))
+    return dossier_view(ctx, rec);
   FetchRequest req{kDossiers, rec.id, "", ""};
   FetchResult r = ctx.replication->fetch(std::move(req));
   if (r.outcome != FetchOutcome::kFound) return dossier_view(ctx, rec);
