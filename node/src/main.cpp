@@ -356,6 +356,11 @@ int cmd_tls(int argc, char** argv, Logger& log) {
   return 0;
 }
 
+// The address as configured, with the port actually bound (":0" asks for any).
+std::string listening_on(const std::string& listen, int port) {
+  return listen.substr(0, listen.rfind(':') + 1) + std::to_string(port);
+}
+
 int cmd_run(int argc, char** argv, Logger& log) {
   CliArgs a = parse_args(argc, argv, 2, {"--dir", "--listen"}, {});
   if (a.has("--help")) return std::fputs(kRunUsage, stdout), 0;
@@ -395,7 +400,8 @@ int cmd_run(int argc, char** argv, Logger& log) {
   Status s = server.start();
   if (!s.is_ok()) return fail(log, "cannot serve", s);
   log.info("wardnode", "serving " + node.config().office_code + " node " + to_hex(node.ctx().node_id).substr(0, 16) +
-                           " on " + (https ? "https://" : "http://") + node.config().listen + "/api/v1" +
+                           " on " + (https ? "https://" : "http://") + listening_on(node.config().listen, server.port()) +
+                           "/api/v1" +
                            (https ? " (office certificate " + fingerprint + ")" : ""));
   int sig = 0;
   sigwait(&stop, &sig);

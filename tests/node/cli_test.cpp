@@ -173,6 +173,21 @@ TEST_CASE("HTTPS with the office certificate: init makes it, run serves it, plai
   CHECK_THROWS(wrong.get("/api/v1/health"));
 }
 
+TEST_CASE("run refuses a port another node serves on", "[node][cli]") {
+  TempDir t;
+  init_office_with_admin(t.path() / "a");
+  init_office_with_admin(t.path() / "b");
+  NodeProcess a(t.path() / "a");
+  a.start();
+  // Two nodes on one port would split the office's requests between two databases.
+  RunResult b = run_wardnode({"run", "--dir", (t.path() / "b").string(), "--listen",
+                              "127.0.0.1:" + std::to_string(a.port())});
+  INFO(b.err);
+  CHECK(b.exit_code == 1);
+  CHECK(b.err.find("cannot listen on 127.0.0.1:" + std::to_string(a.port())) != std::string::npos);
+  CHECK(Client(a.port()).get("/api/v1/health").status == 200);
+}
+
 TEST_CASE("over HTTPS the session cookie is Secure", "[node][cli][tls]") {
   TempDir t;
   fs::path d = t.path() / "office";

@@ -77,6 +77,7 @@ RunResult run_wardnode(const std::vector<std::string>& args_in, const std::strin
     dup2(i, 0);
     dup2(o, 1);
     dup2(e, 2);
+    alarm(300);  // a command that should have ended but serves on (SIGALRM ends it): a failure, not a hang
     auto argv = argv_of(args);
     execv(argv[0], argv.data());
     _exit(127);

@@ -382,7 +382,9 @@ Status ApiServer::start() {
       tls->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
       socket = Poco::Net::SecureServerSocket(tls);
     }
-    socket.bind(addr, true);
+    // SO_REUSEADDR (a restart while old connections linger), never SO_REUSEPORT:
+    // with it a second node could bind the same port and take half the requests.
+    socket.bind(addr, true, false);
     socket.listen(128);
     port_ = socket.address().port();
     auto* params = new Poco::Net::HTTPServerParams;
