@@ -324,7 +324,12 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
       }
     }
     if (!cur.empty()) ex.seg.push_back(cur);
-    for (const auto& [k, v] : uri.getQueryParameters()) ex.query[k] = v;
+    try {
+      for (const auto& [k, v] : uri.getQueryParameters()) ex.query[k] = v;
+    } catch (const Poco::SyntaxException&) {  // a bad escape ("%zz"): decoded only here
+      send_simple_error(ex, 400, "bad_uri", "Địa chỉ yêu cầu không hợp lệ.", "Malformed request URI.");
+      return;
+    }
     Poco::Net::NameValueCollection cookies;
     ex.req.getCookies(cookies);
     ex.token = cookies.get(kCookieName, "");
