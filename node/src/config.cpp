@@ -164,6 +164,8 @@ Status validate_config(const Config& c) {
   if (c.listen.find(':') == std::string::npos) return bad("listen", "host:port, e.g. 127.0.0.1:8080");
   if (c.http_threads < 2 || c.http_threads > 512) return bad("http_threads", "2 to 512");
   if (c.http_max_queued < 1 || c.http_max_queued > 10000) return bad("http_max_queued", "1 to 10000");
+  if (c.http_client_connections < 1 || c.http_client_connections > 512)
+    return bad("http_client_connections", "1 to 512");
   if (c.max_body_bytes < 1024 || c.max_body_bytes > 16 * 1024 * 1024) return bad("max_body_bytes", "1024 to 16777216");
   if (c.tls != "auto" && c.tls != "on" && c.tls != "off") return bad("tls", "auto, on or off");
   if (c.tls == "off" && !is_loopback_listen(c.listen))
@@ -228,6 +230,7 @@ Result<Config> load_config(const std::filesystem::path& dir) {
     else if (key == "listen") c.listen = value;
     else if (key == "http_threads") ok = number(2, 512, c.http_threads);
     else if (key == "http_max_queued") ok = number(1, 10000, c.http_max_queued);
+    else if (key == "http_client_connections") ok = number(1, 512, c.http_client_connections);
     else if (key == "max_body_bytes") ok = number(1024, 16 * 1024 * 1024, c.max_body_bytes);
     else if (key == "tls") c.tls = value;
     else if (key == "tls_cert_file") c.tls_cert_file = value;
@@ -298,6 +301,9 @@ std::string render_config(const Config& c) {
        "# Worker threads (Poco keeps one per keep-alive connection) and queued connections.\n"
        "http_threads = " << c.http_threads << "\n"
        "http_max_queued = " << c.http_max_queued << "\n"
+       "# Connections open at once from one client address (a browser uses about 6);\n"
+       "# more are answered 503 and closed, so no one client can take every thread.\n"
+       "http_client_connections = " << c.http_client_connections << "\n"
        "# Largest request body accepted, in bytes (larger: 413, refused before reading).\n"
        "max_body_bytes = " << c.max_body_bytes << "\n"
        "\n"

@@ -35,6 +35,7 @@ struct Config {
   std::string listen = "127.0.0.1:8080";
   int http_threads = 64;
   int http_max_queued = 256;
+  int http_client_connections = 16;  // open at once from one client address
   std::size_t max_body_bytes = 64 * 1024;
   std::string tls = "auto";  // auto (HTTPS unless on loopback) | on | off (loopback only)
   // Files (relative paths are relative to the data directory).

@@ -34,6 +34,14 @@ if [ ! -f "$dir/.loaded" ]; then
   touch "$dir/.loaded"
 fi
 
+# wrk is one client with $conns connections: lift the per-client cap (16) for it.
+conf="$dir/wardnode.conf"
+if grep -q '^http_client_connections' "$conf"; then
+  sed -i "s/^http_client_connections.*/http_client_connections = $((conns + 8))/" "$conf"
+else
+  echo "http_client_connections = $((conns + 8))" >> "$conf"
+fi
+
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$bin" run --dir "$dir" --listen "127.0.0.1:$port" 2> "$dir/bench-run.log" &
 pid=$!

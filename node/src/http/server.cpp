@@ -8,6 +8,9 @@
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerConnection.h>
+#include <Poco/Net/TCPServer.h>
+#include <Poco/Net/TCPServerConnectionFactory.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/SecureServerSocket.h>
@@ -19,6 +22,8 @@
 #include <Poco/URI.h>
 #include <sodium.h>
 
+#include <map>
+#include <mutex>
 #include <sstream>
 
 #include "domain/clerks.hpp"
@@ -356,6 +361,8 @@ class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
   Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
     return new ApiHandler(ctx_, sessions_, actors_, gate_);
   }
+  // What HTTPServer::stopAll(true) does after stop(): connections in progress end.
+  void abort_connections(const void* server) { serverStopped(server, true); }
 
  private:
   NodeContext& ctx_;
@@ -364,6 +371,94 @@ class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
   // Twice as many reads at once as there are cores: while one waits for a page
   // or hands its slot on, another runs.
   FairGate gate_{2 * std::max(1U, std::thread::hardware_concurrency())};
+};
+
+// Connections open per client address. Poco gives each connection a worker
+// thread for its whole life, so one client holding many idle or trickling
+// connections (a browser bug, a loop in a script, an attacker on the LAN) would
+// take every worker and leave the office without its node.
+class ClientLimits {
+ public:
+  explicit ClientLimits(int per_client) : max_(per_client) {}
+  bool enter(const std::string& client) {
+    std::lock_guard<std::mutex> lock(mu_);
+    int& n = open_[client];
+    if (n >= max_) return false;
+    ++n;
+    return true;
+  }
+  void leave(const std::string& client) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = open_.find(client);
+    if (it != open_.end() && --it->second <= 0) open_.erase(it);
+  }
+  int max() const { return max_; }
+
+ private:
+  const int max_;
+  std::mutex mu_;
+  std::map<std::string, int> open_;  // GUARDED_BY(mu_)
+};
+
+class GuardedConnection final : public Poco::Net::HTTPServerConnection {
+ public:
+  GuardedConnection(const Poco::Net::StreamSocket& socket, const Poco::Net::HTTPServerParams::Ptr& params,
+                    const Poco::Net::HTTPRequestHandlerFactory::Ptr& factory, std::shared_ptr<ClientLimits> limits,
+                    Logger& log)
+      : HTTPServerConnection(socket, params, factory), limits_(std::move(limits)), log_(log) {
+    try {
+      client_ = socket.peerAddress().host().toString();
+    } catch (const Poco::Exception&) {
+      // Gone already: nothing to count, run() finds the socket closed.
+    }
+    admitted_ = client_.empty() || limits_->enter(client_);
+  }
+  ~GuardedConnection() override {
+    if (admitted_ && !client_.empty()) limits_->leave(client_);
+  }
+  GuardedConnection(const GuardedConnection&) = delete;
+  GuardedConnection& operator=(const GuardedConnection&) = delete;
+
+  void run() override {
+    if (admitted_) return HTTPServerConnection::run();
+    log_.warning("http", "refused a connection from " + client_ + ": " + std::to_string(limits_->max()) +
+                          " already open (http_client_connections)");
+    static const std::string kBody =
+        R"({"error":"too_many_connections","message_vi":"Máy này đang mở quá nhiều kết nối tới nút; vui lòng thử lại sau.",)"
+        R"("message_en":"Too many connections open from this address; please try again shortly."})";
+    static const std::string kAnswer = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
+                                       "Retry-After: 5\r\nConnection: close\r\nContent-Length: " +
+                                       std::to_string(kBody.size()) + "\r\n\r\n" + kBody;
+    try {
+      socket().setSendTimeout(Poco::Timespan(1, 0));
+      socket().sendBytes(kAnswer.data(), static_cast<int>(kAnswer.size()));
+      socket().shutdownSend();
+    } catch (const Poco::Exception&) {
+      // Not listening: closed all the same.
+    }
+  }
+
+ private:
+  std::shared_ptr<ClientLimits> limits_;
+  Logger& log_;
+  std::string client_;
+  bool admitted_ = false;
+};
+
+class GuardedConnectionFactory final : public Poco::Net::TCPServerConnectionFactory {
+ public:
+  GuardedConnectionFactory(Poco::Net::HTTPServerParams::Ptr params, Poco::Net::HTTPRequestHandlerFactory::Ptr factory,
+                           std::shared_ptr<ClientLimits> limits, Logger& log)
+      : params_(std::move(params)), factory_(std::move(factory)), limits_(std::move(limits)), log_(log) {}
+  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
+    return new GuardedConnection(socket, params_, factory_, limits_, log_);
+  }
+
+ private:
+  Poco::Net::HTTPServerParams::Ptr params_;
+  Poco::Net::HTTPRequestHandlerFactory::Ptr factory_;
+  std::shared_ptr<ClientLimits> limits_;
+  Logger& log_;
 };
 
 }  // namespace
@@ -392,7 +487,7 @@ Status ApiServer::start() {
     socket.bind(addr, true, false);
     socket.listen(128);
     port_ = socket.address().port();
-    auto* params = new Poco::Net::HTTPServerParams;
+    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(ctx_.config.http_threads);
     params->setMaxQueued(ctx_.config.http_max_queued);
     params->setKeepAlive(true);
@@ -401,7 +496,10 @@ Status ApiServer::start() {
     params->setTimeout(Poco::Timespan(30, 0));
     // The server's own pool: Poco's default pool is capped at 16 threads.
     pool_ = std::make_unique<Poco::ThreadPool>(2, ctx_.config.http_threads + 2, 60);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new http::Factory(ctx_, sessions_), *pool_, socket, params);
+    handlers_ = new http::Factory(ctx_, sessions_);
+    auto limits = std::make_shared<http::ClientLimits>(ctx_.config.http_client_connections);
+    server_ = std::make_unique<Poco::Net::TCPServer>(
+        new http::GuardedConnectionFactory(params, handlers_, std::move(limits), ctx_.log), *pool_, socket, params);
     server_->start();
   } catch (const Poco::Exception& e) {
     return Status{Code::kUnavailable, "cannot listen on " + ctx_.config.listen + ": " + e.displayText()};
@@ -411,7 +509,9 @@ Status ApiServer::start() {
 
 void ApiServer::stop() {
   if (server_) {
-    server_->stopAll(true);
+    // HTTPServer::stopAll(true): stop accepting, then abort the connections in progress.
+    server_->stop();
+    static_cast<http::Factory&>(*handlers_).abort_connections(server_.get());
     server_.reset();
   }
   if (pool_) {

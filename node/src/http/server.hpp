@@ -9,6 +9,8 @@
 
 #include <memory>
 
+#include <Poco/SharedPtr.h>
+
 #include "domain/context.hpp"
 #include "sessions.hpp"
 #include "wardsync/sync/status.hpp"
@@ -16,7 +18,8 @@
 namespace Poco {
 class ThreadPool;
 namespace Net {
-class HTTPServer;
+class TCPServer;
+class HTTPRequestHandlerFactory;
 }
 }  // namespace Poco
 
@@ -38,7 +41,8 @@ class ApiServer {
   NodeContext& ctx_;
   SessionStore& sessions_;
   std::unique_ptr<Poco::ThreadPool> pool_;  // destroyed after server_
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  Poco::SharedPtr<Poco::Net::HTTPRequestHandlerFactory> handlers_;
+  std::unique_ptr<Poco::Net::TCPServer> server_;  // HTTPServer's parts, with connections capped per client
   int port_ = 0;
 };
 
