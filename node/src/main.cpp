@@ -194,7 +194,7 @@ Status init_dir(const fs::path& dir, Config c, const fs::path& data_from, Logger
     if (!out) return Status{Code::kIo, (dir / kConfigFileName).string() + ": cannot write"};
   }
   // Create the store now, so a broken setup shows at init and `user add` works at once.
-  auto rt = NodeRuntime::open(dir, log);
+  auto rt = NodeRuntime::open(dir, log, std::nullopt, NodeRuntime::StoreFile::kCreate);
   if (!rt.is_ok()) return rt.status();
   log.info("init", "created " + dir.string() + " for " + c.office_code + " node " + to_hex(rt.value()->ctx().node_id));
   return Status::ok();

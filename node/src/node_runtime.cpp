@@ -10,7 +10,8 @@
 namespace wardsync::node {
 
 Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(const std::filesystem::path& dir, Logger& log,
-                                                       std::optional<std::string> listen_override) {
+                                                       std::optional<std::string> listen_override,
+                                                       StoreFile store_file) {
   std::unique_ptr<NodeRuntime> rt(new NodeRuntime());
   auto cfg = load_config(dir);
   if (!cfg.is_ok()) return cfg.status();
@@ -47,6 +48,15 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(const std::filesystem::pa
     log.info("store", "upgrading the database from schema " + std::to_string(from) + " to " + std::to_string(to) +
                           " (a few minutes per million records; do not stop the node)");
   };
+  if (store_file == StoreFile::kMustExist) {
+    std::error_code ec;
+    std::uintmax_t bytes = std::filesystem::file_size(opts.path, ec);
+    if (ec || bytes == 0)
+      return Status{Code::kNotFound, opts.path + (ec ? " is missing" : " is empty") +
+                                         ": this office's records are not there. Put the database back from a "
+                                         "backup of this directory, or give a replaced box a new directory with "
+                                         "'wardnode init' (docs/operations.md, \"A real office\")"};
+  }
   auto store = Store::open(opts, node_schema(), *rt->identity_, rt->clock_);
   if (!store.is_ok()) return store.status();
   rt->writer_ = std::make_unique<Writer>(std::move(store).value());

@@ -23,8 +23,13 @@ namespace wardsync::node {
 
 class NodeRuntime {
  public:
+  // kMustExist (every command but init): a directory whose database is missing
+  // or empty is refused. Opened empty, the office would start again with no
+  // records and issue dossier codes it already issued.
+  enum class StoreFile { kMustExist, kCreate };
   [[nodiscard]] static Result<std::unique_ptr<NodeRuntime>> open(const std::filesystem::path& dir, Logger& log,
-                                                                 std::optional<std::string> listen_override = {});
+                                                                 std::optional<std::string> listen_override = {},
+                                                                 StoreFile store_file = StoreFile::kMustExist);
   ~NodeRuntime();
   NodeRuntime(const NodeRuntime&) = delete;
   NodeRuntime& operator=(const NodeRuntime&) = delete;

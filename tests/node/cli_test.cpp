@@ -173,6 +173,23 @@ TEST_CASE("HTTPS with the office certificate: init makes it, run serves it, plai
   CHECK_THROWS(wrong.get("/api/v1/health"));
 }
 
+TEST_CASE("run refuses a directory whose database is missing or empty", "[node][cli]") {
+  TempDir t;
+  const fs::path d = t.path() / "office";
+  init_office_with_admin(d);
+  fs::remove(d / "node.db");
+  RunResult missing = run_wardnode({"run", "--dir", d.string()});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err.find("node.db is missing") != std::string::npos);
+  CHECK_FALSE(fs::exists(d / "node.db"));  // nothing created in its place
+  { std::ofstream(d / "node.db"); }
+  RunResult empty = run_wardnode({"user", "add", "--dir", d.string(), "--username", "b", "--display-name", "B",
+                                  "--role", "clerk", "--password-stdin"}, "mot-mat-khau-dai\n");
+  CHECK(empty.exit_code == 1);
+  CHECK(empty.err.find("node.db is empty") != std::string::npos);
+  CHECK(fs::file_size(d / "node.db") == 0);
+}
+
 TEST_CASE("run refuses a port another node serves on", "[node][cli]") {
   TempDir t;
   init_office_with_admin(t.path() / "a");
