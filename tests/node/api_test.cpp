@@ -610,3 +610,25 @@ TEST_CASE("one client holding many idle connections cannot take the node from th
   }
   CHECK(served);
 }
+
+TEST_CASE("a JSON body must be declared JSON: what another web site can make a browser send is refused",
+          "[node][api]") {
+  Node n;
+  Client kiosk(n.proc.port());
+  // Forms and text/plain cross sites without a CORS preflight; the kiosk takes no session.
+  for (const char* type : {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"}) {
+    INFO(type);
+    auto r = kiosk.request("POST", "/api/v1/kiosk/tickets", R"({"counter":"1"})", false, {{"Content-Type", type}});
+    CHECK(r.status == 415);
+    CHECK(r.str("error") == "unsupported_media_type");
+    CHECK(!r.str("message_vi").empty());
+  }
+  auto taken = kiosk.request("POST", "/api/v1/kiosk/tickets", R"({"counter":"1"})", false,
+                             {{"Content-Type", "Application/JSON; charset=utf-8"}});
+  INFO(taken.body);
+  REQUIRE(taken.status == 201);
+  auto next = kiosk.post("/api/v1/kiosk/tickets", R"({"counter":"1"})", false);
+  REQUIRE(next.status == 201);
+  // The refused ones took no number.
+  CHECK(next.json->getValue<int>("number") == taken.json->getValue<int>("number") + 1);
+}

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include <Poco/Exception.h>
+#include <Poco/String.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -169,6 +170,16 @@ bool require_role(Exchange& ex, std::initializer_list<Role> roles) {
 
 bool need_body(Exchange& ex) {
   if (ex.body) return true;
+  // JSON only, declared as such: a form or text/plain POST is what another web
+  // site can make a browser send here without asking (no CORS preflight), and
+  // the kiosk's endpoints take no session.
+  std::string type = Poco::toLower(ex.req.getContentType());
+  type = Poco::trim(type.substr(0, type.find(';')));
+  if (type != "application/json") {
+    send_simple_error(ex, 415, "unsupported_media_type", "Nội dung yêu cầu phải là JSON (Content-Type: application/json).",
+                      "The request body must be JSON (Content-Type: application/json).");
+    return false;
+  }
   ex.body_read = true;
   const std::size_t cap = ex.ctx.config.max_body_bytes;
   auto too_large = [&] {
