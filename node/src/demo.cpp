@@ -8,6 +8,7 @@
 
 #include "domain/clerks.hpp"
 #include "domain/dossiers.hpp"
+#include "domain/kiosk.hpp"
 #include "domain/ratings.hpp"
 #include "domain/tickets.hpp"
 #include "reader_pool.hpp"
@@ -140,7 +141,7 @@ bool seed_demo(NodeContext& ctx) {
       if (!step(desk, "return", "")) return false;
       if (mode != 4 && i % 3 != 0) {
         NewRating rt{id, desk.username, i % 11 == 0 ? "unsatisfied" : (i % 4 == 0 ? "acceptable" : "satisfied")};
-        auto rr = add_rating(ctx, desk, rt);
+        auto rr = add_rating(ctx, kiosk_actor(), rt);  // the citizen, at the kiosk
         if (!rr.ok()) return report(ctx, rr.error(), "rating");
       }
     }
@@ -158,7 +159,7 @@ bool seed_demo(NodeContext& ctx) {
   }
   auto c = call_next(ctx, desk, "1");
   if (!c.ok()) return report(ctx, c.error(), "call");
-  auto v = add_rating(ctx, desk2, NewRating{"", desk2.username, "satisfied"});
+  auto v = add_rating(ctx, kiosk_actor(), NewRating{"", desk2.username, "satisfied"});
   if (!v.ok()) return report(ctx, v.error(), "rating");
   ctx.log.info("demo", "seeded " + std::to_string(i) + " dossiers, 12 tickets, 6 clerks");
   return true;

@@ -452,17 +452,28 @@ TEST_CASE("ratings and reports", "[node][api][reports]") {
   Client desk = n.signed_in("motcua");
   auto d = desk.post("/api/v1/dossiers", kDossier);
   REQUIRE(d.status == 201);
-  auto ok = desk.post("/api/v1/ratings", R"({"dossier_id":")" + d.str("id") + R"(","clerk":"motcua","level":"satisfied"})");
+  // Nobody records a rating of themselves; a specialist (no citizens) records none.
+  auto self = desk.post("/api/v1/ratings", R"({"dossier_id":")" + d.str("id") + R"(","clerk":"motcua","level":"satisfied"})");
+  CHECK(self.status == 403);
+  CHECK(self.str("error") == "self_rating");
+  Client specialist = n.signed_in("chuyenvien");
+  CHECK(specialist.post("/api/v1/ratings", R"({"clerk":"motcua","level":"satisfied"})").status == 403);
+  // IT administrators serve no citizens: not rated.
+  auto admin_rated = desk.post("/api/v1/ratings", R"({"clerk":"admin","level":"unsatisfied"})");
+  CHECK(admin_rated.status == 400);
+  CHECK(admin_rated.body.find("not_rated") != std::string::npos);
+
+  Client lead = n.signed_in("lanhdao");
+  auto ok = lead.post("/api/v1/ratings", R"({"dossier_id":")" + d.str("id") + R"(","clerk":"motcua","level":"satisfied"})");
   REQUIRE(ok.status == 201);
   CHECK(ok.str("level") == "satisfied");
-  CHECK(desk.post("/api/v1/ratings", R"({"dossier_id":")" + d.str("id") + R"(","clerk":"motcua","level":"satisfied"})")
+  CHECK(lead.post("/api/v1/ratings", R"({"dossier_id":")" + d.str("id") + R"(","clerk":"motcua","level":"satisfied"})")
             .status == 409);
-  CHECK(desk.post("/api/v1/ratings", R"({"clerk":"motcua","level":"acceptable"})").status == 201);  // a visit
+  CHECK(desk.post("/api/v1/ratings", R"({"clerk":"lanhdao","level":"acceptable"})").status == 201);  // a visit
   auto bad = desk.post("/api/v1/ratings", R"({"dossier_id":"zz","clerk":"ghost","level":"great"})");
   CHECK(bad.status == 400);
   CHECK(bad.field_errors().size() == 3);
 
-  Client lead = n.signed_in("lanhdao");
   CHECK(desk.get("/api/v1/reports?from=2026-01-01&to=2026-12-31").status == 403);
   auto rep = lead.get("/api/v1/reports?from=2020-01-01&to=2020-12-31");
   REQUIRE(rep.status == 200);

@@ -17,15 +17,26 @@ Outcome<RatingView> add_rating_at(NodeContext& ctx, const Actor& actor, const Ne
   auto reader = ctx.readers.acquire();
   if (!reader) return internal_error();
   // "kiosk" stands for self-service (a dossier filed at the kiosk and not yet assigned).
-  if (!in.clerk.empty() && in.clerk != kKioskUser && !find_clerk(*reader, in.clerk, ctx.config.office_code))
-    errors.push_back({"clerk", "unknown", "Không có cán bộ với tên đăng nhập này.", "No clerk with this username."});
+  if (!in.clerk.empty() && in.clerk != kKioskUser) {
+    auto rated = find_clerk(*reader, in.clerk, ctx.config.office_code);
+    if (!rated)
+      errors.push_back({"clerk", "unknown", "Không có cán bộ với tên đăng nhập này.", "No clerk with this username."});
+    else if (rated->role == Role::kItAdmin)
+      errors.push_back({"clerk", "not_rated", "Cán bộ quản trị hệ thống không tiếp dân nên không được đánh giá.",
+                        "IT administrators do not serve citizens and are not rated."});
+  }
   if (!in.dossier_id.empty()) {
     dossier = RecordId::from_hex(in.dossier_id);
     if (!dossier || !reader->get(kDossiers, *dossier))
       errors.push_back({"dossier_id", "unknown", "Không tìm thấy hồ sơ.", "Dossier not found."});
   }
   if (!errors.empty()) return invalid(std::move(errors));
-  if (actor.role == Role::kItAdmin) return forbidden();
+  // The desk records what a citizen said (the kiosk takes it directly); a
+  // specialist does not face citizens, and nobody records a rating of themselves.
+  if (actor.role != Role::kClerk && actor.role != Role::kLeader) return forbidden();
+  if (in.clerk == actor.username && actor.username != kKioskUser)  // the kiosk's own: self-service filings
+    return DomainError{ErrorKind::kForbidden, "self_rating", "Không được tự ghi đánh giá cho chính mình.",
+                       "A clerk may not record a rating of themselves.", {}};
   if (dossier && !reader->find(kRatings, "dossier", in.dossier_id, 1).empty())
     return conflict("already_rated", "Hồ sơ này đã được đánh giá.", "This dossier was already rated.");
   std::string day = format_date(local_from_unix_seconds(when).date);
