@@ -316,6 +316,11 @@ TEST_CASE("dossiers: bad input is refused and writes nothing", "[node][api][doss
   CHECK(has(f, "fee_vnd:range"));
   CHECK(desk.post("/api/v1/dossiers", R"({"applicant":"x"})").status == 400);
   CHECK(desk.post("/api/v1/dossiers", "[1,2]").status == 400);
+  // A name of spaces (ASCII or no-break) is no name.
+  auto blank = desk.post("/api/v1/dossiers", R"({"applicant":{"name":"    ","cccd":"079099012345"},)"
+                                             R"("procedure_code":"1.001193","channel":"counter"})");
+  REQUIRE(blank.status == 400);
+  CHECK(has(blank.field_errors(), "applicant.name:required"));
   CHECK(desk.post("/api/v1/dossiers", R"({"applicant":{"name":"A","cccd":"079099012345"},"procedure_code":"1.001193","components":[1]})").status == 400);
   // Nesting deeper than the limit is refused before it is built.
   std::string deep = std::string(200, '[') + std::string(200, ']');
@@ -346,6 +351,7 @@ TEST_CASE("dossiers: workflow, roles, 409 for illegal transitions, apology once"
   CHECK(act(lead, "approve").status == 409);   // not in progress yet
   CHECK(act(spec, "fly").status == 400);
   CHECK(lead.post(base + "/transitions", "{}").status == 400);
+  CHECK(act(desk, "cancel", "   ").status == 400);  // a cancel needs a reason, not spaces
   CHECK(desk.post("/api/v1/dossiers/0123456789abcdef0123456789abcdef/transitions", R"({"action":"start"})").status == 404);
 
   auto assign_bad = desk.post(base + "/assignment", R"({"assignee":"motcua2"})");  // not a specialist

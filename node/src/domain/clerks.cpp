@@ -86,7 +86,7 @@ Outcome<Clerk> add_clerk(NodeContext& ctx, const std::string& author, const NewC
   if (!valid_username(in.username))
     errors.push_back({"username", "format", "Tên đăng nhập gồm 3–32 ký tự: chữ thường không dấu, số, '.', '_', '-'.",
                       "Username: 3–32 of lowercase letters, digits, '.', '_', '-'."});
-  if (in.display_name.empty() || in.display_name.size() > 100)
+  if (is_blank(in.display_name) || in.display_name.size() > 100)
     errors.push_back({"display_name", "length", "Họ tên hiển thị phải có từ 1 đến 100 byte.",
                       "Display name must be 1 to 100 bytes."});
   Role role{};

@@ -10,6 +10,7 @@
 
 #include "replication.hpp"
 #include "schema.hpp"
+#include "wardsync/hardware/id_codes.hpp"
 
 namespace wardsync::node {
 
@@ -173,7 +174,7 @@ bool has_control(const std::string& s) {
 
 void check_text(std::vector<FieldError>& errors, const std::string& field, const std::string& value, bool required,
                 std::size_t max_bytes, const char* label_vi, const char* label_en) {
-  if (value.empty()) {
+  if (is_blank(value)) {
     if (required)
       errors.push_back({field, "required", std::string(label_vi) + " là bắt buộc.", std::string(label_en) + " is required."});
     return;
@@ -246,7 +247,9 @@ std::string record_scope(const NodeContext& ctx, const Record& r) {
 Outcome<DossierView> create_dossier(NodeContext& ctx, const Actor& actor, const NewDossier& in) {
   if (!has_role(actor, {Role::kClerk, Role::kLeader})) return forbidden();
   std::vector<FieldError> errors;
-  check_text(errors, "applicant.name", in.applicant.name, true, 100, "Họ tên người nộp", "Applicant name");
+  // As long as a CCCD's QR code may carry: a name the kiosk read off a card is filed whole.
+  check_text(errors, "applicant.name", in.applicant.name, true, hardware::kMaxNameBytes, "Họ tên người nộp",
+             "Applicant name");
   if (!(in.applicant.cccd.size() == 12 && all_digits(in.applicant.cccd)))
     errors.push_back({"applicant.cccd", "format", "Số CCCD phải gồm đúng 12 chữ số.",
                       "CCCD number must be exactly 12 digits."});

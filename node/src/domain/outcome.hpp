@@ -5,10 +5,25 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace wardsync::node {
+
+// Empty, or nothing but spaces (ASCII and no-break): no name, note or reason.
+inline bool is_blank(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    if (s[i] == ' ') {
+      ++i;
+    } else if (s.compare(i, 2, "\xC2\xA0") == 0) {
+      i += 2;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
 
 struct FieldError {
   std::string field;       // JSON path of the input, e.g. "applicant.cccd"

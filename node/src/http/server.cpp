@@ -170,16 +170,6 @@ bool require_role(Exchange& ex, std::initializer_list<Role> roles) {
 
 bool need_body(Exchange& ex) {
   if (ex.body) return true;
-  // JSON only, declared as such: a form or text/plain POST is what another web
-  // site can make a browser send here without asking (no CORS preflight), and
-  // the kiosk's endpoints take no session.
-  std::string type = Poco::toLower(ex.req.getContentType());
-  type = Poco::trim(type.substr(0, type.find(';')));
-  if (type != "application/json") {
-    send_simple_error(ex, 415, "unsupported_media_type", "Nội dung yêu cầu phải là JSON (Content-Type: application/json).",
-                      "The request body must be JSON (Content-Type: application/json).");
-    return false;
-  }
   ex.body_read = true;
   const std::size_t cap = ex.ctx.config.max_body_bytes;
   auto too_large = [&] {
@@ -200,6 +190,17 @@ bool need_body(Exchange& ex) {
   if (declared != Poco::Net::HTTPMessage::UNKNOWN_CONTENT_LENGTH &&
       (declared < 0 || static_cast<std::uint64_t>(declared) > cap))
     return too_large();
+  // JSON only, declared as such: a form or text/plain POST is what another web
+  // site can make a browser send here without asking (no CORS preflight), and
+  // the kiosk's endpoints take no session.
+  std::string type = Poco::toLower(ex.req.getContentType());
+  type = Poco::trim(type.substr(0, type.find(';')));
+  if (type != "application/json") {
+    ex.body_read = false;  // unread: send_json drains a small body or closes the connection
+    send_simple_error(ex, 415, "unsupported_media_type", "Nội dung yêu cầu phải là JSON (Content-Type: application/json).",
+                      "The request body must be JSON (Content-Type: application/json).");
+    return false;
+  }
   // Read at most cap + 1 bytes whatever the header says (chunked bodies have none).
   std::string text;
   if (declared > 0) text.reserve(static_cast<std::size_t>(declared));
