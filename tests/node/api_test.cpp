@@ -449,6 +449,18 @@ TEST_CASE("queue tickets: issue, call next, recall, skip, serve", "[node][api][q
   CHECK(desk.get("/api/v1/tickets/" + ids[2]).str("state") == "issued");
   CHECK(desk.get("/api/v1/tickets/0123456789abcdef0123456789abcdef").status == 404);
   CHECK(desk.get("/api/v1/queues/7?day=yesterday").status == 400);
+  // Calling the next while one is still at the desk ends that one: the display never goes back to it.
+  auto c3 = desk.post("/api/v1/queues/7/call-next", "");
+  REQUIRE(c3.status == 200);
+  auto t4 = desk.post("/api/v1/tickets", R"({"counter":"7"})");
+  REQUIRE(t4.status == 201);
+  auto c4 = desk.post("/api/v1/queues/7/call-next", "");
+  REQUIRE(c4.status == 200);
+  CHECK(desk.get("/api/v1/tickets/" + ids[2]).str("state") == "served");
+  CHECK(desk.post("/api/v1/tickets/" + c4.str("id") + "/actions", R"({"action":"serve"})").status == 200);
+  auto after = desk.get("/api/v1/queues/7");
+  INFO(after.body);
+  CHECK(after.json->isNull("current"));  // nobody at the desk: not the ticket called before
   Client admin = n.signed_in("admin");
   CHECK(admin.post("/api/v1/queues/7/call-next", "").status == 403);
 }

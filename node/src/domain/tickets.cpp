@@ -120,17 +120,22 @@ Outcome<TicketView> call_next(NodeContext& ctx, const Actor& actor, const std::s
   std::lock_guard<std::mutex> lock(ctx.queue_mu);
   std::string queue = format_date(local_from_unix_seconds(now_seconds(ctx)).date) + "/" + counter;
   std::optional<TicketView> next;
+  std::vector<TicketView> still_called;
   {
     auto reader = ctx.readers.acquire();
     if (!reader) return internal_error();
     for (auto& t : tickets_of(*reader, queue)) {
-      if (t.state == "issued") {
-        next = std::move(t);
-        break;
-      }
+      if (t.state == "called") still_called.push_back(t);
+      if (t.state == "issued" && !next) next = std::move(t);
     }
   }
   if (!next) return conflict("queue_empty", "Không còn ai đang chờ ở quầy này.", "Nobody is waiting at this counter.");
+  // Calling the next one ends the one at the desk (served; a no-show is skipped
+  // first): left "called", the display would show it again once the next is done.
+  for (const TicketView& t : still_called) {
+    auto ended = move(ctx, actor, t, "served", "served");
+    if (!ended.ok()) return ended.error();
+  }
   return move(ctx, actor, *next, "called", "called");
 }
 
