@@ -124,6 +124,13 @@ TEST_CASE("static apps: types, gzip, caching, security headers", "[node][web]") 
   auto redirect = c.get("/kiosk");
   CHECK(redirect.status == 301);
   CHECK(redirect.headers["Location"] == "/kiosk/");
+  // Never to another host: "//kiosk/" would be one.
+  for (const char* odd : {"//kiosk", "///kiosk", "/./kiosk"}) {
+    INFO(odd);
+    auto r = c.get(odd);
+    if (r.status == 301) CHECK(r.headers["Location"] == "/kiosk/");
+    else CHECK(r.status == 404);
+  }
 
   auto plain = c.get("/assets/kiosk-AbC123.js");
   CHECK(plain.status == 200);

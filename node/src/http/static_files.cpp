@@ -174,7 +174,9 @@ void serve_static(Exchange& ex, const std::string& path) {
     std::string query = ex.req.getURI().find('?') == std::string::npos
                             ? ""
                             : ex.req.getURI().substr(ex.req.getURI().find('?'));
-    ex.resp.set("Location", path + "/" + query);
+    // From the checked segments, never the raw path: "//kiosk" would become
+    // "//kiosk/", which a browser takes for another host.
+    ex.resp.set("Location", "/" + rel.generic_string() + "/" + query);
     ex.resp.set("Cache-Control", "no-cache");
     ex.resp.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_MOVED_PERMANENTLY);
     ex.resp.setContentLength64(0);
