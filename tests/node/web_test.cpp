@@ -323,6 +323,8 @@ TEST_CASE("kiosk: self-filing from a CCCD QR with scanned pages, confirmation co
                                       "/attachments?name=to-khai.pdf", pdf, true, {{"Content-Type", "application/pdf"}});
   INFO(up.body);
   REQUIRE(up.status == 201);
+  CHECK(up.str("id") != item->getValue<std::string>("id"));  // the attachment's own record, not the dossier
+  CHECK(up.str("dossier_id") == item->getValue<std::string>("id"));
   auto again = clerk.get("/api/v1/dossiers/" + item->getValue<std::string>("id"));
   REQUIRE(again.json->getArray("attachments")->size() == 2);
   auto pdf_back = clerk.get("/api/v1/dossiers/" + item->getValue<std::string>("id") + "/attachments/" + up.str("hash"));

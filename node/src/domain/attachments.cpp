@@ -57,7 +57,8 @@ Outcome<AttachmentView> add_attachment(NodeContext& ctx, const Actor& actor, con
       .set_once("added_at", iso_local(now_seconds(ctx)));
   auto done = commit_durably(ctx, std::move(txn));
   if (!done.ok()) return done.error();
-  AttachmentView v{done.value().records.front().hex(), dossier_id, hex, bytes.size(), name, content_type, true};
+  // records: the dossier, then the attachment record (in the transaction's order).
+  AttachmentView v{done.value().records.back().hex(), dossier_id, hex, bytes.size(), name, content_type, true};
   ctx.log.info("attachments", "dossier " + dossier_id + " blob " + hex.substr(0, 16) + " " + std::to_string(bytes.size()) +
                                   " bytes by " + actor.username);
   return v;
