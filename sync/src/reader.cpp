@@ -1,6 +1,7 @@
 #include "wardsync/sync/reader.hpp"
 
 #include <cstring>
+#include <mutex>
 
 #include "merge_internal.hpp"
 #include "reader_internal.hpp"
@@ -292,12 +293,29 @@ Reader::Snapshot::~Snapshot() {
   }
 }
 
+namespace {
+std::mutex g_read_errors_mu;
+Reader::ReadErrors g_read_errors;  // GUARDED_BY(g_read_errors_mu)
+
+void note_read_error(const sql::SqlError& e) {
+  std::lock_guard<std::mutex> lock(g_read_errors_mu);
+  ++g_read_errors.count;
+  g_read_errors.last = e.message;
+}
+}  // namespace
+
+Reader::ReadErrors Reader::read_errors() {
+  std::lock_guard<std::mutex> lock(g_read_errors_mu);
+  return g_read_errors;
+}
+
 // A read that fails (disk error, corrupt page) answers empty rather than throw
-// across the caller's thread; the writer side reports the error.
+// across the caller's thread, and is counted (read_errors()).
 #define WARDSYNC_READ(expr, fallback) \
   try {                               \
     return expr;                      \
-  } catch (const sql::SqlError&) {    \
+  } catch (const sql::SqlError& e) {  \
+    note_read_error(e);               \
     return fallback;                  \
   }
 

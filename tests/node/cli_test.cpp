@@ -190,6 +190,46 @@ TEST_CASE("run refuses a directory whose database is missing or empty", "[node][
   CHECK(fs::file_size(d / "node.db") == 0);
 }
 
+TEST_CASE("a damaged database is reported, not taken for a wrong password", "[node][cli]") {
+  TempDir t;
+  const fs::path d = t.path() / "office";
+  init_office_with_admin(d);
+  // Damage the page of the index sign-in reads (the node opens without reading it).
+  int page_size = 0, root = 0;
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open_v2((d / "node.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT (SELECT page_size FROM pragma_page_size), rootpage FROM sqlite_master "
+                                   "WHERE name = 'record_index'", -1, &st, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    page_size = sqlite3_column_int(st, 0);
+    root = sqlite3_column_int(st, 1);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
+  REQUIRE(root > 1);
+  {
+    std::fstream f(d / "node.db", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(root - 1) * page_size);
+    const std::string garbage(static_cast<std::size_t>(page_size), '\xA5');
+    f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+    REQUIRE(f.good());
+  }
+  NodeProcess node(d);
+  node.start();
+  Client c(node.port());
+  auto login = c.login("admin", "mot-mat-khau-dai");
+  CHECK(login.status == 500);  // not 401: the password was never the problem
+  auto health = c.get("/api/v1/health");
+  CHECK(health.status == 200);
+  CHECK(health.str("status") == "degraded");
+  CHECK(health.str("store_last_read_error").find("malformed") != std::string::npos);
+  CHECK(c.get("/metrics").body.find("wardsync_store_read_errors_total 0") == std::string::npos);
+  // No failed sign-in was counted against the account: five more tries are not a lock-out.
+  for (int i = 0; i < 5; ++i) CHECK(c.login("admin", "mot-mat-khau-dai").status == 500);
+}
+
 TEST_CASE("run refuses a port another node serves on", "[node][cli]") {
   TempDir t;
   init_office_with_admin(t.path() / "a");

@@ -4,6 +4,7 @@
 #include "http/api_internal.hpp"
 #include "password.hpp"
 #include "schema.hpp"
+#include "wardsync/sync/reader.hpp"
 #include "wardsync/sync/store.hpp"
 
 namespace wardsync::node::http {
@@ -22,7 +23,12 @@ Object user_json(const Clerk& c) {
 
 void health(Exchange& ex) {
   Object o;
-  o.set("status", "ok");
+  // Degraded: reads of the store have failed (a damaged page, a disk error);
+  // the node still answers, the operator must look (docs/operations.md).
+  Reader::ReadErrors errors = Reader::read_errors();
+  o.set("status", errors.count == 0 ? "ok" : "degraded");
+  o.set("store_read_errors", errors.count);
+  if (errors.count > 0) o.set("store_last_read_error", errors.last);
   o.set("node_id", to_hex(ex.ctx.node_id));
   o.set("office_code", ex.ctx.config.office_code);
   o.set("office_name", ex.ctx.config.office_name);
@@ -59,10 +65,17 @@ void login(Exchange& ex) {
     return;
   }
   std::optional<Clerk> clerk;
+  const std::uint64_t read_errors = Reader::read_errors().count;
   {
     auto reader = ex.ctx.readers.acquire();
     if (!reader) throw std::runtime_error("no reader");
     clerk = find_clerk(*reader, username, ex.ctx.config.office_code);
+  }
+  if (!clerk && Reader::read_errors().count != read_errors) {
+    // The account could not be read (a damaged database): not the clerk's
+    // password, and no failed attempt counted against them.
+    throw std::runtime_error("the store could not be read: " + Reader::read_errors().last +
+                             " (check the database: docs/operations.md, \"Store read errors\")");
   }
   bool ok = false;
   if (clerk && !clerk->disabled) {

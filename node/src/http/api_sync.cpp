@@ -138,6 +138,9 @@ void serve_metrics(Exchange& ex) {
   gauge("wardsync_store_held_changes", "Changes waiting for a gap or the clock (quarantined for skew).", st.held);
   gauge("wardsync_store_conflicts", "Records with an open conflict.", st.conflicts);
   gauge("wardsync_store_quarantined_origins", "Origins quarantined for a fork.", st.quarantined_origins);
+  m << "# HELP wardsync_store_read_errors_total Reads of the store that failed (damaged page, disk error): answered as misses.\n"
+       "# TYPE wardsync_store_read_errors_total counter\nwardsync_store_read_errors_total "
+    << Reader::read_errors().count << "\n";
   const NodeReplication* rep = ex.ctx.replication;
   gauge("wardsync_replication_enabled", "1 when this node replicates.", rep != nullptr ? 1 : 0);
   if (rep != nullptr) {

@@ -61,6 +61,16 @@ class Reader {
   // Origins with changes held because the store's origin policy refused them.
   std::vector<PublicKey> held_uncertified() const;
 
+  // A read that fails (a corrupt page, a disk error) answers empty, like a miss,
+  // so a caller cannot tell "not there" from "could not read": every such
+  // failure is counted here, for all readers of the process, with the last
+  // message, for the operator (wardnode: health, /metrics, the log).
+  struct ReadErrors {
+    std::uint64_t count = 0;
+    std::string last;
+  };
+  static ReadErrors read_errors();
+
   // One read transaction over several reads: they see one snapshot, and the
   // WAL read lock (fcntl calls, shared-memory index) is taken once instead of
   // once per statement (a 20-dossier search did 22 of them, a third of its CPU).
