@@ -1,5 +1,9 @@
 #include "config.hpp"
 
+#include <arpa/inet.h>
+
+#include <map>
+
 #include "tls.hpp"
 
 #include <charconv>
@@ -65,6 +69,22 @@ bool valid_endpoint(const std::string& ep, bool listening) {
   long long port = 0;
   if (!to_int(ep.substr(colon + 1), 1, 65535, port)) return false;
   return host.find_first_of(" \t/") == std::string::npos;
+}
+
+// "host:port" for the HTTP server: an IPv4 address, "[IPv6]", or a host name,
+// and a port 0-65535 (0: any free port). Checked here so init refuses what run
+// could never bind.
+bool valid_listen(const std::string& listen) {
+  std::size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || listen.size() > 200) return false;
+  long long port = 0;
+  if (!to_int(listen.substr(colon + 1), 0, 65535, port)) return false;
+  std::string host = listen.substr(0, colon);
+  unsigned char addr[16];
+  if (host.front() == '[')
+    return host.back() == ']' && inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), addr) == 1;
+  if (host.find_first_not_of("0123456789.") == std::string::npos) return inet_pton(AF_INET, host.c_str(), addr) == 1;
+  return host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == std::string::npos;
 }
 
 Status parse_peer_line(const std::string& value, SyncPeer& out) {
@@ -161,7 +181,8 @@ Status validate_config(const Config& c) {
   if (c.tier != "ward" && c.tier != "district" && c.tier != "city") return bad("tier", "ward, district or city");
   if (!valid_scope(c.scope)) return bad("scope", "administrative codes separated by '/', e.g. 79/760/26734");
   if (c.node_number < 1 || c.node_number > 9) return bad("node_number", "1 to 9");
-  if (c.listen.find(':') == std::string::npos) return bad("listen", "host:port, e.g. 127.0.0.1:8080");
+  if (!valid_listen(c.listen))
+    return bad("listen", "host:port with an IPv4 address, [IPv6] or a host name and a port 0-65535, e.g. 0.0.0.0:8443");
   if (c.http_threads < 2 || c.http_threads > 512) return bad("http_threads", "2 to 512");
   if (c.http_max_queued < 1 || c.http_max_queued > 10000) return bad("http_max_queued", "1 to 10000");
   if (c.http_client_connections < 1 || c.http_client_connections > 512)
@@ -205,6 +226,7 @@ Result<Config> load_config(const std::filesystem::path& dir) {
   c.dir = dir;
   std::string line;
   int lineno = 0;
+  std::map<std::string, int> first_seen;  // key -> line: a key set twice is a mistake (which one was meant?)
   while (std::getline(in, line)) {
     ++lineno;
     if (lineno > 10000) return Status{Code::kInvalidArgument, path.string() + ": too many lines"};
@@ -215,6 +237,12 @@ Result<Config> load_config(const std::filesystem::path& dir) {
     if (eq == std::string::npos) return Status{Code::kInvalidArgument, where + "expected 'key = value'"};
     std::string key = trim(t.substr(0, eq));
     std::string value = trim(t.substr(eq + 1));
+    if (key != "peer") {  // the one repeatable key
+      auto [seen, first] = first_seen.try_emplace(key, lineno);
+      if (!first)
+        return Status{Code::kInvalidArgument, where + key + " is set twice (first on line " +
+                                                  std::to_string(seen->second) + "): keep one"};
+    }
     long long n = 0;
     auto number = [&](long long lo, long long hi, auto& field) -> bool {
       if (!to_int(value, lo, hi, n)) return false;

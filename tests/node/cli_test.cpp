@@ -230,6 +230,24 @@ TEST_CASE("a damaged database is reported, not taken for a wrong password", "[no
   for (int i = 0; i < 5; ++i) CHECK(c.login("admin", "mot-mat-khau-dai").status == 500);
 }
 
+TEST_CASE("init refuses an address no node could bind, and a key set twice stops the node", "[node][cli]") {
+  TempDir t;
+  for (const char* listen : {"999.1.1.1:8443", "0.0.0.0:99999", "0.0.0.0", ":8443", "[::1:8443", "bad host:80"}) {
+    INFO(listen);
+    RunResult r = run_wardnode({"init", "--dir", (t.path() / "x").string(), "--office-code", "26734", "--office-name",
+                                "X", "--tier", "ward", "--scope", "79/26734", "--listen", listen});
+    CHECK(r.exit_code != 0);
+    CHECK(r.err.find("listen") != std::string::npos);
+    CHECK_FALSE(fs::exists(t.path() / "x" / "node.db"));
+  }
+  const fs::path d = t.path() / "office";
+  init_office_with_admin(d);
+  std::ofstream(d / "wardnode.conf", std::ios::app) << "listen = 127.0.0.1:9\n";
+  RunResult twice = run_wardnode({"run", "--dir", d.string()});
+  CHECK(twice.exit_code == 1);
+  CHECK(twice.err.find("listen is set twice (first on line") != std::string::npos);
+}
+
 TEST_CASE("run refuses a port another node serves on", "[node][cli]") {
   TempDir t;
   init_office_with_admin(t.path() / "a");
