@@ -45,6 +45,9 @@ TEST_CASE("health and unknown paths", "[node][api]") {
   CHECK(c.get("/api/v1/nothing").status == 404);
   CHECK(c.get("/api/v2/health").status == 404);
   CHECK(c.post("/api/v1/health", "{}").status == 405);
+  auto head = c.request("HEAD", "/api/v1/health", "", false);
+  CHECK(head.status == 200);
+  CHECK(head.body.empty());
   // A bad escape in the query is the client's error, not the node's (no 500), signed in or not.
   for (const char* q : {"/api/v1/health?%zz", "/api/v1/health?a=%", "/api/v1/procedures?q=%E0%A4%A"}) {
     auto bad = c.get(q);

@@ -275,7 +275,9 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
       : ctx_(ctx), sessions_(sessions), actors_(actors), gate_(gate) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) override {
-    Exchange ex{req, resp, ctx_, sessions_, actors_, req.getMethod(), {}, {}, nullptr, std::nullopt, std::nullopt, "", false, false, {}};
+    // HEAD is answered as GET; Poco leaves the body out.
+    const std::string method = req.getMethod() == "HEAD" ? "GET" : req.getMethod();
+    Exchange ex{req, resp, ctx_, sessions_, actors_, method, {}, {}, nullptr, std::nullopt, std::nullopt, "", false, false, {}};
     try {
       serve(ex);
     } catch (const std::exception& e) {
