@@ -283,6 +283,7 @@ TEST_CASE("a peer's on-demand fetches above the rate are answered unavailable, t
     s.peer.send(env);
   };
   // 100 at once: the burst is served, the rest told to come back.
+  const auto start = std::chrono::steady_clock::now();
   for (std::uint64_t no = 1; no <= 100; ++no) ask(no);
   std::size_t found = 0, unavailable = 0;
   for (int i = 0; i < 100; ++i) {
@@ -291,8 +292,13 @@ TEST_CASE("a peer's on-demand fetches above the rate are answered unavailable, t
     if (answer->fetched().outcome() == pb::Fetched::FOUND) ++found;
     if (answer->fetched().outcome() == pb::Fetched::UNAVAILABLE) ++unavailable;
   }
+  // The burst, and what refilled (20 a second) while they were served: a slow
+  // build (sanitizers) serves them over a longer time and refills more.
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  INFO("served " << found << " of 100 in " << took << " s");
   CHECK(found >= 40);
-  CHECK(found < 60);  // the burst and what refilled while they were served
+  CHECK(static_cast<double>(found) <= 41 + 20 * took);
+  if (took < 2.5) CHECK(unavailable > 0);  // served faster than the bucket refills: some were turned away
   CHECK(found + unavailable == 100);
   auto status = [&] {
     std::vector<PeerStatus> peers = s.rx.replicator->status();
