@@ -53,9 +53,9 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(const std::filesystem::pa
     std::uintmax_t bytes = std::filesystem::file_size(opts.path, ec);
     if (ec || bytes == 0)
       return Status{Code::kNotFound, opts.path + (ec ? " is missing" : " is empty") +
-                                         ": this office's records are not there. Put the database back from a "
-                                         "backup of this directory, or give a replaced box a new directory with "
-                                         "'wardnode init' (docs/operations.md, \"A real office\")"};
+                                         ": this office's records are not there. If the file was moved away, put "
+                                         "it back; never an older copy (its next writes would fork this node's "
+                                         "history). Lost or damaged: docs/operations.md, \"Store read errors\""};
   }
   auto store = Store::open(opts, node_schema(), *rt->identity_, rt->clock_);
   if (!store.is_ok()) return store.status();

@@ -312,9 +312,7 @@ bool Store::Impl::apply_chunk(const std::vector<DecodedChange*>& chunk, std::siz
   for (DecodedChange* d : chunk) by_stream[d->stream].push_back(d);
   std::deque<DecodedChange> held;  // held changes rejoining their streams, on arena_
   std::deque<WireChange> storage;
-  auto saved_streams = streams_;
-  auto saved_quarantine = quarantined_;
-  const std::size_t saved_held_total = held_total_;
+  MemoryState saved = save_memory();
   try {
     sql::Transaction tx(db_);
     for (auto& [key, list] : by_stream) apply_stream(key, list, mode, report, storage, held);
@@ -322,12 +320,7 @@ bool Store::Impl::apply_chunk(const std::vector<DecodedChange*>& chunk, std::siz
     flush_pending(defer_index);
     tx.commit();
   } catch (const sql::SqlError& e) {
-    streams_ = std::move(saved_streams);
-    quarantined_ = std::move(saved_quarantine);
-    held_total_ = saved_held_total;
-    pending_.clear();
-    applied_.clear();
-    rebuild_needed_ = false;
+    restore_memory(std::move(saved));
     report.problems.push_back(stray_problem("database error: " + e.message));
     return false;
   }
@@ -385,7 +378,7 @@ ApplyReport Store::Impl::retry_held() {
   ApplyReport report;
   if (keys.empty()) return report;
   ArenaScope arena(*this);
-  const std::size_t saved_held_total = held_total_;
+  MemoryState saved = save_memory();
   try {
     sql::Transaction tx(db_);
     std::deque<DecodedChange> decoded;
@@ -399,9 +392,7 @@ ApplyReport Store::Impl::retry_held() {
     flush_pending();
     tx.commit();
   } catch (const sql::SqlError& e) {
-    held_total_ = saved_held_total;
-    pending_.clear();
-    applied_.clear();
+    restore_memory(std::move(saved));
     report.problems.push_back(stray_problem("database error: " + e.message));
     return report;
   }

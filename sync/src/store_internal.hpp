@@ -192,6 +192,23 @@ class Store::Impl {
   std::set<PublicKey> quarantined_;
   std::int64_t next_stream_id_ = 1;
   std::size_t held_total_ = 0;  // rows in `held`
+  // What an apply changes in memory beside the database, saved before its
+  // transaction and put back if the transaction fails (the heads must never run
+  // ahead of what is committed: peers would be told we hold what we do not).
+  struct MemoryState {
+    std::map<StreamKey, StreamInfo> streams;
+    std::set<PublicKey> quarantined;
+    std::size_t held_total = 0;
+  };
+  MemoryState save_memory() const { return MemoryState{streams_, quarantined_, held_total_}; }
+  void restore_memory(MemoryState saved) {
+    streams_ = std::move(saved.streams);
+    quarantined_ = std::move(saved.quarantined);
+    held_total_ = saved.held_total;
+    pending_.clear();
+    applied_.clear();
+    rebuild_needed_ = false;
+  }
 
   // -- per write transaction ------------------------------------------------
   struct Pending {

@@ -269,11 +269,25 @@ Figures measure_wardnode(const std::string& bin, std::size_t n, const fs::path& 
         !wn({"cert", "install", "--dir", d.string(), cert.string()}))
       return f;
   }
-  auto append_conf = [&](const std::string& name, const std::string& line) {
-    std::ofstream(dir / name / "wardnode.conf", std::ios::app) << line << "\n";
+  // Replaces the key's line (init writes every key once; a second line would stop the node).
+  auto set_conf = [&](const std::string& name, const std::string& key, const std::string& value) {
+    const fs::path p = dir / name / "wardnode.conf";
+    std::ifstream in(p);
+    std::string text, line;
+    bool done = false;
+    while (std::getline(in, line)) {
+      if (!done && line.rfind(key + " =", 0) == 0) {
+        line = key + " = " + value;
+        done = true;
+      }
+      text += line + "\n";
+    }
+    if (!done) text += key + " = " + value + "\n";
+    in.close();
+    std::ofstream(p) << text;
   };
-  append_conf("city", "sync_listen = " + ep_c);
-  append_conf("district", "sync_listen = " + ep_d);
+  set_conf("city", "sync_listen", ep_c);
+  set_conf("district", "sync_listen", ep_d);
   if (!wn({"cert", "install", "--dir", (dir / "city").string(), (dir / "district.cert").string()}) ||
       !wn({"peer", "add", "--dir", (dir / "district").string(), ep_c, transport["city"]}))
     return f;

@@ -287,7 +287,8 @@ TEST_CASE("net: ward B fetches ward A's dossier through the district and a retry
     CHECK(served >= 1);
     for (int i = 0; i < 4; ++i) CHECK(desk_b.get("/api/v1/dossiers/" + id).status == 200);
     std::this_thread::sleep_for(std::chrono::milliseconds(700));
-    CHECK(metric(district.metrics(), "wardsync_peer_fetches_served_total") == served);
+    // (at most one more: a slow machine may pass the 5 s refresh interval meanwhile)
+    CHECK(metric(district.metrics(), "wardsync_peer_fetches_served_total") <= served + 1);
     // Ward A's office moves it on: a read at B a few seconds later shows it.
     CHECK(desk_a.post("/api/v1/dossiers/" + id + "/transitions", R"({"action":"start"})").status == 200);
     CHECK(eventually([&] {

@@ -582,46 +582,17 @@ TEST_CASE("sync status", "[node][api]") {
   CHECK(s.json->getObject("stats")->getValue<Poco::UInt64>("records") > 50);
 }
 
-namespace {
-// A raw TCP connection to 127.0.0.1:port from the loopback address `from`
-// (127.0.0.2 is another client to the node, on the same machine).
-int connect_from(const char* from, int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in src{};
-  src.sin_family = AF_INET;
-  ::inet_pton(AF_INET, from, &src.sin_addr);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) == 0);
-  sockaddr_in dst{};
-  dst.sin_family = AF_INET;
-  dst.sin_port = htons(static_cast<std::uint16_t>(port));
-  ::inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst) == 0);
-  return fd;
-}
-
-// GET /api/v1/health over a fresh connection from `from`: the whole answer.
-std::string health_from(const char* from, int port) {
-  int fd = connect_from(from, port);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  const std::string req = "GET /api/v1/health HTTP/1.1\r\nHost: node\r\nConnection: close\r\n\r\n";
-  REQUIRE(::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size()));
-  std::string answer;
-  char buf[4096];
-  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) answer.append(buf, static_cast<std::size_t>(n));
-  ::close(fd);
-  return answer;
-}
-}  // namespace
 
 TEST_CASE("one client holding many idle connections cannot take the node from the others", "[node][api]") {
   Node n(Conf{{"http_client_connections", "4"}});
   const int port = n.proc.port();
-  // Four connections from 127.0.0.2 that never send a byte: all it may hold.
+  // Four keep-alive connections from 127.0.0.2, each admitted (it got its answer),
+  // then left idle: all it may hold.
   std::vector<int> idle;
-  for (int i = 0; i < 4; ++i) idle.push_back(connect_from("127.0.0.2", port));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // each taken by a worker
+  for (int i = 0; i < 4; ++i) {
+    idle.push_back(connect_from("127.0.0.2", port));
+    CHECK(exchange(idle.back(), "GET /api/v1/health HTTP/1.1\r\nHost: node\r\n\r\n").rfind("HTTP/1.1 200", 0) == 0);
+  }
   // A fifth from it is told to come back (503, in both languages), at once.
   auto start = std::chrono::steady_clock::now();
   std::string refused = health_from("127.0.0.2", port);

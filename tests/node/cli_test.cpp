@@ -1,9 +1,12 @@
 // The command line: every command's --help answers, init creates a documented
 // data directory with a private key and refuses to overwrite one, user commands
 // manage accounts and refuse to run beside a serving node.
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
+#include <thread>
 #include <cstdio>
 
 #include <catch2/catch.hpp>
@@ -261,6 +264,35 @@ TEST_CASE("run refuses a port another node serves on", "[node][cli]") {
   CHECK(b.exit_code == 1);
   CHECK(b.err.find("cannot listen on 127.0.0.1:" + std::to_string(a.port())) != std::string::npos);
   CHECK(Client(a.port()).get("/api/v1/health").status == 200);
+}
+
+TEST_CASE("over HTTPS a client beyond its connections is closed at once, holding no worker", "[node][cli][tls]") {
+  TempDir t;
+  fs::path d = t.path() / "office";
+  REQUIRE(run_wardnode({"init", "--dir", d.string(), "--office-code", "26734", "--office-name", "X", "--tier", "ward",
+                        "--scope", "79/760/26734"}).exit_code == 0);
+  set_config(d, "tls", "on");
+  set_config(d, "http_client_connections", "2");
+  NodeProcess node(d);
+  node.use_tls(d / "tls" / "office.crt");
+  node.start();
+  // Two silent connections from 127.0.0.2 (taken by workers), then a third: an
+  // answer over TLS would wait for a handshake this client never starts.
+  std::vector<int> fds;
+  for (int i = 0; i < 2; ++i) {
+    fds.push_back(connect_from("127.0.0.2", node.port()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  int third = connect_from("127.0.0.2", node.port());
+  auto start = std::chrono::steady_clock::now();
+  char c = 0;
+  ssize_t n = ::recv(third, &c, 1, 0);  // 0: closed by the node (5 s receive timeout otherwise)
+  CHECK(n == 0);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+  ::close(third);
+  Client https(node.port(), d / "tls" / "office.crt");
+  CHECK(https.get("/api/v1/health").status == 200);
+  for (int fd : fds) ::close(fd);
 }
 
 TEST_CASE("over HTTPS the session cookie is Secure", "[node][cli][tls]") {

@@ -1,5 +1,6 @@
 #include "node_process.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -312,6 +313,49 @@ Client DemoNode::signed_in(const std::string& user) {
   auto r = c.login(user, kDemoPassword);
   REQUIRE(r.status == 200);
   return c;
+}
+
+}  // namespace wardtest
+
+namespace wardtest {
+
+int connect_from(const char* from, int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in src{};
+  src.sin_family = AF_INET;
+  ::inet_pton(AF_INET, from, &src.sin_addr);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) == 0);
+  sockaddr_in dst{};
+  dst.sin_family = AF_INET;
+  dst.sin_port = htons(static_cast<std::uint16_t>(port));
+  ::inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst) == 0);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+std::string exchange(int fd, const std::string& request) {
+  REQUIRE(::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()));
+  std::string answer;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) {
+    answer.append(buf, static_cast<std::size_t>(n));
+    std::size_t head = answer.find("\r\n\r\n");
+    if (head == std::string::npos) continue;
+    std::size_t cl = answer.find("Content-Length: ");
+    std::size_t want = cl == std::string::npos || cl > head ? 0 : std::stoul(answer.substr(cl + 16));
+    if (answer.size() >= head + 4 + want) break;
+  }
+  return answer;
+}
+
+std::string health_from(const char* from, int port) {
+  int fd = connect_from(from, port);
+  std::string answer = exchange(fd, "GET /api/v1/health HTTP/1.1\r\nHost: node\r\nConnection: close\r\n\r\n");
+  ::close(fd);
+  return answer;
 }
 
 }  // namespace wardtest

@@ -41,6 +41,15 @@ RunResult run_wardnode(const std::vector<std::string>& args, const std::string& 
 
 int free_port();
 
+// A raw TCP connection to 127.0.0.1:port from the loopback address `from`
+// (127.0.0.2 is another client to the node, on the same machine).
+int connect_from(const char* from, int port);
+// Sends `request` on `fd` and reads one answer (headers and a Content-Length body;
+// 5 s at most); the connection stays open.
+std::string exchange(int fd, const std::string& request);
+// GET /api/v1/health over a fresh connection from `from`: the whole answer.
+std::string health_from(const char* from, int port);
+
 // Replaces the first `key = ...` line of <dir>/wardnode.conf (or appends one);
 // other lines of a repeatable key (`peer`) are kept as they are.
 void set_config(const std::filesystem::path& dir, const std::string& key, const std::string& value);

@@ -59,17 +59,30 @@ Outcome<TicketView> reload(NodeContext& ctx, const RecordId& id) {
   return view_of(*r);
 }
 
-Outcome<TicketView> move(NodeContext& ctx, const Actor& actor, const TicketView& t, const std::string& state,
-                         const std::string& event) {
+struct Move {
+  const TicketView* ticket;
+  std::string state, event;
+};
+
+// The moves in one transaction (all or none); answers the last ticket as it is now.
+Outcome<TicketView> move_all(NodeContext& ctx, const Actor& actor, const std::vector<Move>& moves) {
   Transaction txn(actor.username, ctx.config.scope);
-  auto id = RecordId::from_hex(t.id);
-  RecordWrite& w = txn.update(kTickets, *id);
-  if (state != t.state) w.set_rank("state", Rank{1, stage_of(state), stage_of(state) == 3, state});
-  w.set("handled_by", actor.username).append("events", event);
+  std::optional<RecordId> last;
+  for (const Move& m : moves) {
+    last = RecordId::from_hex(m.ticket->id);
+    RecordWrite& w = txn.update(kTickets, *last);
+    if (m.state != m.ticket->state) w.set_rank("state", Rank{1, stage_of(m.state), stage_of(m.state) == 3, m.state});
+    w.set("handled_by", actor.username).append("events", m.event);
+  }
   auto done = commit_durably(ctx, std::move(txn));
   if (!done.ok()) return done.error();
-  ctx.log.info("queue", "ticket " + t.id + " " + event + " by " + actor.username);
-  return reload(ctx, *id);
+  for (const Move& m : moves) ctx.log.info("queue", "ticket " + m.ticket->id + " " + m.event + " by " + actor.username);
+  return reload(ctx, *last);
+}
+
+Outcome<TicketView> move(NodeContext& ctx, const Actor& actor, const TicketView& t, const std::string& state,
+                         const std::string& event) {
+  return move_all(ctx, actor, {Move{&t, state, event}});
 }
 
 }  // namespace
@@ -131,12 +144,12 @@ Outcome<TicketView> call_next(NodeContext& ctx, const Actor& actor, const std::s
   }
   if (!next) return conflict("queue_empty", "Không còn ai đang chờ ở quầy này.", "Nobody is waiting at this counter.");
   // Calling the next one ends the one at the desk (served; a no-show is skipped
-  // first): left "called", the display would show it again once the next is done.
-  for (const TicketView& t : still_called) {
-    auto ended = move(ctx, actor, t, "served", "served");
-    if (!ended.ok()) return ended.error();
-  }
-  return move(ctx, actor, *next, "called", "called");
+  // first), in the same transaction: left "called", the display would show it
+  // again once the next is done.
+  std::vector<Move> moves;
+  for (const TicketView& t : still_called) moves.push_back(Move{&t, "served", "served"});
+  moves.push_back(Move{&*next, "called", "called"});  // last: the answer
+  return move_all(ctx, actor, moves);
 }
 
 Outcome<TicketView> get_ticket(NodeContext& ctx, const std::string& id) {

@@ -23,7 +23,9 @@
 #include <Poco/URI.h>
 #include <sodium.h>
 
+#include <chrono>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <sstream>
 
@@ -393,7 +395,10 @@ class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
 // take every worker and leave the office without its node.
 class ClientLimits {
  public:
-  explicit ClientLimits(int per_client) : max_(per_client) {}
+  // `answer`: refusals get a 503 (plain HTTP). Over TLS a refusal is closed
+  // unanswered: an answer would first wait for the client's handshake, and a
+  // client that sends nothing would hold a worker thread for it.
+  ClientLimits(int per_client, bool answer) : max_(per_client), answer_(answer) {}
   bool enter(const std::string& client) {
     std::lock_guard<std::mutex> lock(mu_);
     int& n = open_[client];
@@ -406,12 +411,33 @@ class ClientLimits {
     auto it = open_.find(client);
     if (it != open_.end() && --it->second <= 0) open_.erase(it);
   }
+  // Refusals of `client` since it was last logged, when one is due (at most one
+  // line per client a minute: a client looping on connect must not fill the disk).
+  std::optional<std::uint64_t> refusal_to_log(const std::string& client) {
+    constexpr std::size_t kClientsRememberedMax = 1024;
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (refused_.size() >= kClientsRememberedMax && refused_.count(client) == 0) refused_.clear();
+    Refused& r = refused_[client];
+    ++r.count;
+    if (r.count > 1 && now - r.logged < std::chrono::minutes(1)) return std::nullopt;
+    std::uint64_t n = r.count;
+    r = Refused{0, now};
+    return n;
+  }
   int max() const { return max_; }
+  bool answer() const { return answer_; }
 
  private:
+  struct Refused {
+    std::uint64_t count = 0;
+    std::chrono::steady_clock::time_point logged{};
+  };
   const int max_;
+  const bool answer_;
   std::mutex mu_;
-  std::map<std::string, int> open_;  // GUARDED_BY(mu_)
+  std::map<std::string, int> open_;         // GUARDED_BY(mu_)
+  std::map<std::string, Refused> refused_;  // GUARDED_BY(mu_)
 };
 
 class GuardedConnection final : public Poco::Net::HTTPServerConnection {
@@ -435,8 +461,10 @@ class GuardedConnection final : public Poco::Net::HTTPServerConnection {
 
   void run() override {
     if (admitted_) return HTTPServerConnection::run();
-    log_.warning("http", "refused a connection from " + client_ + ": " + std::to_string(limits_->max()) +
-                          " already open (http_client_connections)");
+    if (auto n = limits_->refusal_to_log(client_))
+      log_.warning("http", "refused " + std::to_string(*n) + " connection(s) from " + client_ + ": " +
+                               std::to_string(limits_->max()) + " already open (http_client_connections)");
+    if (!limits_->answer()) return;  // closed unanswered (TLS)
     static const std::string kBody =
         R"({"error":"too_many_connections","message_vi":"Máy này đang mở quá nhiều kết nối tới nút; vui lòng thử lại sau.",)"
         R"("message_en":"Too many connections open from this address; please try again shortly."})";
@@ -445,10 +473,16 @@ class GuardedConnection final : public Poco::Net::HTTPServerConnection {
                                        std::to_string(kBody.size()) + "\r\n\r\n" + kBody;
     try {
       socket().setSendTimeout(Poco::Timespan(1, 0));
+      socket().setReceiveTimeout(Poco::Timespan(0, 200000));
       socket().sendBytes(kAnswer.data(), static_cast<int>(kAnswer.size()));
       socket().shutdownSend();
+      // Read what the client sent, briefly: closing with its request unread
+      // would reset the connection, and some clients then lose the answer.
+      char sink[1024];
+      for (int i = 0; i < 8 && socket().receiveBytes(sink, sizeof sink) > 0; ++i) {  // bounded: ~1.6 s at most
+      }
     } catch (const Poco::Exception&) {
-      // Not listening: closed all the same.
+      // Not listening, or done: closed all the same.
     }
   }
 
@@ -511,7 +545,7 @@ Status ApiServer::start() {
     // The server's own pool: Poco's default pool is capped at 16 threads.
     pool_ = std::make_unique<Poco::ThreadPool>(2, ctx_.config.http_threads + 2, 60);
     handlers_ = new http::Factory(ctx_, sessions_);
-    auto limits = std::make_shared<http::ClientLimits>(ctx_.config.http_client_connections);
+    auto limits = std::make_shared<http::ClientLimits>(ctx_.config.http_client_connections, !tls_enabled(ctx_.config));
     server_ = std::make_unique<Poco::Net::TCPServer>(
         new http::GuardedConnectionFactory(params, handlers_, std::move(limits), ctx_.log), *pool_, socket, params);
     server_->start();

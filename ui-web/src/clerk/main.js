@@ -345,7 +345,7 @@ function intakeView(main) {
     h('div', { class: 'row' }, qrInput, h('button', { class: 'btn secondary', type: 'button', onclick: fillFromQr }, T('Điền từ mã QR', 'Fill from QR'))),
     qrMsg,
     h('div', { class: 'grid2' },
-      h('div', {}, field('name', 'applicant.name', 'Họ và tên', 'Full name', { required: true, maxlength: 100 })),
+      h('div', {}, field('name', 'applicant.name', 'Họ và tên', 'Full name', { required: true, maxlength: 160 })),
       h('div', {}, field('cccd', 'applicant.cccd', 'Số CCCD', 'CCCD number', { required: true, inputmode: 'numeric', maxlength: 12 })),
       h('div', {}, field('dob', 'applicant.dob', 'Ngày sinh', 'Date of birth', { type: 'date' })),
       h('div', {}, field('phone', 'applicant.phone', 'Số điện thoại', 'Phone', { type: 'tel', inputmode: 'tel' }))),
