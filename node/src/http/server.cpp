@@ -420,7 +420,8 @@ class ClientLimits {
     if (refused_.size() >= kClientsRememberedMax && refused_.count(client) == 0) refused_.clear();
     Refused& r = refused_[client];
     ++r.count;
-    if (r.count > 1 && now - r.logged < std::chrono::minutes(1)) return std::nullopt;
+    if (r.logged != std::chrono::steady_clock::time_point{} && now - r.logged < std::chrono::minutes(1))
+      return std::nullopt;
     std::uint64_t n = r.count;
     r = Refused{0, now};
     return n;
