@@ -310,6 +310,14 @@ bool Store::Impl::apply_chunk(const std::vector<DecodedChange*>& chunk, std::siz
   const bool defer_index = options_.defer_index_min_changes > 0 && received >= options_.defer_index_min_changes;
   std::map<StreamKey, std::vector<DecodedChange*>> by_stream;
   for (DecodedChange* d : chunk) by_stream[d->stream].push_back(d);
+  return apply_streams(by_stream, mode, defer_index, report);
+}
+
+// One transaction over the streams (each with what arrived for it; held rows
+// rejoin in apply_stream); on a database error nothing of it stays, in the
+// database or in memory.
+bool Store::Impl::apply_streams(std::map<StreamKey, std::vector<DecodedChange*>>& by_stream, VerifyMode mode,
+                                bool defer_index, ApplyReport& report) {
   std::deque<DecodedChange> held;  // held changes rejoining their streams, on arena_
   std::deque<WireChange> storage;
   MemoryState saved = save_memory();
@@ -365,38 +373,19 @@ std::unique_ptr<PreparedBatch> Store::prepare(std::vector<WireChange> changes) {
 }
 
 ApplyReport Store::Impl::retry_held() {
-  // Re-applying an empty batch per stream with held rows pulls them in.
-  std::vector<StreamKey> keys;
+  // Re-applying nothing per stream with held rows pulls them in.
+  std::map<StreamKey, std::vector<DecodedChange*>> by_stream;
   {
     sql::Stmt q(db_.get(), "SELECT DISTINCT stream FROM held");
     std::set<std::int64_t> ids;
     while (q.step()) ids.insert(q.integer(0));
-    for (const auto& [key, info] : streams_) {
-      if (ids.count(info.id) != 0) keys.push_back(key);
-    }
+    for (const auto& [key, info] : streams_)
+      if (ids.count(info.id) != 0 && quarantined_.count(key.origin) == 0) by_stream[key];
   }
   ApplyReport report;
-  if (keys.empty()) return report;
+  if (by_stream.empty()) return report;
   ArenaScope arena(*this);
-  MemoryState saved = save_memory();
-  try {
-    sql::Transaction tx(db_);
-    std::deque<DecodedChange> decoded;
-    std::deque<WireChange> storage;
-    for (const auto& key : keys) {
-      std::vector<DecodedChange*> none;
-      if (quarantined_.count(key.origin) != 0) continue;
-      apply_stream(key, none, VerifyMode::kChain, report, storage, decoded);
-    }
-    if (rebuild_needed_) rebuild_records();
-    flush_pending();
-    tx.commit();
-  } catch (const sql::SqlError& e) {
-    restore_memory(std::move(saved));
-    report.problems.push_back(stray_problem("database error: " + e.message));
-    return report;
-  }
-  notify();
+  apply_streams(by_stream, VerifyMode::kChain, false, report);
   return report;
 }
 

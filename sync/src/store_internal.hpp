@@ -254,6 +254,8 @@ class Store::Impl {
   // `received`: the chunk's size as received, which decides deferred indexing.
   bool apply_chunk(const std::vector<DecodedChange*>& chunk, std::size_t received, VerifyMode mode,
                    ApplyReport& report);
+  bool apply_streams(std::map<StreamKey, std::vector<DecodedChange*>>& by_stream, VerifyMode mode, bool defer_index,
+                     ApplyReport& report);
   void apply_stream(const StreamKey& key, std::vector<DecodedChange*>& incoming, VerifyMode mode,
                     ApplyReport& report, std::deque<WireChange>& storage,
                     std::deque<DecodedChange>& decoded);
