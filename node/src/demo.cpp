@@ -140,7 +140,7 @@ bool seed_demo(NodeContext& ctx) {
       if (mode == 5) continue;  // decided, waiting to be returned
       if (!step(desk, "return", "")) return false;
       if (mode != 4 && i % 3 != 0) {
-        NewRating rt{id, desk.username, i % 11 == 0 ? "unsatisfied" : (i % 4 == 0 ? "acceptable" : "satisfied")};
+        NewRating rt{id, desk.username, i % 11 == 0 ? "unsatisfied" : (i % 4 == 0 ? "acceptable" : "satisfied"), ""};
         auto rr = add_rating(ctx, kiosk_actor(), rt);  // the citizen, at the kiosk
         if (!rr.ok()) return report(ctx, rr.error(), "rating");
       }
@@ -159,7 +159,7 @@ bool seed_demo(NodeContext& ctx) {
   }
   auto c = call_next(ctx, desk, "1");
   if (!c.ok()) return report(ctx, c.error(), "call");
-  auto v = add_rating(ctx, kiosk_actor(), NewRating{"", desk2.username, "satisfied"});
+  auto v = kiosk_rate_visit(ctx, "1", 1, "satisfied");  // the first citizen of the day, at the kiosk
   if (!v.ok()) return report(ctx, v.error(), "rating");
   ctx.log.info("demo", "seeded " + std::to_string(i) + " dossiers, 12 tickets, 6 clerks");
   return true;

@@ -85,6 +85,7 @@ Schema build() {
     st = s.add({kRatings,
                 {
                     f("dossier", M::kOnce, true),
+                    f("ticket", M::kOnce, true),  // a visit rated at the kiosk: the queue ticket, rated once
                     f("clerk", M::kOnce, true),
                     f("level", M::kOnce),
                     f("day", M::kOnce, true),

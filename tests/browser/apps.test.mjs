@@ -372,6 +372,11 @@ describe('wardsync web apps in chromium, served by a real wardnode with a real p
     const kp = await kioskPage();
     await kp.getByRole('button', { name: /Đánh giá mức độ hài lòng/ }).click();
     await kp.getByLabel('Quầy đã phục vụ ông/bà').selectOption('1');
+    // The demo's ticket 3 at counter 1 was skipped (no visit to rate), ticket 2 served.
+    await kp.getByLabel('Số thứ tự trên phiếu').fill('3');
+    await kp.getByRole('button', { name: 'Không hài lòng' }).click();
+    await kp.getByText('chưa được phục vụ nên chưa thể đánh giá').waitFor();
+    await kp.getByLabel('Số thứ tự trên phiếu').fill('2');
     await kp.getByRole('button', { name: 'Không hài lòng' }).click();
     await kp.locator('[data-test=rated]').waitFor();
     await kp.context().close();

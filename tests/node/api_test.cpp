@@ -44,7 +44,15 @@ TEST_CASE("health and unknown paths", "[node][api]") {
   CHECK(h.str("scope") == "79/26743");
   CHECK(c.get("/api/v1/nothing").status == 404);
   CHECK(c.get("/api/v2/health").status == 404);
-  CHECK(c.post("/api/v1/health", "{}").status == 405);
+  // A method a path does not take: 405 naming the ones it does (RFC 9110 15.5.6).
+  auto wrong = c.post("/api/v1/health", "{}");
+  CHECK(wrong.status == 405);
+  CHECK(wrong.headers["Allow"] == "GET, HEAD");
+  CHECK(c.request("PUT", "/api/v1/dossiers", "{}", false).headers["Allow"] == "GET, POST, HEAD");
+  CHECK(c.request("DELETE", "/api/v1/kiosk/tickets", "", false).headers["Allow"] == "POST");
+  Client admin = n.signed_in("admin");
+  CHECK(admin.request("PUT", "/api/v1/users/motcua/password", "{}", true).headers["Allow"] == "POST");
+  CHECK(admin.get("/api/v1/users/motcua").status == 404);  // no such path, not a wrong method
   auto head = c.request("HEAD", "/api/v1/health", "", false);
   CHECK(head.status == 200);
   CHECK(head.body.empty());
@@ -514,6 +522,49 @@ TEST_CASE("ratings and reports", "[node][api][reports]") {
         totals->getValue<int>("returned") + totals->getValue<int>("pending") + totals->getValue<int>("cancelled"));
   auto sat = now.json->getObject("satisfaction");
   CHECK(sat->getValue<int>("total") >= 2);
+}
+
+TEST_CASE("the kiosk rates a visit by its queue ticket: once, and only a ticket that was called",
+          "[node][api][reports]") {
+  Node n;
+  Client desk = n.signed_in("motcua");
+  Client lead = n.signed_in("lanhdao");
+  Client kiosk(n.proc.port());  // no session: the hall kiosk
+  auto today = desk.get("/api/v1/queues/7").str("day");
+  auto ratings_today = [&] {
+    auto rep = lead.get("/api/v1/reports?from=" + today + "&to=" + today);
+    REQUIRE(rep.status == 200);
+    return rep.json->getObject("satisfaction")->getValue<int>("total");
+  };
+  const int before = ratings_today();
+  REQUIRE(desk.post("/api/v1/tickets", R"({"counter":"7"})").status == 201);
+  REQUIRE(desk.post("/api/v1/tickets", R"({"counter":"7"})").status == 201);
+  auto rate = [&](const std::string& number) {
+    return kiosk.post("/api/v1/kiosk/ratings", R"({"counter":"7","number":)" + number + R"(,"level":"satisfied"})",
+                      false);
+  };
+  auto waiting = rate("1");  // not called yet: no visit happened
+  CHECK(waiting.status == 409);
+  CHECK(waiting.str("error") == "not_served");
+  REQUIRE(desk.post("/api/v1/queues/7/call-next", "").status == 200);
+  auto ok = rate("1");
+  INFO(ok.body);
+  CHECK(ok.status == 201);
+  auto again = rate("1");
+  CHECK(again.status == 409);
+  CHECK(again.str("error") == "already_rated");
+  CHECK(rate("2").status == 409);    // still waiting
+  CHECK(rate("9").status == 404);    // no such ticket today
+  CHECK(rate("0").status == 400);
+  CHECK(rate("\"1\"").status == 400);
+  auto missing = kiosk.post("/api/v1/kiosk/ratings", R"({"counter":"7","level":"satisfied"})", false);
+  CHECK(missing.status == 400);
+  CHECK(missing.body.find("\"number\"") != std::string::npos);
+  // The served ticket is still rated once after it is served.
+  auto served = desk.get("/api/v1/queues/7").json->getObject("current")->getValue<std::string>("id");
+  REQUIRE(desk.post("/api/v1/tickets/" + served + "/actions", R"({"action":"serve"})").status == 200);
+  CHECK(rate("1").status == 409);
+  CHECK(ratings_today() == before + 1);  // exactly the one visit, nothing from the refusals
 }
 
 TEST_CASE("users: only it_admin manages accounts, and disabled accounts cannot sign in", "[node][api][auth]") {

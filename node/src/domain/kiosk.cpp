@@ -175,20 +175,29 @@ Outcome<DossierView> confirm_filing(NodeContext& ctx, const std::string& filing_
 }
 
 Outcome<RatingView> kiosk_rate_dossier(NodeContext& ctx, const DossierView& d, const std::string& level) {
-  NewRating r{d.id, d.received_by.empty() ? kKioskUser : d.received_by, level};
+  NewRating r{d.id, d.received_by.empty() ? kKioskUser : d.received_by, level, ""};
   return add_rating(ctx, kiosk_actor(), r);
 }
 
-Outcome<RatingView> kiosk_rate_visit(NodeContext& ctx, const std::string& counter, const std::string& level) {
+Outcome<RatingView> kiosk_rate_visit(NodeContext& ctx, const std::string& counter, std::uint64_t number,
+                                     const std::string& level) {
   auto q = queue_status(ctx, counter, "");
   if (!q.ok()) return q.error();
-  std::string clerk;
-  if (q.value().current) clerk = q.value().current->handled_by;
-  for (auto it = q.value().tickets.rbegin(); clerk.empty() && it != q.value().tickets.rend(); ++it) clerk = it->handled_by;
-  if (clerk.empty())
-    return conflict("counter_idle", "Quầy này hôm nay chưa phục vụ ai; ông/bà chọn đúng quầy đã phục vụ mình.",
-                    "This counter has served nobody today; choose the counter that served you.");
-  return add_rating(ctx, kiosk_actor(), NewRating{"", clerk, level});
+  const auto& tickets = q.value().tickets;
+  auto t = std::find_if(tickets.begin(), tickets.end(), [&](const TicketView& v) { return v.number == number; });
+  if (t == tickets.end())
+    return DomainError{ErrorKind::kNotFound, "not_found",
+                       "Hôm nay quầy " + counter + " không có phiếu số " + std::to_string(number) +
+                           "; ông/bà xem lại số và quầy in trên phiếu.",
+                       "Counter " + counter + " has no ticket " + std::to_string(number) +
+                           " today; check the number and counter printed on the ticket.",
+                       {}};
+  // Only a visit that happened: called (being served) or served, not one still
+  // waiting or skipped. Each ticket is rated once (add_rating).
+  if ((t->state != "called" && t->state != "served") || t->handled_by.empty())
+    return conflict("not_served", "Phiếu số " + std::to_string(number) + " chưa được phục vụ nên chưa thể đánh giá.",
+                    "Ticket " + std::to_string(number) + " has not been served, so it cannot be rated yet.");
+  return add_rating(ctx, kiosk_actor(), NewRating{"", t->handled_by, level, t->id});
 }
 
 }  // namespace wardsync::node

@@ -37,9 +37,12 @@ Outcome<PendingFiling> start_filing(NodeContext& ctx, const FilingInput& input);
 // Files the dossier (once: a repeated confirmation answers the same dossier).
 Outcome<DossierView> confirm_filing(NodeContext& ctx, const std::string& filing_id, const std::string& confirm_code);
 
-// A rating of a dossier (for the clerk who received it) or of a visit to a
-// counter (for the clerk who handled its latest ticket today).
+// A rating of a dossier (for the clerk who received it) or of a visit: today's
+// ticket `number` at `counter`, called or served, for the clerk who handled it.
+// Each dossier and each ticket is rated once, so nobody can pad a clerk's figures
+// beyond the visits that happened.
 Outcome<RatingView> kiosk_rate_dossier(NodeContext& ctx, const DossierView& dossier, const std::string& level);
-Outcome<RatingView> kiosk_rate_visit(NodeContext& ctx, const std::string& counter, const std::string& level);
+Outcome<RatingView> kiosk_rate_visit(NodeContext& ctx, const std::string& counter, std::uint64_t number,
+                                     const std::string& level);
 
 }  // namespace wardsync::node

@@ -30,6 +30,12 @@ Outcome<RatingView> add_rating_at(NodeContext& ctx, const Actor& actor, const Ne
     if (!dossier || !reader->get(kDossiers, *dossier))
       errors.push_back({"dossier_id", "unknown", "Không tìm thấy hồ sơ.", "Dossier not found."});
   }
+  std::optional<RecordId> ticket;
+  if (!in.ticket_id.empty()) {
+    ticket = RecordId::from_hex(in.ticket_id);
+    if (!ticket || !reader->get(kTickets, *ticket))
+      errors.push_back({"ticket", "unknown", "Không tìm thấy phiếu số thứ tự.", "Queue ticket not found."});
+  }
   if (!errors.empty()) return invalid(std::move(errors));
   // The desk records what a citizen said (the kiosk takes it directly); a
   // specialist does not face citizens, and nobody records a rating of themselves.
@@ -39,14 +45,19 @@ Outcome<RatingView> add_rating_at(NodeContext& ctx, const Actor& actor, const Ne
                        "A clerk may not record a rating of themselves.", {}};
   if (dossier && !reader->find(kRatings, "dossier", in.dossier_id, 1).empty())
     return conflict("already_rated", "Hồ sơ này đã được đánh giá.", "This dossier was already rated.");
+  if (ticket && !reader->find(kRatings, "ticket", in.ticket_id, 1).empty())
+    return conflict("already_rated", "Lượt phục vụ theo phiếu này đã được đánh giá.",
+                    "The visit on this ticket was already rated.");
   std::string day = format_date(local_from_unix_seconds(when).date);
   Transaction txn(actor.username, ctx.config.scope);
   RecordWrite& w = txn.create(kRatings);
   w.set_once("clerk", in.clerk).set_once("level", in.level).set_once("day", day).set_once("at", iso_local(when));
   if (dossier) w.set_once("dossier", in.dossier_id);
+  if (ticket) w.set_once("ticket", in.ticket_id);
   auto done = commit_durably(ctx, std::move(txn));
   if (!done.ok()) return done.error();
-  RatingView v{done.value().records.front().hex(), in.dossier_id, in.clerk, in.level, day, iso_local(when)};
+  RatingView v{done.value().records.front().hex(), in.dossier_id, in.ticket_id, in.clerk, in.level, day,
+               iso_local(when)};
   ctx.log.info("ratings", "rating " + v.id + " " + in.level);
   return v;
 }

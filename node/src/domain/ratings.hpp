@@ -10,13 +10,14 @@
 namespace wardsync::node {
 
 struct RatingView {
-  std::string id, dossier_id, clerk, level, day, at;
+  std::string id, dossier_id, ticket_id, clerk, level, day, at;
 };
 
 struct NewRating {
   std::string dossier_id;  // "" for a visit without a dossier
   std::string clerk;       // username of the clerk rated
   std::string level;       // satisfied | acceptable | unsatisfied
+  std::string ticket_id;   // the visit's queue ticket (kiosk), or ""; a ticket is rated once
 };
 
 Outcome<RatingView> add_rating(NodeContext& ctx, const Actor& actor, const NewRating& input);

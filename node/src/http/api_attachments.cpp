@@ -76,12 +76,12 @@ bool route_attachments(Exchange& ex) {
   const auto& s = ex.seg;
   if (s.size() == 3 && s[0] == "dossiers" && s[2] == "attachments") {
     if (ex.method == "POST") upload(ex, s[1]);
-    else method_not_allowed(ex);
+    else method_not_allowed(ex, "POST");
     return true;
   }
   if (s.size() == 2 && s[0] == "attachments") {
     if (ex.method == "GET") download(ex, s[1]);
-    else method_not_allowed(ex);
+    else method_not_allowed(ex, "GET");
     return true;
   }
   return false;

@@ -50,7 +50,7 @@ Object procedure_json(const Procedure& p, bool full) {
 }
 
 void procedures(Exchange& ex) {
-  if (ex.method != "GET") return method_not_allowed(ex);
+  if (ex.method != "GET") return method_not_allowed(ex, "GET");
   auto catalogue = ex.ctx.catalogues.procedures();
   if (ex.seg.size() == 2) {
     const Procedure* p = catalogue->find(ex.seg[1]);
@@ -88,7 +88,7 @@ void procedures(Exchange& ex) {
 }
 
 void calendar(Exchange& ex) {
-  if (ex.method != "GET") return method_not_allowed(ex);
+  if (ex.method != "GET") return method_not_allowed(ex, "GET");
   auto calendar_now = ex.ctx.catalogues.calendar();
   const Calendar& cal = *calendar_now;
   if (ex.seg.size() == 2 && ex.seg[1] == "days") {
@@ -186,7 +186,7 @@ Object ticket_json(const TicketView& t) {
 
 void tickets(Exchange& ex) {
   if (ex.seg.size() == 1) {
-    if (ex.method != "POST") return method_not_allowed(ex);
+    if (ex.method != "POST") return method_not_allowed(ex, "POST");
     if (!require_session(ex) || !need_body(ex)) return;
     std::vector<FieldError> errors;
     std::string counter = body_string(ex, "counter", errors);
@@ -195,13 +195,13 @@ void tickets(Exchange& ex) {
     return;
   }
   if (ex.seg.size() == 2) {
-    if (ex.method != "GET") return method_not_allowed(ex);
+    if (ex.method != "GET") return method_not_allowed(ex, "GET");
     if (!require_role(ex, {Role::kClerk, Role::kSpecialist, Role::kLeader})) return;
     answer(ex, get_ticket(ex.ctx, ex.seg[1]), 200, ticket_json);
     return;
   }
   if (ex.seg.size() == 3 && ex.seg[2] == "actions") {
-    if (ex.method != "POST") return method_not_allowed(ex);
+    if (ex.method != "POST") return method_not_allowed(ex, "POST");
     if (!require_session(ex) || !need_body(ex)) return;
     std::vector<FieldError> errors;
     std::string action = body_string(ex, "action", errors);
@@ -214,7 +214,7 @@ void tickets(Exchange& ex) {
 
 void queues(Exchange& ex) {
   if (ex.seg.size() == 2) {
-    if (ex.method != "GET") return method_not_allowed(ex);
+    if (ex.method != "GET") return method_not_allowed(ex, "GET");
     if (!require_role(ex, {Role::kClerk, Role::kSpecialist, Role::kLeader})) return;
     answer(ex, queue_status(ex.ctx, ex.seg[1], query_param(ex, "day")), 200, [](const QueueStatus& q) {
       Object o;
@@ -231,7 +231,7 @@ void queues(Exchange& ex) {
     return;
   }
   if (ex.seg.size() == 3 && ex.seg[2] == "call-next") {
-    if (ex.method != "POST") return method_not_allowed(ex);
+    if (ex.method != "POST") return method_not_allowed(ex, "POST");
     if (!require_session(ex)) return;
     answer(ex, call_next(ex.ctx, *ex.actor, ex.seg[1]), 200, ticket_json);
     return;
@@ -241,10 +241,11 @@ void queues(Exchange& ex) {
 
 void ratings(Exchange& ex) {
   if (ex.seg.size() != 1) return not_found_path(ex);
-  if (ex.method != "POST") return method_not_allowed(ex);
+  if (ex.method != "POST") return method_not_allowed(ex, "POST");
   if (!require_session(ex) || !need_body(ex)) return;
   std::vector<FieldError> errors;
-  NewRating n{body_string(ex, "dossier_id", errors), body_string(ex, "clerk", errors), body_string(ex, "level", errors)};
+  NewRating n{body_string(ex, "dossier_id", errors), body_string(ex, "clerk", errors), body_string(ex, "level", errors),
+              ""};
   if (!errors.empty()) return send_error(ex, invalid(std::move(errors)));
   answer(ex, add_rating(ex.ctx, *ex.actor, n), 201, [](const RatingView& r) {
     Object o;
@@ -290,7 +291,7 @@ Object satisfaction_json(const Satisfaction& s) {
 
 void reports(Exchange& ex) {
   if (ex.seg.size() != 1) return not_found_path(ex);
-  if (ex.method != "GET") return method_not_allowed(ex);
+  if (ex.method != "GET") return method_not_allowed(ex, "GET");
   if (!require_role(ex, {Role::kLeader, Role::kItAdmin})) return;
   answer(ex, build_report(ex.ctx, query_param(ex, "from"), query_param(ex, "to")), 200, [](const Report& r) {
     Object o;

@@ -206,7 +206,7 @@ void search(Exchange& ex) {
 void one(Exchange& ex) {
   const std::string& id = ex.seg[1];
   if (ex.seg.size() == 2) {
-    if (ex.method != "GET") return method_not_allowed(ex);
+    if (ex.method != "GET") return method_not_allowed(ex, "GET");
     if (!require_role(ex, kReaders)) return;
     // The local copy answers through the gate; a fetch through the peers (a
     // dossier not held here, or another office's pinned copy to refresh) waits on
@@ -244,7 +244,7 @@ void one(Exchange& ex) {
     send_json(ex, 200, o);
     return;
   }
-  if (ex.method != "POST") return method_not_allowed(ex);
+  if (ex.method != "POST") return method_not_allowed(ex, "POST");
   if (!require_session(ex)) return;
   if (!need_body(ex)) return;
   std::vector<FieldError> errors;
@@ -275,13 +275,13 @@ bool route_dossiers(Exchange& ex) {
   if (s.size() == 1) {
     if (ex.method == "POST") create(ex);
     else if (ex.method == "GET") list(ex);
-    else method_not_allowed(ex);
+    else method_not_allowed(ex, "GET, POST");
   } else if (s.size() == 2 && s[1] == "search") {
     if (ex.method == "GET") search(ex);
-    else method_not_allowed(ex);
+    else method_not_allowed(ex, "GET");
   } else if (s.size() == 3 && s[1] == "by-code") {
     // A dossier by the code printed on its receipt, fetched from its office when not held here.
-    if (ex.method != "GET") method_not_allowed(ex);
+    if (ex.method != "GET") method_not_allowed(ex, "GET");
     else if (require_role(ex, kReaders)) {
       ex.turn.leave();  // may wait on the peers
       answer(ex, find_or_fetch_dossier_by_code(ex.ctx, s[2]), 200, dossier_json);

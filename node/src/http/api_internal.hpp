@@ -111,7 +111,9 @@ bool route_peripherals(Exchange& ex);  // receipt and ticket printing, scanner, 
 bool route_kiosk(Exchange& ex);      // the citizens' kiosk: no session, narrow, rate-limited
 bool route_attachments(Exchange& ex);  // dossier attachments (before route_dossiers)
 
-void method_not_allowed(Exchange& ex);
+// 405 with an Allow header naming what this path takes (`allow`, e.g. "GET, POST";
+// GET implies HEAD, which is answered as GET).
+void method_not_allowed(Exchange& ex, std::string_view allow);
 
 // JSON text of a dossier as clerks see it (api_dossiers.cpp).
 std::string dossier_json(const DossierView& d);

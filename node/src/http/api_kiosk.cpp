@@ -103,7 +103,7 @@ bool find_from_body(Exchange& ex, Outcome<DossierView>& out) {
 }
 
 void info(Exchange& ex) {
-  if (ex.method != "GET") return method_not_allowed(ex);
+  if (ex.method != "GET") return method_not_allowed(ex, "GET");
   Object o;
   o.set("office_name", ex.ctx.config.office_name);
   o.set("printer", ex.ctx.peripherals.has_printer());
@@ -112,7 +112,7 @@ void info(Exchange& ex) {
 }
 
 void ticket(Exchange& ex) {
-  if (ex.method != "POST") return method_not_allowed(ex);
+  if (ex.method != "POST") return method_not_allowed(ex, "POST");
   if (!need_body(ex)) return;
   std::vector<FieldError> errors;
   std::string counter = body_string(ex, "counter", errors);
@@ -129,7 +129,7 @@ void ticket(Exchange& ex) {
 }
 
 void lookup(Exchange& ex) {
-  if (ex.method != "POST") return method_not_allowed(ex);
+  if (ex.method != "POST") return method_not_allowed(ex, "POST");
   if (!need_body(ex)) return;
   Outcome<DossierView> d = internal_error();
   if (!find_from_body(ex, d)) return;
@@ -137,7 +137,7 @@ void lookup(Exchange& ex) {
 }
 
 void reprint(Exchange& ex) {
-  if (ex.method != "POST") return method_not_allowed(ex);
+  if (ex.method != "POST") return method_not_allowed(ex, "POST");
   if (!need_body(ex)) return;
   Outcome<DossierView> d = internal_error();
   if (!find_from_body(ex, d)) return;
@@ -149,7 +149,7 @@ void reprint(Exchange& ex) {
 }
 
 void scans(Exchange& ex) {
-  if (ex.method != "POST") return method_not_allowed(ex);
+  if (ex.method != "POST") return method_not_allowed(ex, "POST");
   if (!allowed(ex, ex.ctx.kiosk.scans, client_of(ex))) return;
   auto pages = ex.ctx.peripherals.scan();
   if (!pages.is_ok()) {
@@ -177,7 +177,7 @@ void scans(Exchange& ex) {
 }
 
 void file_start(Exchange& ex) {
-  if (ex.method != "POST") return method_not_allowed(ex);
+  if (ex.method != "POST") return method_not_allowed(ex, "POST");
   if (!need_body(ex)) return;
   std::vector<FieldError> errors;
   FilingInput in;
@@ -242,7 +242,7 @@ void file_start(Exchange& ex) {
 }
 
 void file_confirm(Exchange& ex, const std::string& id) {
-  if (ex.method != "POST") return method_not_allowed(ex);
+  if (ex.method != "POST") return method_not_allowed(ex, "POST");
   if (!need_body(ex)) return;
   std::vector<FieldError> errors;
   std::string code = body_string(ex, "confirm_code", errors);
@@ -257,11 +257,17 @@ void file_confirm(Exchange& ex, const std::string& id) {
 }
 
 void rating(Exchange& ex) {
-  if (ex.method != "POST") return method_not_allowed(ex);
+  if (ex.method != "POST") return method_not_allowed(ex, "POST");
   if (!need_body(ex)) return;
   std::vector<FieldError> errors;
   std::string level = body_string(ex, "level", errors);
   std::string counter = body_string(ex, "counter", errors);
+  std::optional<std::int64_t> number = body_int(ex, "number", errors);
+  if (!counter.empty() && !number && errors.empty())
+    errors.push_back({"number", "required", "Nhập số thứ tự in trên phiếu của ông/bà.",
+                      "Enter the number printed on your queue ticket."});
+  if (number && *number < 1)
+    errors.push_back({"number", "range", "Số thứ tự phải từ 1 trở lên.", "The ticket number must be 1 or more."});
   if (!errors.empty()) return send_error(ex, invalid(std::move(errors)));
   auto rated = [&](const RatingView& r) {
     Object o;
@@ -271,7 +277,7 @@ void rating(Exchange& ex) {
   };
   if (!counter.empty()) {
     if (!allowed(ex, ex.ctx.kiosk.ratings, client_of(ex))) return;
-    return answer(ex, kiosk_rate_visit(ex.ctx, counter, level), 201, rated);
+    return answer(ex, kiosk_rate_visit(ex.ctx, counter, static_cast<std::uint64_t>(*number), level), 201, rated);
   }
   Outcome<DossierView> d = internal_error();
   if (!find_from_body(ex, d)) return;
@@ -280,7 +286,7 @@ void rating(Exchange& ex) {
 
 // The hall display: the number being called at each counter, nothing else.
 void display(Exchange& ex) {
-  if (ex.method != "GET") return method_not_allowed(ex);
+  if (ex.method != "GET") return method_not_allowed(ex, "GET");
   std::string list = query_param(ex, "counters");
   std::vector<std::string> counters;
   std::string cur;

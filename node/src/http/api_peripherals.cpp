@@ -54,7 +54,7 @@ void receipt(Exchange& ex, const std::string& id) {
     if (!slip.ok()) return send_error(ex, slip.error());
     return send_json(ex, 200, slip_json(slip.value()));
   }
-  if (ex.method != "POST") return method_not_allowed(ex);
+  if (ex.method != "POST") return method_not_allowed(ex, "POST");
   if (!require_role(ex, kDesk)) return;
   auto d = get_dossier(ex.ctx, id);
   if (!d.ok()) return send_error(ex, d.error());
@@ -62,7 +62,7 @@ void receipt(Exchange& ex, const std::string& id) {
 }
 
 void scan_into(Exchange& ex, const std::string& id) {
-  if (ex.method != "POST") return method_not_allowed(ex);
+  if (ex.method != "POST") return method_not_allowed(ex, "POST");
   if (!require_role(ex, kDesk) || !need_body(ex)) return;
   std::vector<FieldError> errors;
   std::string label = body_string(ex, "label", errors);
@@ -80,7 +80,7 @@ void scan_into(Exchange& ex, const std::string& id) {
 }
 
 void attachment(Exchange& ex, const std::string& id, const std::string& hash) {
-  if (ex.method != "GET") return method_not_allowed(ex);
+  if (ex.method != "GET") return method_not_allowed(ex, "GET");
   if (!require_role(ex, kReaders)) return;
   auto d = get_dossier(ex.ctx, id);
   if (!d.ok()) return send_error(ex, d.error());
@@ -108,7 +108,7 @@ void attachment(Exchange& ex, const std::string& id, const std::string& hash) {
 }
 
 void ticket_print(Exchange& ex, const std::string& id) {
-  if (ex.method != "POST") return method_not_allowed(ex);
+  if (ex.method != "POST") return method_not_allowed(ex, "POST");
   if (!require_role(ex, kDesk)) return;
   auto t = get_ticket(ex.ctx, id);
   if (!t.ok()) return send_error(ex, t.error());
@@ -116,7 +116,7 @@ void ticket_print(Exchange& ex, const std::string& id) {
 }
 
 void peripherals(Exchange& ex) {
-  if (ex.method != "GET") return method_not_allowed(ex);
+  if (ex.method != "GET") return method_not_allowed(ex, "GET");
   if (!require_session(ex)) return;
   Object p;
   p.set("configured", ex.ctx.peripherals.has_printer());

@@ -184,8 +184,8 @@ void users(Exchange& ex) {
     answer(ex, std::move(out), 200, user_json);
     return;
   }
-  if (ex.seg.size() <= 3) {
-    method_not_allowed(ex);
+  if (ex.seg.size() == 1 || (ex.seg.size() == 3 && (ex.seg[2] == "password" || ex.seg[2] == "disabled"))) {
+    method_not_allowed(ex, ex.seg.size() == 1 ? "GET, POST" : "POST");
     return;
   }
   send_simple_error(ex, 404, "not_found", "Không có địa chỉ này.", "No such path.");
@@ -242,18 +242,18 @@ bool route_sessions(Exchange& ex) {
   const auto& s = ex.seg;
   if (s.size() == 1 && s[0] == "health") {
     if (ex.method == "GET") health(ex);
-    else method_not_allowed(ex);
+    else method_not_allowed(ex, "GET");
     return true;
   }
   if (s.size() == 1 && s[0] == "sessions") {
     if (ex.method == "POST") login(ex);
-    else method_not_allowed(ex);
+    else method_not_allowed(ex, "POST");
     return true;
   }
   if (s.size() == 2 && s[0] == "sessions" && s[1] == "current") {
     if (ex.method == "GET") me(ex);
     else if (ex.method == "DELETE") logout(ex);
-    else method_not_allowed(ex);
+    else method_not_allowed(ex, "GET, DELETE");
     return true;
   }
   if (!s.empty() && s[0] == "users") {
@@ -262,7 +262,7 @@ bool route_sessions(Exchange& ex) {
   }
   if (s.size() == 2 && s[0] == "sync" && s[1] == "status") {
     if (ex.method == "GET") sync_status(ex);
-    else method_not_allowed(ex);
+    else method_not_allowed(ex, "GET");
     return true;
   }
   return false;

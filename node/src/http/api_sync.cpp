@@ -123,7 +123,7 @@ void add_replication_status(Exchange& ex, Object& o, const VersionVector& held,
 }
 
 void serve_metrics(Exchange& ex) {
-  if (ex.method != "GET") return method_not_allowed(ex);
+  if (ex.method != "GET") return method_not_allowed(ex, "GET");
   if (!listens_on_loopback(ex.ctx.config) && !require_role(ex, {Role::kItAdmin})) return;
   auto reader = ex.ctx.readers.acquire();
   if (!reader) throw std::runtime_error("no reader");

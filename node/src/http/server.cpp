@@ -126,7 +126,10 @@ void send_simple_error(Exchange& ex, int status, const std::string& code, const 
   send_json(ex, status, o);
 }
 
-void method_not_allowed(Exchange& ex) {
+void method_not_allowed(Exchange& ex, std::string_view allow) {
+  std::string methods(allow);
+  if (methods.find("GET") != std::string::npos) methods += ", HEAD";
+  ex.resp.set("Allow", methods);
   send_simple_error(ex, 405, "method_not_allowed", "Phương thức không được hỗ trợ cho địa chỉ này.",
                     "Method not allowed for this path.");
 }

@@ -128,6 +128,6 @@ export const kiosk = {
   startFiling: (input) => kcall('POST', '/filings', input),
   confirmFiling: (id, confirm_code) => kcall('POST', `/filings/${enc(id)}/confirm`, { confirm_code }),
   rateDossier: (code, lookup_code, level) => kcall('POST', '/ratings', { code, lookup_code, level }),
-  rateVisit: (counter, level) => kcall('POST', '/ratings', { counter, level }),
+  rateVisit: (counter, number, level) => kcall('POST', '/ratings', { counter, number, level }),
   display: (counters) => kcall('GET', '/display' + q({ counters: counters.join(',') })),
 };

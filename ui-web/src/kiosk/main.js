@@ -310,18 +310,31 @@ function rate(main) {
   const d = state.rateFor;
   const counter = h('select', { id: 'k-counter', style: 'min-height:64px;font-size:1.2rem;padding:0 .6rem' },
     SERVICES.map((s) => h('option', { value: s.counter }, T(`Quầy ${s.counter}`, `Counter ${s.counter}`))));
+  const number = h('input', { type: 'text', id: 'k-ticket', inputmode: 'numeric', autocomplete: 'off', maxlength: 5,
+    style: 'min-height:64px;font-size:1.2rem;width:8rem' });
   async function send(level) {
     try {
-      // The node picks the clerk: who received the dossier, or who served at that counter today.
+      // The node picks the clerk: who received the dossier, or who handled that ticket
+      // today. A ticket is rated once, and only after it was called.
       if (d) await api.rateDossier(d.code, d.lookup_code, level);
-      else await api.rateVisit(counter.value, level);
+      else {
+        const n = Number(number.value.trim());
+        if (!Number.isInteger(n) || n < 1) {
+          out.replaceChildren(h('p', { class: 'notice bad', role: 'alert' },
+            T('Ông/bà nhập số thứ tự in trên phiếu.', 'Enter the number printed on your ticket.')));
+          number.focus();
+          return;
+        }
+        await api.rateVisit(counter.value, n, level);
+      }
       mount(main, h('h2', {}, T('Cảm ơn ông/bà đã đánh giá!', 'Thank you for your rating!')),
         h('p', { class: 'notice ok', 'data-test': 'rated' }, T('Ý kiến của ông/bà đã được ghi nhận: ', 'Recorded: ') + T(...RATING[level])), backBar());
     } catch (e) { out.replaceChildren(problem(e)); }
   }
   const faces = { satisfied: '😊', acceptable: '😐', unsatisfied: '☹️' };
   mount(main, h('h2', {}, T('Đánh giá mức độ hài lòng', 'Rate our service')),
-    d ? h('p', {}, T('Hồ sơ ', 'Dossier '), h('strong', {}, d.code)) : [h('label', { for: 'k-counter' }, T('Quầy đã phục vụ ông/bà', 'Counter that served you')), counter],
+    d ? h('p', {}, T('Hồ sơ ', 'Dossier '), h('strong', {}, d.code)) : [h('label', { for: 'k-counter' }, T('Quầy đã phục vụ ông/bà', 'Counter that served you')), counter,
+      h('label', { for: 'k-ticket' }, T('Số thứ tự trên phiếu', 'Number on your ticket')), number],
     h('p', {}, T('Ông/bà thấy việc phục vụ thế nào?', 'How were you served?')),
     h('div', { class: 'rate' }, Object.keys(RATING).map((k) => h('button', { type: 'button', class: k, 'data-level': k, onclick: () => send(k) },
       h('span', { class: 'face', 'aria-hidden': 'true' }, faces[k]), T(...RATING[k])))),
