@@ -126,6 +126,7 @@ Status Store::Impl::open() {
       if (v + 1 == sql_text::kCompactSummaryMigration && have >= sql_text::kSummaryMigration) fill_summaries();
       if (v + 1 == sql_text::kFetchMigration) index_record_changes();  // a log older than the index
       if (v + 1 == sql_text::kStoredStateMigration) rewrite_states();
+      if (v + 1 == sql_text::kHeldAgeMigration) add_held_age();
     } catch (const sql::SqlError& e) {
       return {Code::kIo, "migration " + std::to_string(v + 1) + " failed: " + e.message};
     }
@@ -161,7 +162,7 @@ Status Store::Impl::open() {
   put_stream_ = sql::Stmt(db_.get(),
                           "INSERT OR REPLACE INTO streams(id, origin, scope, seq, head) VALUES(?,?,?,?,?)");
   put_held_ = sql::Stmt(db_.get(),
-                        "INSERT OR IGNORE INTO held(stream, seq, body, sig, reason) VALUES(?,?,?,?,?)");
+                        "INSERT OR IGNORE INTO held(stream, seq, body, sig, reason, held_at) VALUES(?,?,?,?,?,?)");
   get_held_ = sql::Stmt(db_.get(), "SELECT body, sig FROM held WHERE stream=? ORDER BY seq");
   del_held_ = sql::Stmt(db_.get(), "DELETE FROM held WHERE stream=? AND seq<=?");
   put_search_row_ = sql::Stmt(db_.get(),
@@ -224,6 +225,16 @@ Status Store::Impl::open() {
   }
   clock_.restore(highest);
   return Status::ok();
+}
+
+// Once, inside migration 9's transaction: held rows get the moment they were put
+// aside; those already there count from now.
+void Store::Impl::add_held_age() {
+  sql::Stmt has(db_.get(), "SELECT 1 FROM pragma_table_info('held') WHERE name='held_at'");
+  if (has.step()) return;
+  has.reset();
+  sql::Stmt(db_.get(), "ALTER TABLE held ADD COLUMN held_at INTEGER NOT NULL DEFAULT 0").run();
+  sql::Stmt(db_.get(), "UPDATE held SET held_at=?").bind(1, static_cast<std::int64_t>(wall_.now_ms() / 1000)).run();
 }
 
 // Once, inside migration 8's transaction: every record state in the stored

@@ -29,6 +29,7 @@ void Store::Impl::hold(const StreamInfo& info, const DecodedChange& c, int reaso
       .bind(3, c.wire->body)
       .bind(4, c.wire->signature)
       .bind(5, reason)
+      .bind(6, static_cast<std::int64_t>(wall_.now_ms() / 1000))
       .run();
   held_total_ += static_cast<std::size_t>(sqlite3_changes(db_.get()));
 }
@@ -373,6 +374,20 @@ std::unique_ptr<PreparedBatch> Store::prepare(std::vector<WireChange> changes) {
 }
 
 ApplyReport Store::Impl::retry_held() {
+  ApplyReport report;
+  // What waited too long goes first (never acknowledged: its sender resends it).
+  if (options_.held_max_age_s > 0) {
+    try {
+      sql::Stmt drop(db_.get(), "DELETE FROM held WHERE held_at < ?");
+      drop.bind(1, static_cast<std::int64_t>(wall_.now_ms() / 1000) - static_cast<std::int64_t>(options_.held_max_age_s))
+          .run();
+      report.expired = static_cast<std::size_t>(sqlite3_changes(db_.get()));
+      held_total_ -= std::min(held_total_, report.expired);
+    } catch (const sql::SqlError& e) {
+      report.problems.push_back(stray_problem("database error: " + e.message));
+      return report;
+    }
+  }
   // Re-applying nothing per stream with held rows pulls them in.
   std::map<StreamKey, std::vector<DecodedChange*>> by_stream;
   {
@@ -382,7 +397,6 @@ ApplyReport Store::Impl::retry_held() {
     for (const auto& [key, info] : streams_)
       if (ids.count(info.id) != 0 && quarantined_.count(key.origin) == 0) by_stream[key];
   }
-  ApplyReport report;
   if (by_stream.empty()) return report;
   ArenaScope arena(*this);
   apply_streams(by_stream, VerifyMode::kChain, false, report);

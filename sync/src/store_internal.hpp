@@ -154,7 +154,7 @@ struct PreparedBatch::Impl {
 class Store::Impl {
  public:
   Impl(const StoreOptions& options, const Schema& schema, const Identity& identity, Clock& clock)
-      : options_(options), schema_(schema), identity_(identity), clock_(clock, options.max_forward_skew_ms) {}
+      : options_(options), schema_(schema), identity_(identity), wall_(clock), clock_(clock, options.max_forward_skew_ms) {}
 
   Status open();
   std::vector<Result<CommitInfo>> commit_group(std::span<const Transaction* const> txns);
@@ -184,6 +184,7 @@ class Store::Impl {
   const StoreOptions options_;
   const Schema& schema_;
   const Identity& identity_;
+  Clock& wall_;  // the physical clock under clock_ (held changes' age)
   HybridClock clock_;
 
  private:
@@ -286,6 +287,7 @@ class Store::Impl {
   void update_search(const std::string& collection, const RecordId& id, const pb::RecordState& state);
   void fill_summaries();
   void rewrite_states();
+  void add_held_age();
   void replay_change(std::string_view body_bytes, std::string_view hash);
   // `existed`: the record was in the database before this transaction.
   void reserve_search_row(const std::string& collection, const RecordId& id, const pb::RecordState& state,

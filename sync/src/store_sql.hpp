@@ -120,11 +120,18 @@ CREATE TABLE IF NOT EXISTS index_pending(
     // (merge::serialize_state); the store rewrites the older ones when it
     // opens, so that equal states are equal bytes on every replica. No SQL.
     "",
+    // 9: when each held change was put aside (Unix seconds), so that what waits
+    // too long (StoreOptions::held_max_age_s) is dropped: nothing held is ever
+    // acknowledged, so its sender resends it, while junk from a hostile peer
+    // would otherwise sit in the total bound for good. The column is added by
+    // Store::Impl::add_held_age (a database rolled back by hand may have it).
+    "",
 };
 constexpr int kSummaryMigration = 4;
 constexpr int kCompactSummaryMigration = 7;
 constexpr int kFetchMigration = 5;
 constexpr int kStoredStateMigration = 8;
+constexpr int kHeldAgeMigration = 9;
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
 }  // namespace wardsync::sql_text

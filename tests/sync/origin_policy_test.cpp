@@ -151,3 +151,52 @@ TEST_CASE("held changes are bounded in total, across made-up origins, and the co
   CHECK(b->apply(make_chain(s3, 4)).held == 4);
   CHECK(b->stats().held == 6);
 }
+
+TEST_CASE("held changes older than the held limit are dropped, so junk cannot sit in the bound for good",
+          "[sync][policy]") {
+  TempDir dir;
+  const std::string path = dir.file("node.db");
+  Identity me = identity(2);
+  FakeClock clock;
+  std::set<PublicKey> admitted;
+  auto policy = [&](const PublicKey& origin, const std::string&,
+                    std::span<const WireChange* const>) -> std::optional<std::string> {
+    if (admitted.count(origin) == 0) return "no certificate";
+    return std::nullopt;
+  };
+  auto open = [&] {
+    StoreOptions options;
+    options.path = path;
+    options.max_held_total = 6;
+    options.held_max_age_s = 3600;
+    auto r = Store::open(options, test_schema(), me, clock);
+    REQUIRE(r.is_ok());
+    std::unique_ptr<Store> s = std::move(r).value();
+    s->set_origin_policy(policy);
+    return s;
+  };
+  constexpr std::uint64_t kMinute = 60 * 1000;
+  Identity junk = identity(41), later = identity(42);
+  {
+    auto b = open();
+    CHECK(b->apply(make_chain(junk, 4)).held == 4);
+    clock.advance(30 * kMinute);
+    CHECK(b->apply(make_chain(later, 2)).held == 2);
+    CHECK(b->retry_held().expired == 0);  // nothing an hour old yet
+    clock.advance(31 * kMinute);
+    auto r = b->retry_held();
+    CHECK(r.expired == 4);  // the first origin's, 61 minutes old
+    CHECK(b->stats().held == 2);
+  }
+  // The moment each was held survives a restart.
+  auto b = open();
+  CHECK(b->retry_held().expired == 0);
+  clock.advance(30 * kMinute);
+  CHECK(b->retry_held().expired == 2);
+  CHECK(b->stats().held == 0);
+  // Room again: new changes are held, and dropped ones merge when resent and admitted.
+  CHECK(b->apply(make_chain(later, 2)).held == 2);
+  admitted.insert(junk.public_key());
+  CHECK(b->apply(make_chain(junk, 4)).applied == 4);
+  CHECK(b->stats().held == 2);
+}

@@ -59,6 +59,10 @@ struct StoreOptions {
   // without it a hostile peer fills the disk one made-up origin at a time.
   // Beyond it new changes to hold are dropped, never acknowledged (resent later).
   std::size_t max_held_total = 100000;
+  // A held change older than this is dropped by retry_held() (0: never). Held
+  // changes are never acknowledged, so an honest one is resent by its sender;
+  // this only clears what nobody will ever complete (a hostile peer's junk).
+  std::uint64_t held_max_age_s = 7 * 24 * 3600;
   std::uint64_t max_forward_skew_ms = kDefaultMaxForwardSkewMs;
   // Called once before the database is upgraded from schema `from` to `to`: an
   // upgrade may rewrite every record's rows (a minute for a million dossiers).
@@ -156,6 +160,7 @@ struct ApplyReport {
   std::size_t duplicates = 0;  // already had them
   std::size_t held = 0;        // waiting for a gap, the clock (skew) or a certificate
   std::size_t rejected = 0;    // malformed, bad signature, broken link, quarantined
+  std::size_t expired = 0;     // held changes dropped by retry_held() for their age
   std::vector<Problem> problems;
 };
 
