@@ -146,6 +146,7 @@ describe('wardsync web apps in chromium, served by a real wardnode with a real p
     const ticketSlip = await printer.slip((x) => x.qr.length === 0 && squash(x.text).includes('Vui lòng chờ'));
     assert.ok(squash(ticketSlip.text).includes(String(t.number)), `ticket number on the slip: ${ticketSlip.text}`);
     assert.ok(squash(ticketSlip.text).includes('Quầy số 1'), `counter on the slip: ${ticketSlip.text}`);
+    assert.ok(squash(ticketSlip.text).includes('đánh giá mức độ hài lòng tại kiosk bằng số thứ tự này'), `how to rate the visit: ${ticketSlip.text}`);
     await page.getByLabel('Quầy của tôi').dispatchEvent('change');
     await page.getByRole('button', { name: 'Gọi số tiếp theo' }).click();
     const notice = page.getByText(/^Số \d+: đang gọi$/);

@@ -94,6 +94,9 @@ hardware::Slip ticket_slip(NodeContext& ctx, const TicketView& t) {
   s.heading(std::to_string(t.number)).text("Quầy số " + t.counter, hardware::Align::kCenter).feed(1);
   s.text("Lấy số lúc " + time_and_date_vi(t.issued_at), hardware::Align::kCenter);
   s.text("Vui lòng chờ đến khi số của ông/bà được gọi trên màn hình.", hardware::Align::kCenter);
+  // Rating a visit at the kiosk asks for this number (once per ticket).
+  s.text("Sau khi được phục vụ, ông/bà có thể đánh giá mức độ hài lòng tại kiosk bằng số thứ tự này.",
+         hardware::Align::kCenter);
   return s;
 }
 
