@@ -315,6 +315,7 @@ Reader::ReadErrors Reader::read_errors() {
   try {                               \
     return expr;                      \
   } catch (const sql::SqlError& e) {  \
+    ++own_errors_;                    \
     note_read_error(e);               \
     return fallback;                  \
   }

@@ -65,13 +65,15 @@ void login(Exchange& ex) {
     return;
   }
   std::optional<Clerk> clerk;
-  const std::uint64_t read_errors = Reader::read_errors().count;
+  bool unreadable = false;
   {
     auto reader = ex.ctx.readers.acquire();
     if (!reader) throw std::runtime_error("no reader");
+    const std::uint64_t read_errors = reader->own_read_errors();
     clerk = find_clerk(*reader, username, ex.ctx.config.office_code);
+    unreadable = reader->own_read_errors() != read_errors;  // this look-up's, not another thread's
   }
-  if (!clerk && Reader::read_errors().count != read_errors) {
+  if (!clerk && unreadable) {
     // The account could not be read (a damaged database): not the clerk's
     // password, and no failed attempt counted against them.
     throw std::runtime_error("the store could not be read: " + Reader::read_errors().last +

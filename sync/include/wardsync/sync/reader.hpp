@@ -70,6 +70,9 @@ class Reader {
     std::string last;
   };
   static ReadErrors read_errors();
+  // Failed reads of this reader alone: whether the reads a caller just made
+  // failed, whatever other threads' readers met meanwhile.
+  std::uint64_t own_read_errors() const { return own_errors_; }
 
   // One read transaction over several reads: they see one snapshot, and the
   // WAL read lock (fcntl calls, shared-memory index) is taken once instead of
@@ -92,6 +95,7 @@ class Reader {
   struct Conn;
   std::unique_ptr<Conn> conn_;
   std::unique_ptr<RecordReader> reader_;
+  mutable std::uint64_t own_errors_ = 0;
 };
 
 }  // namespace wardsync
