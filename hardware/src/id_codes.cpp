@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "utf8_internal.hpp"
+#include "wardsync/hardware/text.hpp"
 
 namespace wardsync::hardware {
 namespace {
@@ -80,17 +81,13 @@ bool is_female_word(std::string_view s) {
 }
 
 bool is_name_ok(std::string_view name) {
-  if (name.empty() || name.size() > kMaxNameBytes) return false;
-  bool has_letter = false;
+  if (name.empty() || name.size() > kMaxNameBytes || !has_letter(name)) return false;
   for (char ch : name) {
     const auto c = static_cast<unsigned char>(ch);
-    if (c >= 0x80 || std::isalpha(c)) {
-      has_letter = true;
-    } else if (!(c == ' ' || c == '\'' || c == '-' || c == '.')) {
+    if (c < 0x80 && !std::isalpha(c) && !(c == ' ' || c == '\'' || c == '-' || c == '.'))
       return false;  // digits and punctuation do not occur in Vietnamese names
-    }
   }
-  return has_letter;
+  return true;
 }
 
 bool is_code_char(char c, bool allow_punct) {
@@ -134,9 +131,12 @@ Result<CccdCard> parse_cccd_qr(std::string_view payload) {
   if (!internal::is_valid_utf8(payload)) {
     return cccd_error("bad_utf8", "payload is not valid UTF-8", "dữ liệu sai bảng mã UTF-8");
   }
-  if (internal::has_control_char(payload)) {
-    return cccd_error("control_char", "payload contains control characters",
-                      "dữ liệu chứa ký tự điều khiển");
+  // What the card says is printed on the receipt: the slip's own rule (text.hpp).
+  if (TextFault fault = text_fault(payload); fault != TextFault::kNone) {
+    return fault == TextFault::kControl
+               ? cccd_error("control_char", "payload contains control characters", "dữ liệu chứa ký tự điều khiển")
+               : cccd_error("invisible_char", "payload contains invisible formatting characters",
+                            "dữ liệu chứa ký tự định dạng ẩn");
   }
   const auto f = split(payload, '|');
   if (f.size() < kCccdFieldCount) {
@@ -176,7 +176,7 @@ Result<CccdCard> parse_cccd_qr(std::string_view payload) {
                       "giới tính phải là \"Nam\" hoặc \"Nữ\"");
   }
   const std::string_view address = trim(f[5]);
-  if (address.empty() || address.size() > kMaxAddressBytes) {
+  if (is_blank_text(address) || address.size() > kMaxAddressBytes) {
     return cccd_error("bad_address",
                       "address must be 1-" + std::to_string(kMaxAddressBytes) + " bytes",
                       "địa chỉ thường trú không hợp lệ");

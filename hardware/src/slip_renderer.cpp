@@ -5,6 +5,7 @@
 #include "cairo_internal.hpp"
 #include "utf8_internal.hpp"
 #include "wardsync/hardware/slip.hpp"
+#include "wardsync/hardware/text.hpp"
 
 namespace wardsync::hardware {
 namespace internal {
@@ -77,12 +78,12 @@ Result<MonoBitmap> SlipRenderer::render_text(const std::string& utf8, bool headi
   if (utf8.empty() || utf8.size() > kMaxSlipTextBytes || !is_valid_utf8(utf8)) {
     return slip_error("bad_text", "text must be 1-16384 bytes of valid UTF-8");
   }
-  // Newlines are allowed (explicit line breaks); other control characters are not.
-  for (char ch : utf8) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c < 0x20 && c != '\n') || c == 0x7F) {
-      return slip_error("bad_text", "text contains control characters");
-    }
+  // Newlines are allowed (explicit line breaks); other control characters are
+  // not, nor invisible formatting (text.hpp: the rule every printed field obeys).
+  switch (text_fault(utf8, true)) {
+    case TextFault::kNone: break;
+    case TextFault::kInvisible: return slip_error("bad_text", "text contains invisible formatting characters");
+    default: return slip_error("bad_text", "text contains control characters");
   }
   const int margin = std::clamp(options_.margin_dots, 0, width_dots / 4);
   const int text_width = width_dots - 2 * margin;

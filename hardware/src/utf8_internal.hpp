@@ -45,13 +45,4 @@ inline bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
-// ASCII control characters (and DEL) have no place in a printed or scanned field.
-inline bool has_control_char(std::string_view s) {
-  for (char ch : s) {
-    const auto c = static_cast<std::uint8_t>(ch);
-    if (c < 0x20 || c == 0x7F) return true;
-  }
-  return false;
-}
-
 }  // namespace wardsync::hardware::internal

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "wardsync/hardware/text.hpp"
 #include "wardsync/sync/replicator.hpp"
 
 namespace wardsync::node {
@@ -177,7 +178,9 @@ Status validate_config(const Config& c) {
     bool ok = (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') || ch == '.';
     if (!ok) return bad("office_code", "digits, capital letters and '.' only (e.g. 000.00.12.H29 or 26734)");
   }
-  if (c.office_name.empty() || c.office_name.size() > 200) return bad("office_name", "1 to 200 bytes");
+  if (c.office_name.empty() || c.office_name.size() > 200 ||
+      hardware::text_fault(c.office_name) != hardware::TextFault::kNone)
+    return bad("office_name", "1 to 200 bytes of printable text (it heads every slip)");
   if (c.tier != "ward" && c.tier != "district" && c.tier != "city") return bad("tier", "ward, district or city");
   if (!valid_scope(c.scope)) return bad("scope", "administrative codes separated by '/', e.g. 79/760/26734");
   if (c.node_number < 1 || c.node_number > 9) return bad("node_number", "1 to 9");

@@ -20,6 +20,7 @@
 #include "demo.hpp"
 #include "domain/clerks.hpp"
 #include "http/server.hpp"
+#include "http/static_files.hpp"
 #include "log.hpp"
 #include "node_runtime.hpp"
 #include "replication.hpp"
@@ -403,6 +404,10 @@ int cmd_run(int argc, char** argv, Logger& log) {
                            " on " + (https ? "https://" : "http://") + listening_on(node.config().listen, server.port()) +
                            "/api/v1" +
                            (https ? " (office certificate " + fingerprint + ")" : ""));
+  if (node.config().ui_dir != "none" && !http::ui_available(node.config()))
+    log.warning("wardnode", "no web apps: " + node.config().path_of(node.config().ui_dir).string() +
+                                "/index.html is missing (build them with packaging/ui-build.sh, or set ui_dir = none "
+                                "for an API-only node)");
   int sig = 0;
   sigwait(&stop, &sig);
   log.info("wardnode", std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));

@@ -207,6 +207,10 @@ TEST_CASE("renderer and encoder reject bad slips", "[hardware][escpos]") {
   CHECK(renderer.render(Slip{}).status().code() == "slip.empty");
   CHECK(renderer.render(Slip{}.text("")).status().code() == "slip.bad_text");
   CHECK(renderer.render(Slip{}.text("a\x01z")).status().code() == "slip.bad_text");
+  CHECK(renderer.render(Slip{}.text("a\x7fz")).status().code() == "slip.bad_text");
+  CHECK(renderer.render(Slip{}.text("a\u0085z")).status().code() == "slip.bad_text");   // C1 control
+  CHECK(renderer.render(Slip{}.text("\u202eAn")).status().code() == "slip.bad_text");  // would print "nA"
+  CHECK(renderer.render(Slip{}.text("dòng 1\ndòng 2")).is_ok());                     // a line break is fine
   CHECK(renderer.render(Slip{}.text("\xC3\x28")).status().code() == "slip.bad_text");
   CHECK(renderer.render(Slip{}.qr("")).status().code() == "slip.bad_qr");
   CHECK(renderer.render(Slip{}.qr(std::string(513, 'x'))).status().code() == "slip.bad_qr");

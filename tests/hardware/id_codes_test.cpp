@@ -7,6 +7,7 @@
 #include <string>
 
 #include "wardsync/hardware/id_codes.hpp"
+#include "wardsync/hardware/text.hpp"
 
 using namespace wardsync::hardware;
 
@@ -102,6 +103,15 @@ TEST_CASE("every malformed CCCD field is rejected with its code", "[hardware][cc
   check_rejected(with_field(2, "Nguyễn Văn 2"), "cccd.bad_name");
   check_rejected(with_field(2, "Nguyễn <script>"), "cccd.bad_name");
   check_rejected(with_field(2, std::string(kMaxNameBytes + 1, 'a')), "cccd.bad_name");
+  // What would print blank, reversed or as another name: refused, whatever the field.
+  check_rejected(with_field(2, "\u00a0"), "cccd.bad_name");                         // a no-break space
+  check_rejected(with_field(2, "\u3000\u3000"), "cccd.bad_name");                   // ideographic spaces
+  check_rejected(with_field(2, "\u0301"), "cccd.bad_name");                         // a lone combining mark
+  check_rejected(with_field(2, "\u202eNguyễn Văn An"), "cccd.invisible_char");      // right-to-left override
+  check_rejected(with_field(2, "Nguyễn\u200bVăn"), "cccd.invisible_char");          // zero-width space
+  check_rejected(with_field(5, "\ufeffHà Nội"), "cccd.invisible_char");            // byte-order mark
+  check_rejected(with_field(2, "Nguyễn\u0085Văn"), "cccd.control_char");            // C1 control
+  check_rejected(with_field(2, "Nguyễn\x7fVăn"), "cccd.control_char");              // DEL
   for (const char* dob : {"", "1508199", "150819999", "15/08/99", "31022000", "29022001",
                           "00011990", "32011990", "01131990", "01001990", "01011899",
                           "1508199a", "-1081999"}) {
@@ -177,4 +187,29 @@ TEST_CASE("scanned payloads are classified by shape", "[hardware][cccd]") {
   CHECK(classify_scanned_payload("https://dichvucong.gov.vn") == ScannedKind::kUnknown);
   CHECK(classify_scanned_payload("0010990123|x") == ScannedKind::kUnknown);
   CHECK(classify_scanned_payload("") == ScannedKind::kUnknown);
+}
+
+TEST_CASE("the printable-text rule: controls and invisible formatting refused, letters found", "[hardware][text]") {
+  using wardsync::hardware::TextFault;
+  using wardsync::hardware::text_fault;
+  CHECK(text_fault("Nguyễn Văn An") == TextFault::kNone);
+  CHECK(text_fault("Nguye\u0302\u0303n") == TextFault::kNone);  // decomposed marks are text
+  CHECK(text_fault("Số 12, đường 3/2 (Q.10)") == TextFault::kNone);
+  CHECK(text_fault("a\nb") == TextFault::kControl);
+  CHECK(text_fault("a\nb", true) == TextFault::kNone);
+  CHECK(text_fault("a\rb", true) == TextFault::kControl);
+  CHECK(text_fault("a\x7f") == TextFault::kControl);
+  CHECK(text_fault("a\u009b") == TextFault::kControl);
+  for (const char* hidden : {"\u200b", "\u200d", "\u200e", "\u202a", "\u202e", "\u2066", "\u2069", "\u2060", "\ufeff",
+                             "\u00ad", "\u061c"})
+    CHECK(text_fault(std::string("An") + hidden) == TextFault::kInvisible);
+  CHECK(text_fault("\xC3\x28") == TextFault::kInvalidUtf8);
+  CHECK(wardsync::hardware::is_blank_text(""));
+  CHECK(wardsync::hardware::is_blank_text(" \u00a0\u3000\u2003\u202f"));
+  CHECK_FALSE(wardsync::hardware::is_blank_text(" a "));
+  CHECK(wardsync::hardware::has_letter("Đặng"));
+  CHECK(wardsync::hardware::has_letter("123 x"));
+  CHECK_FALSE(wardsync::hardware::has_letter("123 - ."));
+  CHECK_FALSE(wardsync::hardware::has_letter("\u0301\u0303"));
+  CHECK_FALSE(wardsync::hardware::has_letter("\u3000\u2014\u2026"));
 }

@@ -249,6 +249,11 @@ TEST_CASE("init refuses an address no node could bind, and a key set twice stops
   RunResult twice = run_wardnode({"run", "--dir", d.string()});
   CHECK(twice.exit_code == 1);
   CHECK(twice.err.find("listen is set twice (first on line") != std::string::npos);
+  // An office name that heads every slip must be printable (a DEL would fail every print).
+  RunResult bad_name = run_wardnode({"init", "--dir", (t.path() / "y").string(), "--office-code", "26734",
+                                     "--office-name", "UBND\x7fX", "--tier", "ward", "--scope", "79/26734"});
+  CHECK(bad_name.exit_code != 0);
+  CHECK(bad_name.err.find("office_name") != std::string::npos);
 }
 
 TEST_CASE("run refuses a port another node serves on", "[node][cli]") {
@@ -344,7 +349,7 @@ TEST_CASE("a database left by an older wardnode is upgraded in place, and the lo
   RunResult first = run_wardnode({"user", "passwd", "--dir", d.string(), "--username", "admin"}, "mat-khau-moi-nhe\n");
   INFO(first.err);
   CHECK(first.exit_code == 0);
-  CHECK(first.err.find("upgrading the database from schema 6 to 8") != std::string::npos);
+  CHECK(first.err.find("upgrading the database from schema 6 to 9") != std::string::npos);
   RunResult again = run_wardnode({"user", "passwd", "--dir", d.string(), "--username", "admin"}, "mat-khau-moi-nhe\n");
   CHECK(again.exit_code == 0);
   CHECK(again.err.find("upgrading") == std::string::npos);

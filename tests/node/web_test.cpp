@@ -218,6 +218,69 @@ TEST_CASE("receipt printing through the printer simulator, and a printer that is
   CHECK(c2.get("/api/v1/dossiers/" + d2.str("id")).status == 200);
 }
 
+TEST_CASE("what a clerk can save can be printed: text the slip refuses is refused at the door",
+          "[node][printer][security]") {
+  TempDir out;
+  PrinterSim sim(out.path());
+  Node n({{"printer", "tcp:127.0.0.1:" + std::to_string(sim.port)}});
+  Client clerk = n.signed_in("motcua");
+  auto dossier = [&](const std::string& name, const std::string& components) {
+    return clerk.post("/api/v1/dossiers", R"({"applicant":{"name":")" + name +
+                                              R"(","cccd":"068190001234"},"procedure_code":"1.001193","components":[)" +
+                                              components + "]}");
+  };
+  // Would print reversed, blank or with a byte the renderer refuses.
+  for (const char* name : {"\\u202eNguyễn Văn An", "Nguyễn\\u200bVăn", "\\u200b", "An\\u007f", "An\\u0085",
+                           "\\u3000\\u3000", "\\u00a0", "12345", "\\u0301"}) {
+    auto r = dossier(name, R"("Tờ khai")");
+    INFO(name << " -> " << r.body);
+    CHECK(r.status == 400);
+    CHECK(r.body.find("applicant.name") != std::string::npos);
+  }
+  CHECK(dossier("An", R"("Tờ\u202ekhai")").status == 400);
+  // The longest list of papers accepted (4,000 bytes) fits on one slip; more is refused.
+  std::string papers;
+  for (int i = 0; i < 13; ++i) papers += std::string(i ? "," : "") + "\"" + std::to_string(10 + i) + std::string(298, 'W') + "\"";
+  auto big = dossier("Trần Thị Thanh", papers);
+  REQUIRE(big.status == 201);
+  auto printed = clerk.post("/api/v1/dossiers/" + big.str("id") + "/receipt", "{}");
+  INFO(printed.body);
+  CHECK(printed.status == 200);
+  CHECK(slip_qrs(out.path(), 1).size() == 1);
+  auto too_long = dossier("Trần Thị Thanh", papers + ",\"" + std::string(200, 'W') + "\"");
+  CHECK(too_long.status == 400);
+  CHECK(too_long.body.find("\"components\"") != std::string::npos);
+}
+
+TEST_CASE("uploads obey the scan path's rules: 100 pages at most, content of the declared type, a printable name",
+          "[node][security]") {
+  Node n;
+  Client clerk = n.signed_in("motcua");
+  auto d = clerk.post("/api/v1/dossiers",
+                      R"({"applicant":{"name":"Trần Thị Thanh","cccd":"068190001234"},"procedure_code":"1.001193"})");
+  REQUIRE(d.status == 201);
+  const std::string png(reinterpret_cast<const char*>(kPng), sizeof kPng);
+  auto upload = [&](const std::string& name, const std::string& type, const std::string& bytes) {
+    return clerk.request("POST", "/api/v1/dossiers/" + d.str("id") + "/attachments?name=" + name, bytes, true,
+                         {{"Content-Type", type}});
+  };
+  auto html = upload("a.png", "image/png", "<html><script>alert(1)</script>");
+  CHECK(html.status == 400);
+  CHECK(html.field_errors() == std::vector<std::string>{"body:format"});
+  CHECK(upload("a.pdf", "application/pdf", png).status == 400);  // PNG bytes are not a PDF
+  CHECK(upload("a%1B%5B2Jb.png", "image/png", png).field_errors() == std::vector<std::string>{"name:format"});
+  CHECK(upload("a%E2%80%AEgnp.exe", "image/png", png).field_errors() == std::vector<std::string>{"name:format"});
+  for (int i = 1; i <= 100; ++i) {
+    auto r = upload("p" + std::to_string(i) + ".png", "image/png", png);
+    INFO(i << ": " << r.body);
+    REQUIRE(r.status == 201);
+  }
+  auto over = upload("p101.png", "image/png", png);
+  CHECK(over.status == 400);
+  CHECK(over.body.find("too_many") != std::string::npos);
+  CHECK(clerk.get("/api/v1/dossiers/" + d.str("id")).json->getArray("attachments")->size() == 100);
+}
+
 TEST_CASE("kiosk: no session, look-up needs both codes, guessing is rate-limited", "[node][kiosk][security]") {
   Node n;
   Client clerk = n.signed_in("motcua");
@@ -317,6 +380,7 @@ TEST_CASE("kiosk: self-filing from a CCCD QR with scanned pages, confirmation co
   auto by_hash = clerk.get("/api/v1/attachments/" + hash);
   CHECK(by_hash.status == 200);
   CHECK(by_hash.body == img.body);
+  CHECK(by_hash.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'");
   // An uploaded PDF is listed on the dossier beside the scanned page.
   const std::string pdf = "%PDF-1.4\n% tờ khai\n%%EOF\n";
   auto up = clerk.request("POST", "/api/v1/dossiers/" + item->getValue<std::string>("id") +

@@ -27,6 +27,8 @@ bool of_office(const Record& r, const std::string& office) {
 
 bool valid_username(const std::string& u) {
   if (u.size() < 3 || u.size() > 32) return false;
+  // Starts with a letter or digit: "-rf" reads as an option on every command line.
+  if (!((u[0] >= 'a' && u[0] <= 'z') || (u[0] >= '0' && u[0] <= '9'))) return false;
   for (char ch : u) {
     bool ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
     if (!ok) return false;
@@ -39,6 +41,8 @@ std::optional<FieldError> password_error(const std::string& field, const std::st
     return FieldError{field, "too_short", "Mật khẩu phải có ít nhất 8 ký tự.", "Password must be at least 8 characters."};
   if (password.size() > kPasswordBytesMax)
     return FieldError{field, "too_long", "Mật khẩu quá dài (tối đa 256 byte).", "Password too long (at most 256 bytes)."};
+  if (is_blank(password))
+    return FieldError{field, "blank", "Mật khẩu không được chỉ gồm dấu cách.", "A password may not be only spaces."};
   return std::nullopt;
 }
 
@@ -84,11 +88,14 @@ std::vector<Clerk> list_clerks(Reader& reader, const std::string& office) {
 Outcome<Clerk> add_clerk(NodeContext& ctx, const std::string& author, const NewClerk& in) {
   std::vector<FieldError> errors;
   if (!valid_username(in.username))
-    errors.push_back({"username", "format", "Tên đăng nhập gồm 3–32 ký tự: chữ thường không dấu, số, '.', '_', '-'.",
-                      "Username: 3–32 of lowercase letters, digits, '.', '_', '-'."});
+    errors.push_back({"username", "format",
+                      "Tên đăng nhập gồm 3–32 ký tự: chữ thường không dấu, số, '.', '_', '-', bắt đầu bằng chữ hoặc số.",
+                      "Username: 3–32 of lowercase letters, digits, '.', '_', '-', starting with a letter or digit."});
   if (is_blank(in.display_name) || in.display_name.size() > 100)
     errors.push_back({"display_name", "length", "Họ tên hiển thị phải có từ 1 đến 100 byte.",
                       "Display name must be 1 to 100 bytes."});
+  else if (auto e = printable_error("display_name", in.display_name, "Họ tên hiển thị", "Display name"))
+    errors.push_back(std::move(*e));
   Role role{};
   if (!parse_role(in.role, role))
     errors.push_back({"role", "enum", "Vai trò phải là clerk, specialist, leader hoặc it_admin.",

@@ -19,6 +19,8 @@ namespace {
 constexpr std::size_t kFindMax = 200000;  // codes scanned for the day's highest number
 constexpr std::size_t kListChunk = 256;   // index entries read at a time by a filtered listing
 constexpr std::size_t kAttachmentsMax = 100;
+// All components together, as listed on the receipt: about 100 printed lines.
+constexpr std::size_t kComponentsTotalBytesMax = 4000;
 constexpr const char* kOpenStatuses[] = {"received", "in_progress", "supplement_requested", "approved", "rejected"};
 
 bool is_closed(const std::string& status) { return status == "returned" || status == "cancelled"; }
@@ -168,10 +170,6 @@ bool all_digits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-bool has_control(const std::string& s) {
-  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; });
-}
-
 void check_text(std::vector<FieldError>& errors, const std::string& field, const std::string& value, bool required,
                 std::size_t max_bytes, const char* label_vi, const char* label_en) {
   if (is_blank(value)) {
@@ -182,9 +180,18 @@ void check_text(std::vector<FieldError>& errors, const std::string& field, const
   if (value.size() > max_bytes)
     errors.push_back({field, "too_long", std::string(label_vi) + " quá dài (tối đa " + std::to_string(max_bytes) + " byte).",
                       std::string(label_en) + " is too long (at most " + std::to_string(max_bytes) + " bytes)."});
-  else if (has_control(value))
-    errors.push_back({field, "format", std::string(label_vi) + " chứa ký tự điều khiển không hợp lệ.",
-                      std::string(label_en) + " contains control characters."});
+  else if (std::optional<FieldError> e = printable_error(field, value, label_vi, label_en))
+    errors.push_back(std::move(*e));
+}
+
+// A person's name: printable text (above) with at least one letter.
+void check_name(std::vector<FieldError>& errors, const std::string& field, const std::string& value,
+                const char* label_vi, const char* label_en) {
+  const std::size_t before = errors.size();
+  check_text(errors, field, value, true, hardware::kMaxNameBytes, label_vi, label_en);
+  if (errors.size() == before && !hardware::has_letter(value))
+    errors.push_back({field, "format", std::string(label_vi) + " phải có chữ cái.",
+                      std::string(label_en) + " must contain letters."});
 }
 
 std::string random_lookup_code() {
@@ -248,8 +255,7 @@ Outcome<DossierView> create_dossier(NodeContext& ctx, const Actor& actor, const 
   if (!has_role(actor, {Role::kClerk, Role::kLeader})) return forbidden();
   std::vector<FieldError> errors;
   // As long as a CCCD's QR code may carry: a name the kiosk read off a card is filed whole.
-  check_text(errors, "applicant.name", in.applicant.name, true, hardware::kMaxNameBytes, "Họ tên người nộp",
-             "Applicant name");
+  check_name(errors, "applicant.name", in.applicant.name, "Họ tên người nộp", "Applicant name");
   if (!(in.applicant.cccd.size() == 12 && all_digits(in.applicant.cccd)))
     errors.push_back({"applicant.cccd", "format", "Số CCCD phải gồm đúng 12 chữ số.",
                       "CCCD number must be exactly 12 digits."});
@@ -267,7 +273,8 @@ Outcome<DossierView> create_dossier(NodeContext& ctx, const Actor& actor, const 
       errors.push_back({"applicant.phone", "format", "Số điện thoại gồm 9–15 chữ số (có thể bắt đầu bằng +).",
                         "Phone number: 9–15 digits (may start with +)."});
   }
-  check_text(errors, "applicant.address", in.applicant.address, false, 300, "Địa chỉ", "Address");
+  check_text(errors, "applicant.address", in.applicant.address, false, hardware::kMaxAddressBytes, "Địa chỉ",
+             "Address");
   // The catalogue and calendar of this request, kept to its end (catalogues.hpp).
   auto catalogue = ctx.catalogues.procedures();
   auto calendar = ctx.catalogues.calendar();
@@ -284,9 +291,19 @@ Outcome<DossierView> create_dossier(NodeContext& ctx, const Actor& actor, const 
   if (in.components.size() > Catalogue::kComponentsMax)
     errors.push_back({"components", "too_many", "Quá nhiều thành phần hồ sơ (tối đa 50).",
                       "Too many components (at most 50)."});
-  for (std::size_t i = 0; i < in.components.size() && i < Catalogue::kComponentsMax; ++i)
+  std::size_t component_bytes = 0;
+  for (std::size_t i = 0; i < in.components.size() && i < Catalogue::kComponentsMax; ++i) {
     check_text(errors, "components[" + std::to_string(i) + "]", in.components[i], true, 300, "Thành phần hồ sơ",
                "Component");
+    component_bytes += in.components[i].size();
+  }
+  // Every paper received is listed on the receipt: all of them must fit on one slip.
+  if (component_bytes > kComponentsTotalBytesMax)
+    errors.push_back({"components", "too_long",
+                      "Danh sách thành phần hồ sơ quá dài để in trên giấy tiếp nhận (tối đa " +
+                          std::to_string(kComponentsTotalBytesMax) + " byte).",
+                      "The components are too long to print on the receipt (at most " +
+                          std::to_string(kComponentsTotalBytesMax) + " bytes in all)."});
   if (in.fee_vnd && (*in.fee_vnd < 0 || *in.fee_vnd > 100'000'000))
     errors.push_back({"fee_vnd", "range", "Lệ phí phải từ 0 đến 100.000.000 đồng.", "Fee must be 0 to 100,000,000 VND."});
   check_text(errors, "note", in.note, false, 1000, "Ghi chú", "Note");
@@ -644,20 +661,28 @@ Outcome<DossierView> assign_dossier(NodeContext& ctx, const Actor& actor, const 
   return reload(ctx, rec->id);
 }
 
-Outcome<DossierView> attach_pages(NodeContext& ctx, const Actor& actor, const std::string& id,
-                                  const std::vector<Attachment>& pages) {
-  if (pages.empty())
-    return invalid({{"pages", "required", "Chưa có trang nào được quét.", "No page was scanned."}});
-  if (pages.size() > kAttachmentsMax)
+Outcome<Record> dossier_for_pages(NodeContext& ctx, const std::string& id, std::size_t adding) {
+  if (adding > kAttachmentsMax)
     return invalid({{"pages", "too_many", "Quá nhiều trang (tối đa 100).", "Too many pages (at most 100)."}});
   auto rec = load(ctx, id);
   if (!rec) return not_found("hồ sơ", "Dossier");
   if (pinned_copy(ctx, *rec)) return read_only_copy();
-  if (!has_role(actor, {Role::kClerk, Role::kLeader})) return forbidden();
-  DossierView cur = dossier_view(ctx, *rec);
-  if (cur.attachments.size() + pages.size() > kAttachmentsMax)
+  const FieldValue* held = rec->field("attachments");
+  if ((held ? held->elements.size() : 0) + adding > kAttachmentsMax)
     return invalid({{"pages", "too_many", "Hồ sơ đã có quá nhiều trang đính kèm (tối đa 100).",
                      "The dossier has too many attached pages (at most 100)."}});
+  return *rec;
+}
+
+Outcome<DossierView> attach_pages(NodeContext& ctx, const Actor& actor, const std::string& id,
+                                  const std::vector<Attachment>& pages) {
+  if (pages.empty())
+    return invalid({{"pages", "required", "Chưa có trang nào được quét.", "No page was scanned."}});
+  Outcome<Record> found = dossier_for_pages(ctx, id, pages.size());
+  if (!found.ok()) return found.error();
+  if (!has_role(actor, {Role::kClerk, Role::kLeader})) return forbidden();
+  const Record* rec = &found.value();
+  DossierView cur = dossier_view(ctx, *rec);
   Transaction txn(actor.username, record_scope(ctx, *rec));
   RecordWrite& w = txn.update(kDossiers, rec->id);
   for (const auto& a : pages) w.add("attachments", encode_attachment(a));

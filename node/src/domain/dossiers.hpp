@@ -135,6 +135,9 @@ Outcome<DossierView> transition_dossier(NodeContext& ctx, const Actor& actor, co
                                         const std::string& action, const std::string& note);
 Outcome<DossierView> assign_dossier(NodeContext& ctx, const Actor& actor, const std::string& id,
                                     const std::string& assignee);
+// The dossier `id` when `adding` pages may be attached to it: held here (not
+// another office's pinned copy: 409 read_only_copy) and at most 100 pages in all.
+Outcome<Record> dossier_for_pages(NodeContext& ctx, const std::string& id, std::size_t adding);
 // Adds scanned pages to an open or closed dossier (clerk, leader).
 Outcome<DossierView> attach_pages(NodeContext& ctx, const Actor& actor, const std::string& id,
                                   const std::vector<Attachment>& pages);

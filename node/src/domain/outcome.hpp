@@ -9,21 +9,12 @@
 #include <utility>
 #include <vector>
 
+#include "wardsync/hardware/text.hpp"
+
 namespace wardsync::node {
 
-// Empty, or nothing but spaces (ASCII and no-break): no name, note or reason.
-inline bool is_blank(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    if (s[i] == ' ') {
-      ++i;
-    } else if (s.compare(i, 2, "\xC2\xA0") == 0) {
-      i += 2;
-    } else {
-      return false;
-    }
-  }
-  return true;
-}
+// Empty, or nothing but spaces of any kind: no name, note or reason.
+inline bool is_blank(std::string_view s) { return hardware::is_blank_text(s); }
 
 struct FieldError {
   std::string field;       // JSON path of the input, e.g. "applicant.cccd"
@@ -31,6 +22,22 @@ struct FieldError {
   std::string message_vi;  // Vietnamese with full diacritics
   std::string message_en;
 };
+
+// The error for a text field that could not be printed on a slip as it reads on
+// screen (hardware/text.hpp: control characters, invisible formatting), or none.
+inline std::optional<FieldError> printable_error(const std::string& field, std::string_view value,
+                                                 std::string_view label_vi, std::string_view label_en) {
+  switch (hardware::text_fault(value)) {
+    case hardware::TextFault::kNone: return std::nullopt;
+    case hardware::TextFault::kInvisible:
+      return FieldError{field, "format",
+                        std::string(label_vi) + " chứa ký tự định dạng ẩn (đảo chiều, độ rộng bằng 0).",
+                        std::string(label_en) + " contains invisible formatting characters (bidi, zero-width)."};
+    default:
+      return FieldError{field, "format", std::string(label_vi) + " chứa ký tự điều khiển không hợp lệ.",
+                        std::string(label_en) + " contains control characters."};
+  }
+}
 
 enum class ErrorKind {
   kInvalid,       // 400: field errors

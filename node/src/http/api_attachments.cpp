@@ -65,6 +65,7 @@ void download(Exchange& ex, const std::string& hash) {
   ex.resp.setContentType(type);
   ex.resp.set("Cache-Control", "private, max-age=31536000, immutable");  // content-addressed
   ex.resp.set("X-Content-Type-Options", "nosniff");
+  ex.resp.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
   ex.resp.setContentLength64(static_cast<Poco::Int64>(out.value().size()));
   ex.turn.leave();
   ex.resp.send().write(out.value().data(), static_cast<std::streamsize>(out.value().size()));
