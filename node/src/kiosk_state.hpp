@@ -76,21 +76,31 @@ struct PendingFiling {
   int wrong_codes = 0;
   std::string dossier_id;  // set once filed: a repeated confirm answers the same dossier
   std::chrono::steady_clock::time_point at;
+  std::string client;  // the address it came from (a kiosk device)
 };
 
+// Filings waiting for their code, bounded: at most kPerClient from one address
+// (a kiosk has one citizen at a time), kMax in all. When full, the oldest filing
+// of the address holding the most goes, so a flood from a few addresses pushes
+// out only its own filings, never the one a citizen is about to confirm.
 class PendingFilings {
  public:
   static constexpr std::size_t kMax = 256;
+  static constexpr std::size_t kPerClient = 4;
   static constexpr auto kTtl = std::chrono::minutes(30);
 
   void put(PendingFiling f) {
     std::lock_guard<std::mutex> lock(mu_);
     expire();
-    if (items_.size() >= kMax) {
-      auto oldest = items_.begin();
-      for (auto it = items_.begin(); it != items_.end(); ++it)
-        if (it->second.at < oldest->second.at) oldest = it;
-      items_.erase(oldest);
+    std::map<std::string, std::size_t> per_client;
+    for (const auto& [id, item] : items_) ++per_client[item.client];
+    if (per_client[f.client] >= kPerClient) {
+      erase_oldest_of(f.client);
+    } else if (items_.size() >= kMax) {
+      auto most = per_client.begin();
+      for (auto it = per_client.begin(); it != per_client.end(); ++it)
+        if (it->second > most->second) most = it;
+      erase_oldest_of(most->first);
     }
     items_[f.id] = std::move(f);
   }
@@ -114,6 +124,12 @@ class PendingFilings {
   std::mutex confirm_mu;
 
  private:
+  void erase_oldest_of(const std::string& client) {  // REQUIRES: mu_ held
+    auto oldest = items_.end();
+    for (auto it = items_.begin(); it != items_.end(); ++it)
+      if (it->second.client == client && (oldest == items_.end() || it->second.at < oldest->second.at)) oldest = it;
+    if (oldest != items_.end()) items_.erase(oldest);
+  }
   void expire() {  // REQUIRES: mu_ held
     auto now = std::chrono::steady_clock::now();
     for (auto it = items_.begin(); it != items_.end();) it = now - it->second.at > kTtl ? items_.erase(it) : std::next(it);

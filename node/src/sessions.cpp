@@ -112,7 +112,7 @@ Result<NewSession> SessionStore::create(const std::string& clerk_id, const std::
   return n;
 }
 
-std::optional<Session> SessionStore::touch(const std::string& token) {
+std::optional<Session> SessionStore::touch(const std::string& token, bool background) {
   if (token.size() != 64) return std::nullopt;
   std::string h = token_hash(token);
   std::uint64_t now = clock_.now_ms();
@@ -125,7 +125,7 @@ std::optional<Session> SessionStore::touch(const std::string& token) {
     sessions_.erase(it);
     return std::nullopt;
   }
-  it->second.last_seen_ms = now;
+  if (!background) it->second.last_seen_ms = now;
   return it->second;
 }
 

@@ -52,9 +52,10 @@ class SessionStore {
   SessionStore& operator=(const SessionStore&) = delete;
 
   Result<NewSession> create(const std::string& clerk_id, const std::string& username);
-  // The live session for a cookie token, touching its idle clock; nullopt when
-  // unknown or idle too long (then it is removed).
-  std::optional<Session> touch(const std::string& token);
+  // The live session for a cookie token, touching its idle clock unless the
+  // request is `background` (an app's own polling, not the clerk's doing);
+  // nullopt when unknown or idle too long (then it is removed).
+  std::optional<Session> touch(const std::string& token, bool background = false);
   void remove(const std::string& token);
   // Removes every session of a clerk (password changed, account disabled).
   void remove_clerk(const std::string& clerk_id);

@@ -118,6 +118,16 @@ TEST_CASE("an idle session expires", "[node][api][auth]") {
   CHECK(c.get("/api/v1/sessions/current").status == 200);  // activity keeps it alive
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   CHECK(c.get("/api/v1/sessions/current").status == 401);
+  // The clerks' app polls the sync status every 10 s marked X-Background: that is
+  // no activity, so a desk left signed in still signs out.
+  Client left = n.signed_in("motcua");
+  for (int i = 0; i < 5; ++i) {
+    auto poll = left.request("GET", "/api/v1/sync/status", "", false, {{"X-Background", "1"}});
+    if (i < 3) CHECK(poll.status == 200);  // 0, 0.6, 1.2 s: still within the 2 s
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  }
+  CHECK(left.request("GET", "/api/v1/sync/status", "", false, {{"X-Background", "1"}}).status == 401);
+  CHECK(left.get("/api/v1/sessions/current").status == 401);
 }
 
 TEST_CASE("procedures and calendar", "[node][api]") {
@@ -581,6 +591,11 @@ TEST_CASE("users: only it_admin manages accounts, and disabled accounts cannot s
   auto bad = admin.post("/api/v1/users", R"({"username":"X","display_name":"","role":"boss","password":"short"})");
   CHECK(bad.status == 400);
   CHECK(bad.field_errors().size() == 4);
+  // A name that reads like an option, a display name with terminal escapes, a password of spaces.
+  auto odd = admin.post("/api/v1/users",
+                        R"({"username":"-rf","display_name":"A\u001b[31mB","role":"clerk","password":"        "})");
+  CHECK(odd.field_errors() ==
+        (std::vector<std::string>{"username:format", "display_name:format", "password:blank"}));
   CHECK(admin.get("/api/v1/users").json->getArray("items")->size() == 7);
   Client lan(n.proc.port());
   REQUIRE(lan.login("lan.le", "mat-khau-dai").status == 200);

@@ -136,6 +136,7 @@ Outcome<PendingFiling> start_filing(NodeContext& ctx, const FilingInput& in) {
   f.components = in.components;
   f.phone = in.phone;
   f.at = std::chrono::steady_clock::now();
+  f.client = in.client;
   ctx.kiosk.filings_pending.put(f);
   return f;
 }

@@ -30,7 +30,8 @@ struct FilingInput {
   std::string procedure_code;
   std::vector<std::string> components;
   std::vector<FilingPage> pages;
-  std::string phone;  // optional
+  std::string phone;   // optional
+  std::string client;  // the kiosk's address (pending filings are bounded per address)
 };
 // Checks everything and holds the filing until the citizen types the confirmation code.
 Outcome<PendingFiling> start_filing(NodeContext& ctx, const FilingInput& input);

@@ -184,6 +184,7 @@ void file_start(Exchange& ex) {
   in.cccd_qr = body_string(ex, "cccd_qr", errors);
   in.procedure_code = body_string(ex, "procedure_code", errors);
   in.phone = body_string(ex, "phone", errors);
+  in.client = client_of(ex);
   auto strings = [&](const std::string& key, auto&& each) {
     if (!ex.body->has(key)) return;
     if (!ex.body->isArray(key)) {

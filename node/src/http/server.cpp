@@ -136,7 +136,8 @@ void method_not_allowed(Exchange& ex, std::string_view allow) {
 
 bool require_session(Exchange& ex) {
   if (ex.actor) return true;
-  if (!ex.token.empty()) ex.session = ex.sessions.touch(ex.token);
+  // A web app's polling says so: it must not keep an unattended desk signed in.
+  if (!ex.token.empty()) ex.session = ex.sessions.touch(ex.token, ex.req.get("X-Background", "") == "1");
   if (ex.session) ex.actor = ex.actors.get(ex.session->clerk_id);
   if (ex.session && !ex.actor) {
     auto reader = ex.ctx.readers.acquire();

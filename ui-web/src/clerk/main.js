@@ -103,7 +103,11 @@ function syncIndicator() {
   return syncEl;
 }
 async function pollSync() {
-  try { lastSync = { ok: true, s: await api.syncStatus() }; } catch (e) { lastSync = { ok: false, e }; }
+  try { lastSync = { ok: true, s: await api.syncStatus() }; } catch (e) {
+    lastSync = { ok: false, e };
+    // The session ran out while the desk was left alone: back to sign-in (drafts are kept).
+    if (e.status === 401 && me) { me = null; render(); return; }
+  }
   paintSync();
 }
 export function syncFigures(s) {

@@ -28,8 +28,10 @@ export function setCsrf(token) {
   else sessionStorage.removeItem(CSRF_KEY);
 }
 
-export async function call(method, path, body, { timeoutMs = 15000 } = {}) {
+// background: the app's own polling, which must not keep an idle session alive.
+export async function call(method, path, body, { timeoutMs = 15000, background = false } = {}) {
   const headers = { Accept: 'application/json' };
+  if (background) headers['X-Background'] = '1';
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrf() && !path.startsWith('/kiosk')) headers['X-CSRF-Token'] = csrf();
   const ctl = new AbortController();
@@ -79,7 +81,7 @@ export const currentSession = async () => sessionOf(await call('GET', '/sessions
 export const signOut = () => call('DELETE', '/sessions/current').finally(() => setCsrf(''));
 
 export const health = () => call('GET', '/health');
-export const syncStatus = () => call('GET', '/sync/status');
+export const syncStatus = () => call('GET', '/sync/status', undefined, { background: true });
 
 export const procedures = async (query) => items(await call('GET', '/procedures' + q({ q: query })), 'procedures');
 // The list carries no papers; the detail does. Details are cached for the page's life.
