@@ -160,6 +160,13 @@ Result<std::unique_ptr<NodeReplication>> NodeReplication::start(NodeContext& ctx
   ro.heartbeat = std::chrono::milliseconds(config.sync_heartbeat_ms);
   ro.peer_timeout = std::chrono::milliseconds(config.sync_peer_timeout_ms);
   ro.schema_version = kNodeSchemaVersion;
+  ro.on_link = [self](const PeerStatus& p, bool up) {
+    std::string who = p.name + (p.node_id_hex.empty() ? "" : " (node " + p.node_id_hex.substr(0, 16) + ")");
+    if (up)
+      self->ctx_.log.info("sync", "link up: " + who);
+    else
+      self->ctx_.log.warning("sync", "link down: " + who + (p.last_error.empty() ? "" : ": " + p.last_error));
+  };
   ro.may_fetch = [self](const PublicKey& requester, const std::string& collection) {
     bool ok = fetchable_collection(collection);
     // An audit trail of who read what across offices (ids only, no personal data).

@@ -78,6 +78,10 @@ namespace {
 
 using peer::Steady;
 
+// The link errors of a session, cleared when the peer says HELLO again.
+const std::string kSilentError = "peer silent; reconnecting";
+const std::string kNoAnswerError = "no answer for ";
+
 CurveKeys keys_from_z85(const char* pub, const char* sec) {
   CurveKeys k;
   zmq_z85_decode(k.public_key.data(), pub);
@@ -242,17 +246,6 @@ Status Replicator::Impl::start() {
   try {
     // ZAP first: a CURVE socket bound without it would admit anyone.
     zap_ = std::make_unique<ZapHandler>(ctx_, options_.admit);
-    auto secure = [&](zmq::socket_t& sock) {
-      sock.set(zmq::sockopt::linger, 0);
-      sock.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(kMaxFrameBytes));
-      sock.set(zmq::sockopt::sndhwm, 1000);
-      sock.set(zmq::sockopt::rcvhwm, 1000);
-      sock.set(zmq::sockopt::reconnect_ivl, 100);
-      sock.set(zmq::sockopt::reconnect_ivl_max, 5000);
-      sock.set(zmq::sockopt::zap_domain, "wardsync");
-      sock.set(zmq::sockopt::curve_secretkey, zmq::buffer(options_.keys.secret_key.data(), CurveSecret::size()));
-      sock.set(zmq::sockopt::curve_publickey, zmq::buffer(options_.keys.public_key));
-    };
     if (!options_.listen.empty()) {
       router_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::router);
       secure(*router_);
@@ -264,12 +257,9 @@ Status Replicator::Impl::start() {
       auto s = std::make_unique<Session>();
       s->name = peer.endpoint;
       s->stats.name = peer.endpoint;
-      s->dealer = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::dealer);
-      secure(*s->dealer);
-      s->dealer->set(zmq::sockopt::curve_serverkey, zmq::buffer(peer.server_public));
-      s->dealer->connect(peer.endpoint);
       s->peer_key = peer.server_public;
       s->have_key = true;
+      dial(*s);
       sessions_.push_back(std::move(s));
     }
   } catch (const zmq::error_t& e) {
@@ -278,6 +268,27 @@ Status Replicator::Impl::start() {
   worker_ = std::thread([this] { receive_worker(); });
   thread_ = std::thread([this] { loop(); });
   return Status::ok();
+}
+
+void Replicator::Impl::secure(zmq::socket_t& sock) const {
+  sock.set(zmq::sockopt::linger, 0);
+  sock.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(kMaxFrameBytes));
+  sock.set(zmq::sockopt::sndhwm, 1000);
+  sock.set(zmq::sockopt::rcvhwm, 1000);
+  sock.set(zmq::sockopt::reconnect_ivl, 100);
+  sock.set(zmq::sockopt::reconnect_ivl_max, 5000);
+  sock.set(zmq::sockopt::zap_domain, "wardsync");
+  sock.set(zmq::sockopt::curve_secretkey, zmq::buffer(options_.keys.secret_key.data(), CurveSecret::size()));
+  sock.set(zmq::sockopt::curve_publickey, zmq::buffer(options_.keys.public_key));
+}
+
+void Replicator::Impl::dial(Session& s) {
+  auto dealer = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::dealer);
+  secure(*dealer);
+  dealer->set(zmq::sockopt::curve_serverkey, zmq::buffer(s.peer_key));
+  dealer->connect(s.name);
+  s.dealer = std::move(dealer);  // the old one (if any) closes: linger 0
+  s.dialed = Steady::now();
 }
 
 Session& Replicator::Impl::inbound_session(const std::string& routing_id, const std::string& user_id) {
@@ -390,6 +401,7 @@ void Replicator::Impl::handle(Session& s, const std::string& bytes) {
       s.peer_node = hello_node;
       s.stats.node_id_hex = to_hex(s.peer_node);
       if (s.inbound) s.stats.name = "inbound:" + s.stats.node_id_hex.substr(0, 16);
+      departed_.erase(s.stats.node_id_hex);  // back
       // Resume from what the peer holds now: never from zero, never from a
       // position it may have lost (a restored peer reports its real vector).
       s.peer_vv = from_pb(h.vv());
@@ -398,6 +410,8 @@ void Replicator::Impl::handle(Session& s, const std::string& bytes) {
       s.in_flight.clear();
       s.ready = true;
       s.pump_needed = true;
+      // A link error ends with the link's return; any other stays for the operator.
+      if (s.stats.last_error == kSilentError || s.stats.last_error.rfind(kNoAnswerError, 0) == 0) s.stats.last_error.clear();
       if (s.inbound || !was_ready) send_hello(s, Steady::now());
       break;
     }
@@ -529,14 +543,34 @@ void Replicator::Impl::send_batch(Session& s, std::vector<WireChange> changes, S
 
 void Replicator::Impl::tick(Session& s, Steady::time_point now) {
   auto hello_every = std::max<std::chrono::milliseconds>(options_.heartbeat, std::chrono::milliseconds(1000));
-  if (!s.inbound && !s.ready && now - s.last_hello > hello_every) send_hello(s, now);
+  if (!s.inbound && !s.ready) {
+    // libzmq gives up on a connection whose CURVE handshake failed (the peer's
+    // ZAP refused our key: not enrolled there yet, or revoked; or the `peer` line
+    // names a wrong server key) and never dials it again. Unanswered for a
+    // while, start afresh: a ward enrolled after it started gets through
+    // without a restart.
+    const auto redial_after = std::max<Steady::duration>(options_.peer_timeout * 3, std::chrono::seconds(5));
+    if (now - s.dialed > redial_after && now - s.last_heard > redial_after) {
+      try {
+        dial(s);
+      } catch (const zmq::error_t& e) {
+        s.stats.last_error = std::string("cannot dial: ") + e.what();
+        return;
+      }
+      s.stats.last_error = kNoAnswerError +
+                           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(redial_after).count()) +
+                           " s; dialling again (check the `peer` line's address and key, and that the peer holds "
+                           "this node's certificate)";
+    }
+    if (now - s.last_hello > hello_every) send_hello(s, now);
+  }
   if (!s.ready) return;
   if (now - s.last_heard > options_.peer_timeout) {
     // Silent peer: the link is down. Forget what was in flight; on resume the
     // peer's HELLO says where to start.
     s.ready = false;
     s.in_flight.clear();
-    s.stats.last_error = "peer silent; reconnecting";
+    s.stats.last_error = kSilentError;
     return;
   }
   // A live link loses nothing (TCP; a failed send resets the session), so
@@ -606,6 +640,14 @@ void Replicator::Impl::publish_status(Steady::time_point now) {
     st.we_lack_bytes = bytes_estimate(st.we_lack, st);
     out.push_back(std::move(st));
   }
+  for (const auto& [id, d] : departed_) {
+    bool present = std::any_of(sessions_.begin(), sessions_.end(),
+                               [&](const std::unique_ptr<Session>& s) { return s->stats.node_id_hex == id; });
+    if (present) continue;  // dialling again: its new session is listed
+    PeerStatus st = d.stats;
+    st.last_contact_ms_ago = std::chrono::duration_cast<std::chrono::milliseconds>(now - d.last_heard).count();
+    out.push_back(std::move(st));
+  }
   std::lock_guard<std::mutex> lock(mu_);
   status_ = std::move(out);
 }
@@ -672,12 +714,28 @@ void Replicator::Impl::loop() {
     if (dirty_->exchange(false)) {
       for (auto& s : sessions_) s->pump_needed = true;
     }
-    for (auto& s : sessions_) tick(*s, now);
+    for (auto& s : sessions_) {
+      tick(*s, now);
+      if (s->ready != s->reported_up) {
+        s->reported_up = s->ready;
+        if (options_.on_link) options_.on_link(s->stats, s->ready);
+      }
+    }
     start_local_fetches(now);
     expire_fetches(now);
-    // Inbound sessions whose peer went silent are forgotten; it says HELLO again.
+    // Inbound sessions whose peer went silent are forgotten (it says HELLO
+    // again); the peer stays listed, disconnected, until it does.
     std::erase_if(sessions_, [&](const std::unique_ptr<Session>& s) {
-      return s->inbound && !s->ready && now - s->last_heard > options_.peer_timeout;
+      bool gone = s->inbound && !s->ready && now - s->last_heard > options_.peer_timeout;
+      if (gone && !s->stats.node_id_hex.empty() && (departed_.size() < kDepartedMax ||
+                                                    departed_.count(s->stats.node_id_hex) != 0)) {
+        Departed& d = departed_[s->stats.node_id_hex];
+        d.stats = s->stats;
+        d.stats.connected = false;
+        d.stats.last_error = "the peer went silent; waiting for it to connect again";
+        d.last_heard = s->last_heard;
+      }
+      return gone;
     });
     if (now - last_status > std::chrono::milliseconds(500)) {
       publish_status(now);

@@ -112,9 +112,9 @@ void Replicator::Impl::serve_fetch(Session& s, const pb::Fetch& f) {
   s.fetch_refill = now;
   if (s.fetch_tokens < 1) {
     // "Unavailable", which the asker may retry: a burst of look-ups, or a peer gone wrong.
+    // Counted, not made the peer's last error: that may name something worse (a
+    // forged change) that a burst of look-ups must not hide from the operator.
     ++s.stats.fetches_limited;
-    s.stats.last_error = "fetches above " + std::to_string(static_cast<int>(kFetchesPerSecond)) +
-                         " a second: answered unavailable";
     send_fetched(s, f.request(), pb::Fetched::UNAVAILABLE);
     return;
   }

@@ -50,6 +50,8 @@ struct Session {
   std::map<std::uint64_t, Steady::time_point> in_flight;
   std::uint64_t next_batch = 1;
   Steady::time_point last_heard{}, last_sent{}, last_hello{}, last_ack{};
+  Steady::time_point dialed{};  // outbound: when the DEALER was (re)created
+  bool reported_up = false;     // as last told to ReplicatorOptions::on_link
   PeerStatus stats;
   std::uint64_t they_lack = 0;                // as of the last status, sent in heartbeats
   bool pump_needed = true;
@@ -201,6 +203,8 @@ class Replicator::Impl {
   void loop();
   void handle(Session& s, const std::string& bytes);
   void tick(Session& s, Steady::time_point now);
+  void secure(zmq::socket_t& sock) const;  // CURVE keys, ZAP domain, limits
+  void dial(Session& s);                   // a fresh DEALER to s.name (its endpoint)
   void pump(Session& s, Steady::time_point now);
   void send_batch(Session& s, std::vector<WireChange> changes, Steady::time_point now);
   void send(Session& s, const pb::Envelope& env);
@@ -218,6 +222,15 @@ class Replicator::Impl {
   std::unique_ptr<ZapHandler> zap_;
   std::unique_ptr<zmq::socket_t> router_;
   std::vector<std::unique_ptr<Session>> sessions_;  // outbound first, then inbound
+  // Inbound peers whose session ended, by node id (hex): still listed, not
+  // connected, so a district sees a ward that went away (bounded; a peer that
+  // comes back leaves this list).
+  struct Departed {
+    PeerStatus stats;
+    Steady::time_point last_heard;
+  };
+  std::map<std::string, Departed> departed_;
+  static constexpr std::size_t kDepartedMax = 1000;
   std::atomic<bool> stop_{false};
   // Shared with the store's subscriber, which may outlive this replicator.
   std::shared_ptr<std::atomic<bool>> dirty_ = std::make_shared<std::atomic<bool>>(true);

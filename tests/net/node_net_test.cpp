@@ -119,6 +119,20 @@ TEST_CASE("net: the district killed with SIGKILL mid-stream loses nothing and re
   INFO("ward sent " << sent << " changes for " << total);
   CHECK(sent >= static_cast<double>(total));
   CHECK(sent - static_cast<double>(total) < static_cast<double>(before));
+
+  // The ward's box dies: the district still lists it, disconnected (what an alert
+  // on wardsync_peer_connected == 0 needs), and its log says so.
+  const std::string ward_peer = "inbound:" + ward.node_id.substr(0, 16);
+  REQUIRE(eventually([&] { return metric(district.metrics(), "wardsync_peer_connected", ward_peer) == 1; }, 10));
+  ward.proc->kill_hard();
+  CHECK(eventually([&] { return metric(district.metrics(), "wardsync_peer_connected", ward_peer) == 0; }, 20));
+  CHECK(eventually([&] {
+    std::ifstream log(district.dir / "test-run.log");
+    for (std::string line; std::getline(log, line);)
+      if (line.find("link down: " + ward_peer) != std::string::npos) return true;
+    return false;
+  }, 10));
+
 }
 
 TEST_CASE("net: two boxes that edit one dossier while cut off converge when the link returns", "[net]") {

@@ -54,6 +54,15 @@ TEST_CASE("net: unenrolled and revoked nodes are refused before any record flows
   Response st = signed_in(district, "it_d").get("/api/v1/sync/status");
   REQUIRE(st.status == 200);
   CHECK(st.body.find(R"("uncertified_origins":[")" + ward.node_id + "\"]") != std::string::npos);
+
+  // The refused box is enrolled afterwards, while it runs (the IT officer issued
+  // its certificate late): it gets through without a restart, though libzmq never
+  // dials a connection its peer refused again by itself.
+  must_run({"cert", "issue", "--authority", net.auth().string(), "--request", (net.root() / "rogue.request").string(),
+            "--out", rogue.cert().string()});
+  must_run({"cert", "install", "--dir", rogue.dir.string(), rogue.cert().string()});
+  must_run({"cert", "install", "--dir", district.dir.string(), rogue.cert().string()});
+  CHECK(eventually([&] { return at_district.seq(rogue.node_id, rogue.scope) > 20; }, 60));
 }
 
 TEST_CASE("net: a change altered by a relay is refused at the next hop and reported", "[net]") {

@@ -104,28 +104,41 @@ TEST_CASE("missing_for sends the streams under `first` before all others", "[syn
   CHECK(parse_header(few[1]).value().stream.scope == "zz-shared");
 }
 
-TEST_CASE("held changes are bounded in total, across made-up origins, and the count survives a restart",
-          "[sync][policy]") {
+namespace {
+
+// A store on disk whose policy admits only the origins in `admitted`, holding
+// at most 6 changes in all, reopened as often as a test restarts it.
+struct HeldStore {
   TempDir dir;
   const std::string path = dir.file("node.db");
   Identity me = identity(2);
   FakeClock clock;
   std::set<PublicKey> admitted;
-  auto policy = [&](const PublicKey& origin, const std::string&,
-                    std::span<const WireChange* const>) -> std::optional<std::string> {
-    if (admitted.count(origin) == 0) return "no certificate";
-    return std::nullopt;
-  };
-  auto open = [&] {
+
+  std::unique_ptr<Store> open(std::uint64_t held_max_age_s = StoreOptions{}.held_max_age_s) {
     StoreOptions options;
     options.path = path;
     options.max_held_total = 6;
+    options.held_max_age_s = held_max_age_s;
     auto r = Store::open(options, test_schema(), me, clock);
     REQUIRE(r.is_ok());
     std::unique_ptr<Store> s = std::move(r).value();
-    s->set_origin_policy(policy);
+    s->set_origin_policy([this](const PublicKey& origin, const std::string&,
+                                std::span<const WireChange* const>) -> std::optional<std::string> {
+      if (admitted.count(origin) == 0) return "no certificate";
+      return std::nullopt;
+    });
     return s;
-  };
+  }
+};
+
+}  // namespace
+
+TEST_CASE("held changes are bounded in total, across made-up origins, and the count survives a restart",
+          "[sync][policy]") {
+  HeldStore h;
+  auto open = [&] { return h.open(); };
+  std::set<PublicKey>& admitted = h.admitted;
   Identity s1 = identity(31), s2 = identity(32), s3 = identity(33);
   {
     auto b = open();
@@ -154,27 +167,10 @@ TEST_CASE("held changes are bounded in total, across made-up origins, and the co
 
 TEST_CASE("held changes older than the held limit are dropped, so junk cannot sit in the bound for good",
           "[sync][policy]") {
-  TempDir dir;
-  const std::string path = dir.file("node.db");
-  Identity me = identity(2);
-  FakeClock clock;
-  std::set<PublicKey> admitted;
-  auto policy = [&](const PublicKey& origin, const std::string&,
-                    std::span<const WireChange* const>) -> std::optional<std::string> {
-    if (admitted.count(origin) == 0) return "no certificate";
-    return std::nullopt;
-  };
-  auto open = [&] {
-    StoreOptions options;
-    options.path = path;
-    options.max_held_total = 6;
-    options.held_max_age_s = 3600;
-    auto r = Store::open(options, test_schema(), me, clock);
-    REQUIRE(r.is_ok());
-    std::unique_ptr<Store> s = std::move(r).value();
-    s->set_origin_policy(policy);
-    return s;
-  };
+  HeldStore h;
+  auto open = [&] { return h.open(3600); };
+  FakeClock& clock = h.clock;
+  std::set<PublicKey>& admitted = h.admitted;
   constexpr std::uint64_t kMinute = 60 * 1000;
   Identity junk = identity(41), later = identity(42);
   {

@@ -310,7 +310,8 @@ TEST_CASE("a peer's on-demand fetches above the rate are answered unavailable, t
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   CHECK(status().fetches_limited == unavailable);
   CHECK(status().fetches_served == found);
-  CHECK(status().last_error.find("fetches above 20 a second") != std::string::npos);
+  // Counted only: the peer's last error keeps naming what matters more.
+  CHECK(status().last_error.find("fetch") == std::string::npos);
   // After a quiet second, served again.
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   ask(101);

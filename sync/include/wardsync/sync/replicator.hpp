@@ -108,6 +108,8 @@ struct FetchResult {
   std::string detail;
 };
 
+struct PeerStatus;
+
 struct ReplicatorOptions {
   std::string listen;  // "tcp://127.0.0.1:7000", or empty for a node that only connects
   std::vector<PeerConfig> peers;
@@ -138,6 +140,9 @@ struct ReplicatorOptions {
   // the blobs this node needs and lacks (e.g. referenced by records it holds).
   BlobStore* blobs = nullptr;
   std::function<std::vector<Hash>()> wanted_blobs;
+  // Called on the session thread when a session comes up or goes down (with
+  // the peer's figures at that moment: name, node id, last error). Keep it quick.
+  std::function<void(const PeerStatus& peer, bool up)> on_link;
   std::size_t blob_chunk_bytes = 128 * 1024;
   // Bandwidth cap for the blob chunks we send, per peer; 0: no cap.
   std::uint64_t blob_bytes_per_second = 0;
