@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -667,6 +668,15 @@ TEST_CASE("one client holding many idle connections cannot take the node from th
   CHECK(refused.find("too_many_connections") != std::string::npos);
   CHECK(refused.find("Retry-After: 5") != std::string::npos);
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+  // A client knocking again and again is logged once a minute, not once a knock.
+  for (int i = 0; i < 9; ++i) CHECK(health_from("127.0.0.2", port).rfind("HTTP/1.1 503", 0) == 0);
+  {
+    std::ifstream log(n.tmp.path() / "d" / "test-run.log");
+    std::string line;
+    int logged = 0;
+    while (std::getline(log, line)) logged += line.find("connection(s) from 127.0.0.2") != std::string::npos;
+    CHECK(logged == 1);
+  }
   // Everybody else is served.
   CHECK(health_from("127.0.0.1", port).rfind("HTTP/1.1 200", 0) == 0);
   CHECK(Client(port).get("/api/v1/health").status == 200);
