@@ -81,6 +81,7 @@ using peer::Steady;
 // The link errors of a session, cleared when the peer says HELLO again.
 const std::string kSilentError = "peer silent; reconnecting";
 const std::string kNoAnswerError = "no answer for ";
+const std::string kRefusedError = "refused by the peer: ";
 
 CurveKeys keys_from_z85(const char* pub, const char* sec) {
   CurveKeys k;
@@ -357,6 +358,15 @@ bool Replicator::Impl::check_grant(Session& s, const PublicKey& node) {
   return true;
 }
 
+void Replicator::Impl::refuse(Session& s, Steady::time_point now) {
+  pb::Envelope env;
+  env.mutable_refused()->set_reason("no valid, unrevoked certificate here binds your transport key to node " +
+                                    s.stats.node_id_hex.substr(0, 16) +
+                                    " (revoked, expired, or not installed at this node)");
+  s.last_hello = now;  // the once-a-second bound of the answers to a non-session
+  send(s, env);
+}
+
 void Replicator::Impl::handle(Session& s, const std::string& bytes) {
   s.last_heard = Steady::now();
   s.stats.bytes_received += bytes.size();
@@ -365,12 +375,24 @@ void Replicator::Impl::handle(Session& s, const std::string& bytes) {
     s.stats.last_error = "unreadable message";
     return;
   }
+  if (!s.inbound && env.kind_case() == pb::Envelope::kRefused) {
+    // The listener will not have us: say why, and stop counting it as heard.
+    s.stats.last_error = kRefusedError + env.refused().reason().substr(0, 300);
+    s.ready = false;
+    s.in_flight.clear();
+    s.last_heard = Steady::time_point{};
+    return;
+  }
   if (!s.inbound && !s.ready && env.kind_case() != pb::Envelope::kHello) return;  // refused or not yet up
   if (s.inbound && !s.ready && env.kind_case() != pb::Envelope::kHello) {
     // Data from a peer we hold no session for (we restarted, or it never said
-    // HELLO): apply nothing, ask it to start over (at most once a second).
+    // HELLO): apply nothing, ask it to start over (at most once a second); a
+    // peer we refused is told so instead, or it would take our HELLO as a welcome.
     auto now = Steady::now();
-    if (now - s.last_hello > std::chrono::seconds(1)) send_hello(s, now, true);
+    if (now - s.last_hello > std::chrono::seconds(1)) {
+      if (s.stats.refused_sessions > 0) refuse(s, now);
+      else send_hello(s, now, true);
+    }
     return;
   }
   switch (env.kind_case()) {
@@ -397,9 +419,12 @@ void Replicator::Impl::handle(Session& s, const std::string& bytes) {
       PublicKey hello_node{};
       std::memcpy(hello_node.data(), h.node_id().data(), kPublicKeyBytes);
       s.peer_scopes.assign(h.scopes().begin(), h.scopes().end());
-      if (!check_grant(s, hello_node)) return;  // nothing flows either way
+      s.stats.node_id_hex = to_hex(hello_node);  // named in the status, refused or not
+      if (!check_grant(s, hello_node)) {  // nothing flows either way
+        if (s.inbound) refuse(s, Steady::now());
+        return;
+      }
       s.peer_node = hello_node;
-      s.stats.node_id_hex = to_hex(s.peer_node);
       if (s.inbound) s.stats.name = "inbound:" + s.stats.node_id_hex.substr(0, 16);
       departed_.erase(s.stats.node_id_hex);  // back
       // Resume from what the peer holds now: never from zero, never from a
@@ -411,7 +436,8 @@ void Replicator::Impl::handle(Session& s, const std::string& bytes) {
       s.ready = true;
       s.pump_needed = true;
       // A link error ends with the link's return; any other stays for the operator.
-      if (s.stats.last_error == kSilentError || s.stats.last_error.rfind(kNoAnswerError, 0) == 0) s.stats.last_error.clear();
+      const std::string& e = s.stats.last_error;
+      if (e == kSilentError || e.rfind(kNoAnswerError, 0) == 0 || e.rfind(kRefusedError, 0) == 0) s.stats.last_error.clear();
       if (s.inbound || !was_ready) send_hello(s, Steady::now());
       break;
     }
@@ -557,7 +583,8 @@ void Replicator::Impl::tick(Session& s, Steady::time_point now) {
         s.stats.last_error = std::string("cannot dial: ") + e.what();
         return;
       }
-      s.stats.last_error = kNoAnswerError +
+      if (s.stats.last_error.rfind(kRefusedError, 0) != 0)  // the peer's own reason says more
+        s.stats.last_error = kNoAnswerError +
                            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(redial_after).count()) +
                            " s; dialling again (check the `peer` line's address and key, and that the peer holds "
                            "this node's certificate)";
@@ -619,7 +646,7 @@ void Replicator::Impl::publish_status(Steady::time_point now) {
   std::vector<PeerStatus> out;
   for (auto& s : sessions_) {
     // A certificate revoked or expired since the HELLO ends the session.
-    if (s->ready) (void)check_grant(*s, s->peer_node);
+    if (s->ready && !check_grant(*s, s->peer_node) && s->inbound) refuse(*s, now);
     PeerStatus st = s->stats;
     st.connected = s->ready;
     st.last_contact_ms_ago =
@@ -727,7 +754,8 @@ void Replicator::Impl::loop() {
     // again); the peer stays listed, disconnected, until it does.
     std::erase_if(sessions_, [&](const std::unique_ptr<Session>& s) {
       bool gone = s->inbound && !s->ready && now - s->last_heard > options_.peer_timeout;
-      if (gone && !s->stats.node_id_hex.empty() && (departed_.size() < kDepartedMax ||
+      if (gone && !s->stats.node_id_hex.empty() && s->stats.refused_sessions == 0 &&
+          (departed_.size() < kDepartedMax ||
                                                     departed_.count(s->stats.node_id_hex) != 0)) {
         Departed& d = departed_[s->stats.node_id_hex];
         d.stats = s->stats;

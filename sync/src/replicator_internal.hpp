@@ -209,6 +209,7 @@ class Replicator::Impl {
   void send_batch(Session& s, std::vector<WireChange> changes, Steady::time_point now);
   void send(Session& s, const pb::Envelope& env);
   void send_hello(Session& s, Steady::time_point now, bool resync = false);
+  void refuse(Session& s, Steady::time_point now);  // a Refused naming s.stats.last_error
   void publish_status(Steady::time_point now);
   void fetch_blobs(Session& s, Steady::time_point now);
   void serve_blobs(Session& s, Steady::time_point now);

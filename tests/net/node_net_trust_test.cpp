@@ -49,6 +49,13 @@ TEST_CASE("net: unenrolled and revoked nodes are refused before any record flows
             (net.root() / "ward.rev").string(), "--dir", district.dir.string()});
   CHECK(eventually([&] { return metric(district.metrics(), "wardsync_peer_connected") == 1; }, 20));
   CHECK(metric(district.metrics(), "wardsync_peer_refused_sessions_total") >= 1);
+  // The revoked ward is told why (it kept its TCP connection), and counts the link as down.
+  CHECK(eventually([&] { return metric(ward.metrics(), "wardsync_peer_connected") == 0; }, 20));
+  CHECK(eventually([&] {
+    RunResult st = run_wardnode({"status", "--dir", ward.dir.string(), "--listen",
+                                 "127.0.0.1:" + std::to_string(ward.proc->port())});
+    return st.out.find("refused by the peer: no valid, unrevoked certificate") != std::string::npos;
+  }, 20));
   // The ward's records stay at the district, and its status says nobody vouches for them now.
   CHECK(metric(district.metrics(), "wardsync_trust_uncertified_origins") == 1);
   Response st = signed_in(district, "it_d").get("/api/v1/sync/status");
