@@ -1,6 +1,7 @@
 // wardnode: the ward office's node. Command-line entry point: parses the
 // command, builds the logger, clock, store and server, and passes them down.
 #include <signal.h>
+#include <termios.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -152,11 +153,33 @@ void no_core_dumps() {
   setrlimit(RLIMIT_CORE, &r);
 }
 
+// One line of standard input; at a terminal, typed twice without echo.
 bool read_password(std::string& out) {
-  if (isatty(STDIN_FILENO)) std::fputs("Password: ", stderr);
-  if (!std::getline(std::cin, out)) return false;
-  if (!out.empty() && out.back() == '\r') out.pop_back();
-  return true;
+  auto line = [](std::string& s) {
+    if (!std::getline(std::cin, s)) return false;
+    if (!s.empty() && s.back() == '\r') s.pop_back();
+    return true;
+  };
+  if (!isatty(STDIN_FILENO)) return line(out);
+  termios saved{};
+  const bool quiet = tcgetattr(STDIN_FILENO, &saved) == 0;
+  if (quiet) {
+    termios silent = saved;
+    silent.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &silent);
+  }
+  std::string again;
+  std::fputs("Password: ", stderr);
+  bool ok = line(out);
+  std::fputs("\nPassword again: ", stderr);
+  ok = ok && line(again);
+  std::fputs("\n", stderr);
+  if (quiet) tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+  if (ok && out != again) {
+    std::fputs("the two passwords differ; nothing changed\n", stderr);
+    return false;
+  }
+  return ok;
 }
 
 int fail(Logger& log, const std::string& what, const Status& s) {
@@ -305,7 +328,10 @@ int cmd_user(int argc, char** argv, Logger& log) {
     return usage_error("user " + sub, "--dir and --username are required");
   std::string password;
   if ((sub == "add" || sub == "passwd") && !read_password(password)) {
-    std::fprintf(stderr, "wardnode user %s: no password on standard input\n", sub.c_str());
+    std::fprintf(stderr,
+                 "wardnode user %s: no password (type it twice at the prompt, or pipe it: echo PASSWORD | "
+                 "wardnode user ...)\n",
+                 sub.c_str());
     return 2;
   }
   auto rt = NodeRuntime::open(a.get("--dir"), log);

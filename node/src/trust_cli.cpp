@@ -306,7 +306,8 @@ int cert_install(int argc, char** argv) {
       what = "this node's certificate";
     } else {
       dest = trust_dir / (to_hex(cert.node_id).substr(0, 16) + "-" + hex16 + ".cert");
-      what = "certificate of node " + to_hex(cert.node_id).substr(0, 16) + " (" + cert.office_code + ", " + cert.tier + ")";
+      what = "a peer's certificate: node " + to_hex(cert.node_id).substr(0, 16) + " (" + cert.office_code + ", " +
+             cert.tier + "; this node is " + to_hex(key.value().public_key()).substr(0, 16) + ")";
     }
   }
   fs::copy_file(a.positional[0], dest, fs::copy_options::overwrite_existing, ec);
@@ -332,7 +333,9 @@ int cert_revoke(int argc, char** argv) {
                         utc_day(now_ms()) + ", by " + to_hex(issuer.value().key->public_key());
   Status s = write_trust_file(a.get("--out"), {TrustItem::Kind::kRevocation, signed_bytes}, summary);
   if (!s.is_ok()) return failed("cert revoke", s.message());
-  std::printf("wrote revocation %s of node %s\n", a.get("--out").c_str(), to_hex(node).c_str());
+  std::printf("wrote revocation %s of node %s\n(permanent: once it spreads, this node id is refused everywhere and "
+              "can never be enrolled again; the box needs a new init)\n",
+              a.get("--out").c_str(), to_hex(node).c_str());
   if (a.get("--dir").empty()) return 0;
   std::string dir = a.get("--dir");
   std::string out = a.get("--out");
@@ -565,6 +568,12 @@ int cmd_status(int argc, char** argv) {
   if (!cfg.is_ok()) return failed("status", cfg.status().message());
   Config& c = cfg.value();
   if (!a.get("--listen").empty()) c.listen = a.get("--listen");
+  // Who this node is, as an IT officer needs it for the other side's `peer` line.
+  auto id = Identity::load(c.path_of(c.key_file));
+  auto transport = load_or_create_transport_key(c, false);
+  if (id.is_ok() && transport.is_ok())
+    std::printf("this node: %s, office %s (%s); transport key %s\n", to_hex(id.value().public_key()).c_str(),
+                c.office_code.c_str(), c.tier.c_str(), curve_key_to_z85(transport.value().public_key).c_str());
   std::string metrics = fetch_metrics(c);
   if (!metrics.empty()) return print_from_metrics(metrics);
   // Not running (or not on loopback): what the database says.

@@ -127,7 +127,8 @@ Result<TrustItem> read_trust_file(const fs::path& path) {
   if (!lines.is_ok()) return lines.status();
   if (lines.value().size() != 1)
     return Status{Code::kInvalidArgument, path.string() + ": expected one line '<kind> <hex>' (authority, certificate "
-                                                          "or revocation); a request is installed by the authority"};
+                                                          "or revocation); a request is not installed but issued by the authority "
+                                                          "(wardnode cert issue --request FILE)"};
   std::istringstream in(lines.value()[0]);
   std::string kind, hex;
   in >> kind >> hex;
@@ -135,6 +136,9 @@ Result<TrustItem> read_trust_file(const fs::path& path) {
   if (kind == "authority") item.kind = TrustItem::Kind::kAuthority;
   else if (kind == "certificate") item.kind = TrustItem::Kind::kCertificate;
   else if (kind == "revocation") item.kind = TrustItem::Kind::kRevocation;
+  else if (kind.rfind("wardsync-ed25519", 0) == 0)
+    return Status{Code::kInvalidArgument, path.string() + " is a SECRET key: never copy it to a node (install the "
+                                                          "authority's public key, authority.pub, instead)"};
   else return Status{Code::kInvalidArgument, path.string() + ": unknown kind '" + kind + "'"};
   if (!bytes_from_hex(hex, item.bytes)) return Status{Code::kInvalidArgument, path.string() + ": not hex"};
   if (item.kind == TrustItem::Kind::kAuthority && item.bytes.size() != kPublicKeyBytes)

@@ -93,9 +93,18 @@ TEST_CASE("enrolment refuses altered, misplaced and malformed input", "[node][cl
     ok({"cert", "install", "--dir", ward.string(), cert.string()});
     CHECK(fs::exists(ward / "node.cert"));
     // The ward's certificate installed on the district goes to its trust directory.
-    ok({"cert", "install", "--dir", district.string(), cert.string()});
+    RunResult peer = run_wardnode({"cert", "install", "--dir", district.string(), cert.string()});
+    CHECK(peer.exit_code == 0);
+    CHECK(peer.out.find("a peer's certificate") != std::string::npos);  // not taken for its own
     CHECK_FALSE(fs::exists(district / "node.cert"));
     CHECK(fs::exists(district / "trust"));
+    // The wrong file from the USB stick: the authority's secret key, or a request.
+    RunResult secret = run_wardnode({"cert", "install", "--dir", ward.string(), (auth / "authority.key").string()});
+    CHECK(secret.exit_code != 0);
+    CHECK(secret.err.find("SECRET key") != std::string::npos);
+    RunResult request = run_wardnode({"cert", "install", "--dir", ward.string(), wreq.string()});
+    CHECK(request.exit_code != 0);
+    CHECK(request.err.find("wardnode cert issue --request") != std::string::npos);
   }
   SECTION("a certificate for another transport key is refused by the node") {
     fs::remove(ward / "transport.key");  // a new key after the request was made
