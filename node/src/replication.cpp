@@ -1,6 +1,7 @@
 #include "replication.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "data_file.hpp"
 #include "schema.hpp"
@@ -254,7 +255,12 @@ void NodeReplication::retry_held() {
 std::optional<std::string> NodeReplication::writer_refusal(const PublicKey& origin, const std::string& scope,
                                                            std::span<const WireChange* const> changes) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::optional<std::string> why = refusal_locked(origin, scope);
+  std::uint64_t last_seq = 0;
+  for (const WireChange* c : changes) {
+    Result<ChangeHeader> h = parse_header(*c);
+    last_seq = std::max(last_seq, h.is_ok() ? h.value().seq : std::numeric_limits<std::uint64_t>::max());
+  }
+  std::optional<std::string> why = refusal_locked(origin, scope, last_seq);
   if (!why) return why;
   // A node's certificate travels in its own shared stream: read the trust
   // items of these (verified) changes first. Each is checked on its own
@@ -270,14 +276,26 @@ std::optional<std::string> NodeReplication::writer_refusal(const PublicKey& orig
       added = true;
     }
   }
-  return added ? refusal_locked(origin, scope) : why;
+  return added ? refusal_locked(origin, scope, last_seq) : why;
 }
 
-std::optional<std::string> NodeReplication::refusal_locked(const PublicKey& origin, const std::string& scope) const {
+std::optional<std::string> NodeReplication::refusal_locked(const PublicKey& origin, const std::string& scope,
+                                                           std::uint64_t last_seq) const {
   const std::string who = "node " + to_hex(origin).substr(0, 16);
   std::vector<CertificateInfo> certs = trust_.enrolled_certificates(origin);
   if (certs.empty()) {
-    if (trust_.has_revocation_for(origin)) return who + " is revoked";
+    if (trust_.has_revocation_for(origin)) {
+      // What it wrote while trusted stays valid, as far as its revocation keeps it
+      // (the history a replacement box of the office must see).
+      const std::uint64_t kept = trust_.kept_through(origin, scope);
+      for (const CertificateInfo& c : trust_.revoked_certificates(origin)) {
+        bool covers = scope_within(scope, c.scope) || scope_within(scope, kSharedScopePrefix + c.scope);
+        if (covers && last_seq <= kept) return std::nullopt;
+      }
+      return who + " is revoked" + (kept > 0 ? " (its changes after " + std::to_string(kept) + " in " + scope +
+                                                   " are not believed)"
+                                             : "");
+    }
     if (trust_.knows_certificate_of(origin)) return who + " has no certificate from an authority trusted here";
     return who + " has no certificate known here";
   }

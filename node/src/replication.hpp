@@ -119,7 +119,10 @@ class NodeReplication {
   // writer thread.
   std::optional<std::string> writer_refusal(const PublicKey& origin, const std::string& scope,
                                             std::span<const WireChange* const> changes);
-  std::optional<std::string> refusal_locked(const PublicKey& origin, const std::string& scope) const;  // REQUIRES: mu_
+  // `last_seq`: the highest sequence of the run asked about (a revoked node's
+  // history is kept through the sequence its revocation names).
+  std::optional<std::string> refusal_locked(const PublicKey& origin, const std::string& scope,
+                                            std::uint64_t last_seq) const;  // REQUIRES: mu_
   void retry_held();  // queues Store::retry_held on the writer
   bool admit(const CurveKey& key);
   std::optional<PeerGrant> grant(const CurveKey& key, const PublicKey& node);

@@ -94,15 +94,19 @@ const char* kInstallUsage =
 const char* kRevokeUsage =
     "Usage: wardnode cert revoke --authority DIR --node NODEID --out FILE [--reason TEXT] [--dir NODEDIR]\n"
     "\n"
-    "Signs a revocation of a node's certificate (a stolen, lost or replaced box). Every node\n"
-    "that learns of it refuses the node's connections and ends its sessions.\n"
+    "Signs a revocation of a node's certificate (a stolen or lost box). Every node that learns\n"
+    "of it refuses the node's connections and ends its sessions. Permanent: the node id can\n"
+    "never be enrolled again. What the node wrote while trusted stays valid as far as the\n"
+    "node at --dir holds it (its replacement box still sees the office's records); anything\n"
+    "after is refused everywhere. Without --dir none of its history is kept.\n"
     "\n"
     "  --authority DIR   the authority directory, or the district node that issued the certificate\n"
     "  --node NODEID     the node id (64 hex digits, from its request or certificate)\n"
     "  --out FILE        the signed revocation\n"
     "  --reason TEXT     why, kept in the revocation (e.g. \"box stolen 2026-11-20\")\n"
-    "  --dir NODEDIR     also install it on this node (a district or the city): it is written\n"
-    "                    as a replicated record there and spreads to every node\n";
+    "  --dir NODEDIR     the district or city that holds the node's history: the revocation\n"
+    "                    keeps that history, and is installed there, written as a replicated\n"
+    "                    record that spreads to every node\n";
 
 const char* kShowUsage =
     "Usage: wardnode cert show FILE\n"
@@ -328,7 +332,18 @@ int cert_revoke(int argc, char** argv) {
   if (reason.size() > 200) return usage_error("cert revoke", "--reason is at most 200 bytes");
   auto issuer = load_issuer(a.get("--authority"));
   if (!issuer.is_ok()) return failed("cert revoke", issuer.status().message());
-  std::string signed_bytes = issue_revocation(*issuer.value().key, node, now_ms(), reason);
+  // The history it wrote while trusted, as the node at --dir holds it, stays
+  // valid (a replacement box of its office still sees the office's records).
+  std::map<std::string, std::uint64_t> kept;
+  if (!a.get("--dir").empty()) {
+    auto cfg = load_config(a.get("--dir"));
+    if (!cfg.is_ok()) return failed("cert revoke", cfg.status().message());
+    auto reader = Reader::open(cfg.value().path_of(cfg.value().store_file).string(), node_schema());
+    if (!reader.is_ok()) return failed("cert revoke", reader.status().message());
+    for (const auto& [key, head] : reader.value()->version_vector())
+      if (key.origin == node) kept[key.scope] = head.seq;
+  }
+  std::string signed_bytes = issue_revocation(*issuer.value().key, node, now_ms(), reason, kept);
   std::string summary = "wardsync revocation of node " + to_hex(node) + "\nreason: " + reason + "\non " +
                         utc_day(now_ms()) + ", by " + to_hex(issuer.value().key->public_key());
   Status s = write_trust_file(a.get("--out"), {TrustItem::Kind::kRevocation, signed_bytes}, summary);
@@ -336,6 +351,14 @@ int cert_revoke(int argc, char** argv) {
   std::printf("wrote revocation %s of node %s\n(permanent: once it spreads, this node id is refused everywhere and "
               "can never be enrolled again; the box needs a new init)\n",
               a.get("--out").c_str(), to_hex(node).c_str());
+  for (const auto& [scope, seq] : kept)
+    std::printf("its history stays valid: scope %s through change %llu (as %s holds it)\n", scope.c_str(),
+                static_cast<unsigned long long>(seq), a.get("--dir").c_str());
+  if (kept.empty())
+    std::printf("%s\n", a.get("--dir").empty()
+                             ? "none of its history is kept (give --dir of the district or city that holds it to keep it)"
+                             : "WARNING: no change of this node is held there: none of its history is kept (check the "
+                               "node id against wardnode cert show)");
   if (a.get("--dir").empty()) return 0;
   std::string dir = a.get("--dir");
   std::string out = a.get("--out");

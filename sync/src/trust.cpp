@@ -78,12 +78,17 @@ std::string issue_certificate(const Identity& issuer, CertificateInfo info) {
 }
 
 std::string issue_revocation(const Identity& issuer, const PublicKey& node, std::uint64_t at_ms,
-                             const std::string& reason) {
+                             const std::string& reason, const std::map<std::string, std::uint64_t>& kept) {
   pb::Revocation r;
   r.set_node_id(node.data(), node.size());
   r.set_issuer(issuer.public_key().data(), kPublicKeyBytes);
   r.set_at_ms(at_ms);
   r.set_reason(reason);
+  for (const auto& [scope, seq] : kept) {
+    pb::KeptStream* k = r.add_kept();
+    k->set_scope(scope);
+    k->set_seq(seq);
+  }
   return sign_wrapped(issuer, kRevocationContext, r.SerializeAsString());
 }
 
@@ -121,7 +126,34 @@ Status TrustStore::add(const std::string& signed_bytes) {
   PublicKey node{};
   if (!copy_exact(r.node_id(), node)) return {Code::kInvalidArgument, "bad revoked node id"};
   revocations_[node].insert(issuer);
+  auto& kept = kept_[node][issuer];
+  for (const pb::KeptStream& k : r.kept()) kept[k.scope()] = std::max(kept[k.scope()], k.seq());
   return Status::ok();
+}
+
+std::vector<CertificateInfo> TrustStore::revoked_certificates(const PublicKey& node) const {
+  std::vector<CertificateInfo> out;
+  auto it = certs_.find(node);
+  if (it == certs_.end()) return out;
+  for (const auto& c : it->second) {
+    if (revoked(c.node_id, c.issuer) && chain_ok(c, std::nullopt, 0, true)) out.push_back(c);
+  }
+  return out;
+}
+
+std::uint64_t TrustStore::kept_through(const PublicKey& node, const std::string& scope) const {
+  auto revokers = kept_.find(node);
+  auto certs = certs_.find(node);
+  if (revokers == kept_.end() || certs == certs_.end()) return 0;
+  std::uint64_t through = 0;
+  for (const auto& [by, scopes] : revokers->second) {
+    // Only a revocation that revokes counts: a stranger's cannot keep anything.
+    bool may = roots_.count(by) != 0 || std::any_of(certs->second.begin(), certs->second.end(),
+                                                     [&](const CertificateInfo& c) { return c.issuer == by; });
+    auto k = scopes.find(scope);
+    if (may && k != scopes.end()) through = std::max(through, k->second);
+  }
+  return through;
 }
 
 bool TrustStore::revoked(const PublicKey& node, const PublicKey& issuer) const {
@@ -133,10 +165,11 @@ bool TrustStore::revoked(const PublicKey& node, const PublicKey& issuer) const {
   return false;
 }
 
-bool TrustStore::chain_ok(const CertificateInfo& cert, std::optional<std::uint64_t> now_ms, int depth) const {
+bool TrustStore::chain_ok(const CertificateInfo& cert, std::optional<std::uint64_t> now_ms, int depth,
+                          bool ignore_own_revocation) const {
   if (depth > kMaxChainDepth) return false;
   if (now_ms && (*now_ms < cert.not_before_ms || *now_ms >= cert.not_after_ms)) return false;
-  if (revoked(cert.node_id, cert.issuer)) return false;
+  if (!(ignore_own_revocation && depth == 0) && revoked(cert.node_id, cert.issuer)) return false;
   if (roots_.count(cert.issuer) != 0) return true;
   // Delegated: the issuer holds a valid certificate that may issue, whose
   // scope contains this one's.

@@ -371,3 +371,38 @@ TEST_CASE("net: the city's procedure catalogue reaches the wards, and one publis
   REQUIRE(st.status == 200);
   CHECK(st.body.find(R"("procedures":"published by node )" + city.node_id.substr(0, 16)) != std::string::npos);
 }
+
+TEST_CASE("net: a revoked box's history stays valid: its office's replacement box still sees the records", "[net]") {
+  Net net;
+  Node& district = net.add("district", {.tier = "district", .scope = "79/760", .listen = true});
+  Node& old_box = net.add("old", {.tier = "ward", .scope = "79/760/26734", .node_number = 1});
+  Node& new_box = net.add("new", {.tier = "ward", .scope = "79/760/26734", .node_number = 2});
+  net.link(old_box, district);
+  net.link(new_box, district);
+  must_run({"demo", "--dir", old_box.dir.string(), "--dossiers", "20"});
+  const std::int64_t written = Db(old_box.db()).seq(old_box.node_id, old_box.scope);
+  REQUIRE(written > 20);
+  district.proc->start();
+  old_box.proc->start();
+  Db at_district(district.db());
+  REQUIRE(eventually([&] { return at_district.seq(old_box.node_id, old_box.scope) == written; }, 30));
+  old_box.proc->stop();  // stolen
+
+  // Revoked at the district, which holds what the box wrote while trusted.
+  RunResult revoke = run_wardnode({"cert", "revoke", "--authority", net.auth().string(), "--node", old_box.node_id,
+                                   "--out", (net.root() / "old.rev").string(), "--reason", "box stolen",
+                                   "--dir", district.dir.string()});
+  INFO(revoke.out << revoke.err);
+  REQUIRE(revoke.exit_code == 0);
+  CHECK(revoke.out.find("its history stays valid: scope 79/760/26734 through change " + std::to_string(written)) !=
+        std::string::npos);
+
+  // The office's new box connects once the revocation is recorded at the district
+  // (so it learns it before the old box's records), and still takes them.
+  REQUIRE(eventually([&] { return metric(district.metrics(), "wardsync_trust_revocations") == 1; }, 30));
+  new_box.proc->start();
+  Db at_new(new_box.db());
+  CHECK(eventually([&] { return metric(new_box.metrics(), "wardsync_trust_revocations") == 1; }, 30));
+  CHECK(eventually([&] { return at_new.seq(old_box.node_id, old_box.scope) == written; }, 30));
+  CHECK(metric(new_box.metrics(), "wardsync_trust_held_origins") == 0);
+}

@@ -90,6 +90,27 @@ TEST_CASE("trust: revocation by the issuer or a root, not by a stranger", "[sync
   CHECK_FALSE(t.admits_transport_key(curve(9), 5000));
 }
 
+TEST_CASE("trust: a revocation keeps the history it names, and only a revoker's revocation keeps any",
+          "[sync][trust]") {
+  Identity root = key(1), ward = key(2), stranger = key(3);
+  TrustStore t;
+  t.add_root(root.public_key());
+  REQUIRE(t.add(issue_certificate(root, cert_for(ward, 9, "79/760/26734"))).is_ok());
+  // A stranger's "revocation" keeping a long history counts for nothing.
+  REQUIRE(t.add(issue_revocation(stranger, ward.public_key(), 4000, "x", {{"79/760/26734", 999}})).is_ok());
+  CHECK(t.kept_through(ward.public_key(), "79/760/26734") == 0);
+  CHECK(t.revoked_certificates(ward.public_key()).empty());  // not revoked by it either
+  REQUIRE(t.add(issue_revocation(root, ward.public_key(), 4000, "mất hộp",
+                                 {{"79/760/26734", 120}, {"shared/79/760/26734", 3}}))
+              .is_ok());
+  CHECK(t.enrolled_certificates(ward.public_key()).empty());
+  REQUIRE(t.revoked_certificates(ward.public_key()).size() == 1);
+  CHECK(t.revoked_certificates(ward.public_key()).front().scope == "79/760/26734");
+  CHECK(t.kept_through(ward.public_key(), "79/760/26734") == 120);
+  CHECK(t.kept_through(ward.public_key(), "shared/79/760/26734") == 3);
+  CHECK(t.kept_through(ward.public_key(), "79/760/26735") == 0);
+}
+
 TEST_CASE("trust: tampered certificates and swapped signature kinds are refused", "[sync][trust]") {
   Identity root = key(1), ward = key(2);
   TrustStore t;

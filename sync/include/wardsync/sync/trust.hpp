@@ -40,8 +40,10 @@ struct CertificateInfo {
 
 // Signed bytes (serialized `Signed` message) of a certificate or a revocation.
 std::string issue_certificate(const Identity& issuer, CertificateInfo info);
+// `kept`: scope -> the last sequence of the node's stream in that scope that
+// stays valid (its history as the revoking node held it); empty: none does.
 std::string issue_revocation(const Identity& issuer, const PublicKey& node, std::uint64_t at_ms,
-                             const std::string& reason);
+                             const std::string& reason, const std::map<std::string, std::uint64_t>& kept = {});
 Result<CertificateInfo> read_certificate(const std::string& signed_bytes);
 
 class TrustStore {
@@ -67,18 +69,29 @@ class TrustStore {
   std::vector<CertificateInfo> enrolled_certificates(const PublicKey& node) const;
   // A revocation of `node` is known (whether or not its signer may revoke it).
   bool has_revocation_for(const PublicKey& node) const { return revocations_.count(node) != 0; }
+  // For a revoked node: its certificates that chain to a root as
+  // enrolled_certificates() asks, but for their own revocation (what it was
+  // allowed to write while it was trusted).
+  std::vector<CertificateInfo> revoked_certificates(const PublicKey& node) const;
+  // For a revoked node: the last sequence of its stream in `scope` that stays
+  // valid, from revocations by whoever may revoke it (a root, or the issuer of
+  // one of its certificates). 0: nothing is kept.
+  std::uint64_t kept_through(const PublicKey& node, const std::string& scope) const;
   // Some certificate of `node` is known (valid or not).
   bool knows_certificate_of(const PublicKey& node) const { return certs_.count(node) != 0; }
   std::size_t certificate_count() const;
 
  private:
   // now_ms: nullopt ignores validity periods (enrolled_certificates).
-  bool chain_ok(const CertificateInfo& cert, std::optional<std::uint64_t> now_ms, int depth) const;
+  bool chain_ok(const CertificateInfo& cert, std::optional<std::uint64_t> now_ms, int depth,
+                bool ignore_own_revocation = false) const;
   bool revoked(const PublicKey& node, const PublicKey& issuer) const;
 
   std::set<PublicKey> roots_;
   std::map<PublicKey, std::vector<CertificateInfo>> certs_;     // by node id
   std::map<PublicKey, std::set<PublicKey>> revocations_;         // node id → who revoked it
+  // node id → who revoked it → scope → last kept sequence
+  std::map<PublicKey, std::map<PublicKey, std::map<std::string, std::uint64_t>>> kept_;
 };
 
 }  // namespace wardsync
