@@ -6,6 +6,8 @@
 // valid procedure is mutated one field at a time (each mutation is checked to apply).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <string>
 #include <vector>
 
@@ -242,6 +244,20 @@ TEST_CASE("bad catalogue entries are rejected, naming file, entry and field",
     CHECK_THAT(catalogue.status().message(), Catch::Matchers::StartsWith("test.json: "));
     CHECK_THAT(catalogue.status().message(), Catch::Matchers::Contains(c.message_part));
   }
+}
+
+TEST_CASE("a JSON syntax error names its line and column", "[node][catalogue]") {
+  // What an IT officer editing the file by hand does: a comma too many.
+  std::string json = kValid;
+  const auto at = json.find(R"("processing_days": 0,)");
+  REQUIRE(at != std::string::npos);
+  json.replace(at, 20, R"("processing_days": 0,,)");
+  const std::size_t line = 1 + static_cast<std::size_t>(std::count(json.begin(), json.begin() + at, '\n'));
+  auto catalogue = Catalogue::parse(json, "test.json");
+  REQUIRE_FALSE(catalogue.is_ok());
+  INFO(catalogue.status().message());
+  CHECK_THAT(catalogue.status().message(),
+             Catch::Matchers::Contains("not valid JSON near line " + std::to_string(line) + ", column "));
 }
 
 TEST_CASE("a missing catalogue file is kNotFound with its path", "[node][catalogue]") {
