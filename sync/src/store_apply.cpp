@@ -198,10 +198,26 @@ void Store::Impl::apply_stream(const StreamKey& key, std::vector<DecodedChange*>
     std::vector<const WireChange*> verified(accepted);
     for (std::size_t i = 0; i < accepted; ++i) verified[i] = ahead[i]->wire;
     if (std::optional<std::string> why = origin_policy_(key.origin, key.scope, verified)) {
-      report.problems.push_back({Problem::Kind::kUncertified, key, ahead[0]->body->seq(),
-                                 *why + "; " + std::to_string(accepted) + " change(s) held, not merged"});
+      // A policy may admit a run's beginning only (a revoked node's history, kept
+      // through some sequence): the longest admitted prefix, found by bisection
+      // when the first change alone is admitted (policies admit prefixes of what
+      // they admit), and closed by its last change's own signature (chain rule).
+      std::size_t admit = 0;
+      auto admits = [&](std::size_t n) {
+        return !origin_policy_(key.origin, key.scope, std::span<const WireChange* const>(verified.data(), n));
+      };
+      if (accepted > 1 && admits(1)) {
+        std::size_t lo = 1, hi = accepted;  // lo admitted, hi refused
+        while (lo + 1 < hi) {
+          std::size_t mid = lo + (hi - lo) / 2;
+          (admits(mid) ? lo : hi) = mid;
+        }
+        if (signature_ok(*ahead[lo - 1])) admit = lo;
+      }
+      report.problems.push_back({Problem::Kind::kUncertified, key, ahead[admit]->body->seq(),
+                                 *why + "; " + std::to_string(accepted - admit) + " change(s) held, not merged"});
       unvouched_end = accepted;
-      accepted = 0;
+      accepted = admit;
     }
   }
 

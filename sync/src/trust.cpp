@@ -143,13 +143,16 @@ std::vector<CertificateInfo> TrustStore::revoked_certificates(const PublicKey& n
 
 std::uint64_t TrustStore::kept_through(const PublicKey& node, const std::string& scope) const {
   auto revokers = kept_.find(node);
-  auto certs = certs_.find(node);
-  if (revokers == kept_.end() || certs == certs_.end()) return 0;
+  if (revokers == kept_.end()) return 0;
+  // Only a revocation that revokes counts: by a root, or by the issuer of a
+  // certificate of the node that chains to a root. A stranger (or the thief)
+  // can sign a certificate of the node and a revocation keeping everything;
+  // neither chains, so neither keeps anything.
+  const std::vector<CertificateInfo> certs = revoked_certificates(node);
   std::uint64_t through = 0;
   for (const auto& [by, scopes] : revokers->second) {
-    // Only a revocation that revokes counts: a stranger's cannot keep anything.
-    bool may = roots_.count(by) != 0 || std::any_of(certs->second.begin(), certs->second.end(),
-                                                     [&](const CertificateInfo& c) { return c.issuer == by; });
+    bool may = roots_.count(by) != 0 ||
+               std::any_of(certs.begin(), certs.end(), [&](const CertificateInfo& c) { return c.issuer == by; });
     auto k = scopes.find(scope);
     if (may && k != scopes.end()) through = std::max(through, k->second);
   }

@@ -2,6 +2,7 @@
 // the policy refuses are verified, then held, not merged and not served on,
 // until a retry finds them admitted; and missing_for's `first` scopes, which
 // let a receiver learn who vouches for a catch-up before the catch-up.
+#include <algorithm>
 #include <set>
 
 #include "sync_test_util.hpp"
@@ -18,7 +19,7 @@ TEST_CASE("an origin the policy refuses is verified, held and reported, and merg
   std::size_t asked_with = 0;
   b->set_origin_policy([&](const PublicKey& origin, const std::string& scope,
                            std::span<const WireChange* const> changes) -> std::optional<std::string> {
-    asked_with = changes.size();
+    asked_with = std::max(asked_with, changes.size());  // the whole run first, then maybe its beginnings
     if (admitted.count(origin) == 0) return "no certificate";
     if (scope != "ward-1") return "may not write " + scope;
     return std::nullopt;
@@ -195,4 +196,36 @@ TEST_CASE("held changes older than the held limit are dropped, so junk cannot si
   admitted.insert(junk.public_key());
   CHECK(b->apply(make_chain(junk, 4)).applied == 4);
   CHECK(b->stats().held == 2);
+}
+
+TEST_CASE("a policy that admits a run's beginning only: the prefix merges, the rest stays held", "[sync][policy]") {
+  TempDir dir;
+  Identity me = identity(2), revoked = identity(51);
+  FakeClock clock;
+  StoreOptions options;
+  options.path = dir.file("node.db");
+  auto opened = Store::open(options, test_schema(), me, clock);
+  REQUIRE(opened.is_ok());
+  std::unique_ptr<Store> b = std::move(opened).value();
+  // As for a revoked node whose revocation keeps its history through sequence 3.
+  int asked = 0;
+  b->set_origin_policy([&](const PublicKey&, const std::string&,
+                           std::span<const WireChange* const> run) -> std::optional<std::string> {
+    ++asked;
+    return parse_header(*run.back()).value().seq <= 3 ? std::nullopt : std::optional<std::string>("revoked");
+  });
+  // One run of 6 (a district serving the revoked box's stream, which it merged
+  // a little past what the revocation kept): 1..3 merge, 4..6 wait.
+  auto r = b->apply(make_chain(revoked, 6));
+  INFO(describe(r));
+  CHECK(r.applied == 3);
+  CHECK(r.held == 3);
+  CHECK(b->version_vector().begin()->second.seq == 3);
+  CHECK(asked <= 5);  // the whole run, the first change, then a bisection
+  // Retried, the tail is refused again at once (its first change is beyond what is kept).
+  asked = 0;
+  auto again = b->retry_held();
+  CHECK(again.applied == 0);
+  CHECK(b->stats().held == 3);
+  CHECK(asked == 2);
 }
