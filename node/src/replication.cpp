@@ -246,9 +246,11 @@ void NodeReplication::retry_held() {
     if (self->unhooked_) return;
     ApplyReport r = store.retry_held();
     if (r.applied > 0) self->ctx_.log.info("sync", "merged " + std::to_string(r.applied) + " held change(s)");
-    if (r.expired > 0)
+    if (r.expired > 0) {
       self->ctx_.log.warning("sync", "dropped " + std::to_string(r.expired) +
                                          " held change(s) older than the held limit (their senders resend them)");
+      if (self->replicator_) self->replicator_->resync();
+    }
   });
 }
 

@@ -350,11 +350,13 @@ bool Replicator::Impl::check_grant(Session& s, const PublicKey& node) {
     s.stats.last_error = "peer refused: no valid, unrevoked certificate binds its transport key to node " +
                          to_hex(node).substr(0, 16);
     ++s.stats.refused_sessions;
+    s.refused = true;
     s.ready = false;
     s.in_flight.clear();
     return false;
   }
   s.peer_scopes = narrow_scopes(s.peer_scopes, g->scopes);
+  s.refused = false;
   return true;
 }
 
@@ -377,7 +379,16 @@ void Replicator::Impl::handle(Session& s, const std::string& bytes) {
   }
   if (!s.inbound && env.kind_case() == pb::Envelope::kRefused) {
     // The listener will not have us: say why, and stop counting it as heard.
-    s.stats.last_error = kRefusedError + env.refused().reason().substr(0, 300);
+    std::string reason = env.refused().reason().substr(0, 300);
+    // Never a UTF-8 sequence cut in two (it reaches the log and the status JSON).
+    std::size_t lead = reason.size();
+    while (lead > 0 && (static_cast<unsigned char>(reason[lead - 1]) & 0xC0) == 0x80) --lead;
+    if (lead > 0 && static_cast<unsigned char>(reason[lead - 1]) >= 0xC0) {
+      const auto c = static_cast<unsigned char>(reason[lead - 1]);
+      const std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+      if (reason.size() - (lead - 1) < len) reason.resize(lead - 1);
+    }
+    s.stats.last_error = kRefusedError + reason;
     s.ready = false;
     s.in_flight.clear();
     s.last_heard = Steady::time_point{};
@@ -390,7 +401,7 @@ void Replicator::Impl::handle(Session& s, const std::string& bytes) {
     // peer we refused is told so instead, or it would take our HELLO as a welcome.
     auto now = Steady::now();
     if (now - s.last_hello > std::chrono::seconds(1)) {
-      if (s.stats.refused_sessions > 0) refuse(s, now);
+      if (s.refused) refuse(s, now);
       else send_hello(s, now, true);
     }
     return;
@@ -421,7 +432,8 @@ void Replicator::Impl::handle(Session& s, const std::string& bytes) {
       s.peer_scopes.assign(h.scopes().begin(), h.scopes().end());
       s.stats.node_id_hex = to_hex(hello_node);  // named in the status, refused or not
       if (!check_grant(s, hello_node)) {  // nothing flows either way
-        if (s.inbound) refuse(s, Steady::now());
+        auto now = Steady::now();
+        if (s.inbound && now - s.last_hello > std::chrono::seconds(1)) refuse(s, now);
         return;
       }
       s.peer_node = hello_node;
@@ -741,6 +753,11 @@ void Replicator::Impl::loop() {
     if (dirty_->exchange(false)) {
       for (auto& s : sessions_) s->pump_needed = true;
     }
+    if (resync_.exchange(false)) {
+      // Held changes were dropped here: every peer starts again from what we hold.
+      for (auto& s : sessions_)
+        if (s->ready) send_hello(*s, now, s->inbound);
+    }
     for (auto& s : sessions_) {
       tick(*s, now);
       if (s->ready != s->reported_up) {
@@ -754,7 +771,7 @@ void Replicator::Impl::loop() {
     // again); the peer stays listed, disconnected, until it does.
     std::erase_if(sessions_, [&](const std::unique_ptr<Session>& s) {
       bool gone = s->inbound && !s->ready && now - s->last_heard > options_.peer_timeout;
-      if (gone && !s->stats.node_id_hex.empty() && s->stats.refused_sessions == 0 &&
+      if (gone && !s->stats.node_id_hex.empty() && !s->refused &&
           (departed_.size() < kDepartedMax ||
                                                     departed_.count(s->stats.node_id_hex) != 0)) {
         Departed& d = departed_[s->stats.node_id_hex];
@@ -783,6 +800,7 @@ Result<std::unique_ptr<Replicator>> Replicator::start(Writer& writer, Replicator
 }
 
 std::vector<PeerStatus> Replicator::status() const { return impl_->status(); }
+void Replicator::resync() { impl_->resync(); }
 std::uint64_t Replicator::refused_connections() const { return impl_->refused_connections(); }
 void Replicator::notify() { impl_->notify(); }
 std::future<FetchResult> Replicator::fetch(FetchRequest request, std::chrono::milliseconds wait) {

@@ -52,6 +52,7 @@ struct Session {
   Steady::time_point last_heard{}, last_sent{}, last_hello{}, last_ack{};
   Steady::time_point dialed{};  // outbound: when the DEALER was (re)created
   bool reported_up = false;     // as last told to ReplicatorOptions::on_link
+  bool refused = false;         // the grant refused its peer, and has not admitted it since
   PeerStatus stats;
   std::uint64_t they_lack = 0;                // as of the last status, sent in heartbeats
   bool pump_needed = true;
@@ -105,6 +106,7 @@ class Replicator::Impl {
   }
   std::uint64_t refused_connections() const { return zap_ ? zap_->refused() : 0; }
   void notify() { *dirty_ = true; }
+  void resync() { resync_ = true; }  // any thread; the session thread acts on it
   std::future<FetchResult> fetch(FetchRequest request, std::chrono::milliseconds wait);
 
  private:
@@ -209,7 +211,7 @@ class Replicator::Impl {
   void send_batch(Session& s, std::vector<WireChange> changes, Steady::time_point now);
   void send(Session& s, const pb::Envelope& env);
   void send_hello(Session& s, Steady::time_point now, bool resync = false);
-  void refuse(Session& s, Steady::time_point now);  // a Refused naming s.stats.last_error
+  void refuse(Session& s, Steady::time_point now);  // a Refused telling the peer why (at most once a second)
   void publish_status(Steady::time_point now);
   void fetch_blobs(Session& s, Steady::time_point now);
   void serve_blobs(Session& s, Steady::time_point now);
@@ -230,9 +232,10 @@ class Replicator::Impl {
     PeerStatus stats;
     Steady::time_point last_heard;
   };
-  std::map<std::string, Departed> departed_;
+  std::map<std::string, Departed> departed_;  // session thread only
   static constexpr std::size_t kDepartedMax = 1000;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> resync_{false};  // Replicator::resync() asked: every session says HELLO again
   // Shared with the store's subscriber, which may outlive this replicator.
   std::shared_ptr<std::atomic<bool>> dirty_ = std::make_shared<std::atomic<bool>>(true);
   std::thread thread_;

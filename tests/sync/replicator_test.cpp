@@ -311,7 +311,7 @@ TEST_CASE("a peer's on-demand fetches above the rate are answered unavailable, t
   CHECK(status().fetches_limited == unavailable);
   CHECK(status().fetches_served == found);
   // Counted only: the peer's last error keeps naming what matters more.
-  CHECK(status().last_error.find("fetch") == std::string::npos);
+  CHECK(status().last_error.empty());
   // After a quiet second, served again.
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   ask(101);

@@ -189,6 +189,10 @@ class Replicator {
   Replicator& operator=(const Replicator&) = delete;
 
   std::vector<PeerStatus> status() const;
+  // Every live session says HELLO again with this node's vector, so each peer
+  // sends again from there (after held changes were dropped: nothing held is
+  // acknowledged, but a live sender would not look back by itself).
+  void resync();
   // Connections the ZAP handler refused (transport key not admitted).
   std::uint64_t refused_connections() const;
   // Wakes the session thread to push newly committed changes now.
