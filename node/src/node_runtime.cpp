@@ -67,7 +67,7 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(const std::filesystem::pa
   rt->readers_ = std::make_unique<ReaderPool>(opts.path, node_schema(), 8, 4096);
   rt->peripherals_ = std::make_unique<Peripherals>(rt->config_, log);
   rt->ctx_.reset(new NodeContext{rt->config_, log, rt->clock_, *rt->catalogues_, *rt->writer_,
-                                 *rt->readers_, node_id, {}, {}, {}, *rt->peripherals_, {}, {}});
+                                 *rt->readers_, node_id, {}, {}, {}, *rt->peripherals_, {}, {}, {}});
   return rt;
 }
 

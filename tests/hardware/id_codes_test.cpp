@@ -201,7 +201,7 @@ TEST_CASE("the printable-text rule: controls and invisible formatting refused, l
   CHECK(text_fault("a\x7f") == TextFault::kControl);
   CHECK(text_fault("a\u009b") == TextFault::kControl);
   for (const char* hidden : {"\u200b", "\u200d", "\u200e", "\u202a", "\u202e", "\u2066", "\u2069", "\u2060", "\ufeff",
-                             "\u00ad", "\u061c"})
+                             "\u00ad", "\u061c", "\u3164", "\u115f", "\uffa0", "\ufe0f", "\U000e0041", "\u034f"})
     CHECK(text_fault(std::string("An") + hidden) == TextFault::kInvisible);
   CHECK(text_fault("\xC3\x28") == TextFault::kInvalidUtf8);
   CHECK(wardsync::hardware::is_blank_text(""));

@@ -12,11 +12,15 @@ using wardsync::node::PendingFilings;
 
 namespace {
 
+// Each filing a millisecond after the one before: the order is by time, never
+// by equal stamps falling back to the ids' order.
 PendingFiling filing(const std::string& id, const std::string& client) {
+  static auto at = std::chrono::steady_clock::now();
+  at += std::chrono::milliseconds(1);
   PendingFiling f;
   f.id = id;
   f.client = client;
-  f.at = std::chrono::steady_clock::now();
+  f.at = at;
   return f;
 }
 

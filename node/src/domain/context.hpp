@@ -63,6 +63,7 @@ struct NodeContext {
   Peripherals& peripherals;  // printer, scanner, blob store
   KioskState kiosk;          // rate limits and pending self-filings (in memory)
   std::mutex clerks_mu;  // serializes adding clerks: a username is taken once on this node
+  std::mutex ratings_mu;  // serializes rating a dossier or a ticket: each is rated once
   const NodeReplication* replication = nullptr;  // set by `run` before serving, null when not replicating
 };
 

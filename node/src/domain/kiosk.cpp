@@ -193,9 +193,10 @@ Outcome<RatingView> kiosk_rate_visit(NodeContext& ctx, const std::string& counte
                        "Counter " + counter + " has no ticket " + std::to_string(number) +
                            " today; check the number and counter printed on the ticket.",
                        {}};
-  // Only a visit that happened: called (being served) or served, not one still
-  // waiting or skipped. Each ticket is rated once (add_rating).
-  if ((t->state != "called" && t->state != "served") || t->handled_by.empty())
+  // Only a visit that happened and ended: served, not one waiting, at the desk
+  // (its number is on the hall display: anyone could rate it first) or skipped.
+  // Each ticket is rated once (add_rating).
+  if (t->state != "served" || t->handled_by.empty())
     return conflict("not_served", "Phiếu số " + std::to_string(number) + " chưa được phục vụ nên chưa thể đánh giá.",
                     "Ticket " + std::to_string(number) + " has not been served, so it cannot be rated yet.");
   return add_rating(ctx, kiosk_actor(), NewRating{"", t->handled_by, level, t->id});

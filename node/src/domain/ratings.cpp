@@ -43,6 +43,8 @@ Outcome<RatingView> add_rating_at(NodeContext& ctx, const Actor& actor, const Ne
   if (in.clerk == actor.username && actor.username != kKioskUser)  // the kiosk's own: self-service filings
     return DomainError{ErrorKind::kForbidden, "self_rating", "Không được tự ghi đánh giá cho chính mình.",
                        "A clerk may not record a rating of themselves.", {}};
+  // Checked and written under one lock: two taps on the kiosk must not both count.
+  std::lock_guard<std::mutex> once(ctx.ratings_mu);
   if (dossier && !reader->find(kRatings, "dossier", in.dossier_id, 1).empty())
     return conflict("already_rated", "Hồ sơ này đã được đánh giá.", "This dossier was already rated.");
   if (ticket && !reader->find(kRatings, "ticket", in.ticket_id, 1).empty())

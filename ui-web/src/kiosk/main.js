@@ -315,7 +315,7 @@ function rate(main) {
   async function send(level) {
     try {
       // The node picks the clerk: who received the dossier, or who handled that ticket
-      // today. A ticket is rated once, and only after it was called.
+      // today. A ticket is rated once, and only once it was served.
       if (d) await api.rateDossier(d.code, d.lookup_code, level);
       else {
         const n = Number(number.value.trim());

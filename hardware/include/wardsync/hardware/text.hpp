@@ -14,8 +14,9 @@ enum class TextFault {
   kNone,
   kInvalidUtf8,  // not strict UTF-8
   kControl,      // C0 controls (newline only where allowed), DEL, C1 controls
-  kInvisible,    // bidi controls, zero-width characters, BOM, soft hyphen: a name
-                 // could print reversed or blank, or look like another one
+  kInvisible,    // bidi controls, zero-width and filler characters, variation
+                 // selectors, tags, BOM, soft hyphen: a name could print reversed
+                 // or blank, or look like another one
 };
 
 TextFault text_fault(std::string_view utf8, bool allow_newline = false);
