@@ -257,10 +257,12 @@ void NodeReplication::retry_held() {
 std::optional<std::string> NodeReplication::writer_refusal(const PublicKey& origin, const std::string& scope,
                                                            std::span<const WireChange* const> changes) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::uint64_t last_seq = 0;
-  for (const WireChange* c : changes) {
-    Result<ChangeHeader> h = parse_header(*c);
-    last_seq = std::max(last_seq, h.is_ok() ? h.value().seq : std::numeric_limits<std::uint64_t>::max());
+  // The run is in sequence order: its last change has the highest (one parse,
+  // not one per change: this runs on the writer for every received run).
+  std::uint64_t last_seq = std::numeric_limits<std::uint64_t>::max();
+  if (!changes.empty()) {
+    Result<ChangeHeader> h = parse_header(*changes.back());
+    if (h.is_ok()) last_seq = h.value().seq;
   }
   std::optional<std::string> why = refusal_locked(origin, scope, last_seq);
   if (!why) return why;

@@ -251,6 +251,8 @@ class Store {
   // Changes it refuses are held, not merged, and reported
   // (Problem::kUncertified) until retry_held() finds the policy admits them; a
   // node's own streams are never asked about. Unset: every origin is admitted.
+  // A refused run is asked about again by its beginnings (a policy must admit
+  // every beginning of a run it admits): the longest admitted one merges.
   // Set on the store's thread; called there.
   using OriginPolicy = std::function<std::optional<std::string>(
       const PublicKey& origin, const std::string& scope, std::span<const WireChange* const> changes)>;
