@@ -312,7 +312,10 @@ function rate(main) {
     SERVICES.map((s) => h('option', { value: s.counter }, T(`Quầy ${s.counter}`, `Counter ${s.counter}`))));
   const number = h('input', { type: 'text', id: 'k-ticket', inputmode: 'numeric', autocomplete: 'off', maxlength: 5,
     style: 'min-height:64px;font-size:1.2rem;width:8rem' });
+  let sending = false;  // one rating per tap: a second tap while the first is on its way does nothing
   async function send(level) {
+    if (sending) return;
+    sending = true;
     try {
       // The node picks the clerk: who received the dossier, or who handled that ticket
       // today. A ticket is rated once, and only once it was served.
@@ -323,13 +326,14 @@ function rate(main) {
           out.replaceChildren(h('p', { class: 'notice bad', role: 'alert' },
             T('Ông/bà nhập số thứ tự in trên phiếu.', 'Enter the number printed on your ticket.')));
           number.focus();
+          sending = false;
           return;
         }
         await api.rateVisit(counter.value, n, level);
       }
       mount(main, h('h2', {}, T('Cảm ơn ông/bà đã đánh giá!', 'Thank you for your rating!')),
         h('p', { class: 'notice ok', 'data-test': 'rated' }, T('Ý kiến của ông/bà đã được ghi nhận: ', 'Recorded: ') + T(...RATING[level])), backBar());
-    } catch (e) { out.replaceChildren(problem(e)); }
+    } catch (e) { out.replaceChildren(problem(e)); sending = false; }
   }
   const faces = { satisfied: '😊', acceptable: '😐', unsatisfied: '☹️' };
   mount(main, h('h2', {}, T('Đánh giá mức độ hài lòng', 'Rate our service')),
