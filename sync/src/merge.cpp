@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <cstring>
+#include <string_view>
 #include <tuple>
+#include <vector>
 
 #include "change_internal.hpp"
 #include "merge_internal.hpp"
@@ -78,26 +80,27 @@ void normalize_once(pb::FieldState& f) {
 
 void normalize_rank(pb::FieldState& f) {
   auto* vs = f.mutable_versions();
-  if (vs->empty()) return;
+  if (vs->size() < 2) return;
   sort_messages(vs, rank_less);
-  pb::Version winner = *(vs->end() - 1);
+  const pb::Version& winner = vs->Get(vs->size() - 1);
   // Keep the winner and, of its cycle, the latest version of each terminal stage.
-  google::protobuf::RepeatedPtrField<pb::Version> kept;
+  std::vector<const pb::Version*> kept;
   for (int i = vs->size() - 1; i >= 0; --i) {
     const pb::Version& v = vs->Get(i);
     bool is_winner = i == vs->size() - 1;
     if (!is_winner && !(v.rank_terminal() && v.rank_cycle() == winner.rank_cycle())) continue;
-    bool dominated = false;
-    for (const auto& k : kept) {
-      if (k.rank_stage() == v.rank_stage() && k.rank_cycle() == v.rank_cycle() && k.value() == v.value() &&
-          k.rank_terminal() == v.rank_terminal()) {
-        dominated = true;
-      }
-    }
-    if (!dominated) *kept.Add() = v;
+    bool dominated = std::any_of(kept.begin(), kept.end(), [&](const pb::Version* k) {
+      return k->rank_stage() == v.rank_stage() && k->rank_cycle() == v.rank_cycle() && k->value() == v.value() &&
+             k->rank_terminal() == v.rank_terminal();
+    });
+    if (!dominated) kept.push_back(&v);
   }
-  sort_messages(&kept, rank_less);
-  vs->Swap(&kept);
+  // The rest go by moving pointers (a copy into a temporary and back would
+  // deep-copy every kept version off and onto the arena); order is kept.
+  std::stable_partition(vs->pointer_begin(), vs->pointer_end(), [&](const pb::Version* v) {
+    return std::find(kept.begin(), kept.end(), v) != kept.end();
+  });
+  vs->DeleteSubrange(static_cast<int>(kept.size()), vs->size() - static_cast<int>(kept.size()));
 }
 
 void normalize_set(pb::FieldState& f) {
@@ -186,8 +189,9 @@ void join_field(pb::FieldState& into, const pb::FieldState& d) {
   normalize(into);
 }
 
-pb::Version version_of(const pb::ChangeBody& body, const pb::FieldOp& op) {
-  pb::Version v;
+// Fills `v`, built in place on its field's arena (a temporary copied in was
+// most of the cost of a delta).
+void fill_version(pb::Version& v, const pb::ChangeBody& body, const pb::FieldOp& op) {
   v.set_hlc(body.hlc());
   v.set_origin(body.origin());
   v.set_value(op.value());
@@ -196,7 +200,6 @@ pb::Version version_of(const pb::ChangeBody& body, const pb::FieldOp& op) {
     v.set_rank_stage(op.rank_stage());
     v.set_rank_terminal(op.rank_terminal());
   }
-  return v;
 }
 
 }  // namespace
@@ -224,7 +227,7 @@ bool fill_field(pb::FieldState& f, const pb::ChangeBody& body, const pb::FieldOp
   f.set_type(op.type());
   switch (op.type()) {
     case pb::LWW: {
-      *f.add_versions() = version_of(body, op);
+      fill_version(*f.add_versions(), body, op);
       // A base at or above the write itself cannot have been seen by it: ignore
       // it, or a bad writer could erase its own value from the conflict list.
       if (cmp_id(op.base_hlc(), op.base_origin(), body.hlc(), body.origin()) < 0) {
@@ -234,7 +237,7 @@ bool fill_field(pb::FieldState& f, const pb::ChangeBody& body, const pb::FieldOp
       break;
     }
     case pb::ONCE:
-    case pb::RANK: *f.add_versions() = version_of(body, op); break;
+    case pb::RANK: fill_version(*f.add_versions(), body, op); break;
     case pb::SET:
       if (op.kind() == pb::OP_ADD) {
         pb::SetElement* e = f.add_elements();
@@ -440,44 +443,62 @@ namespace {
 // one-byte value is never a real one; a state holding it anyway is stored whole.
 constexpr std::string_view kCommonMark{"\x01", 1};
 
-// Calls `f` on every origin in `state`.
+// Calls `f` on every origin in `state`, read only.
 template <typename F>
-void for_each_origin(pb::RecordState& state, F&& f) {
+void for_each_origin(const pb::RecordState& state, F&& f) {
+  for (const auto& field : state.fields()) {
+    for (const auto& v : field.versions()) {
+      f(v.origin());
+      f(v.base_origin());
+    }
+    f(field.max_base_origin());
+    for (const auto& e : field.entries()) f(e.origin());
+    for (const auto& c : field.shares()) f(c.origin());
+  }
+  f(state.tombstone_origin());
+}
+
+// Sets every origin of `state` that equals `from` to `to`. The others are only
+// read: a mutable accessor would give each unset one a string of its own (most
+// are unset: bases, tombstones), which cost more than the whole serialization.
+void replace_origins(pb::RecordState& state, std::string_view from, std::string_view to) {
+  auto hit = [from](const std::string& o) { return o.size() == from.size() && o == from; };
   for (auto& field : *state.mutable_fields()) {
     for (auto& v : *field.mutable_versions()) {
-      f(*v.mutable_origin());
-      f(*v.mutable_base_origin());
+      if (hit(v.origin())) v.set_origin(to.data(), to.size());
+      if (hit(v.base_origin())) v.set_base_origin(to.data(), to.size());
     }
-    f(*field.mutable_max_base_origin());
-    for (auto& e : *field.mutable_entries()) f(*e.mutable_origin());
-    for (auto& c : *field.mutable_shares()) f(*c.mutable_origin());
+    if (hit(field.max_base_origin())) field.set_max_base_origin(to.data(), to.size());
+    for (auto& e : *field.mutable_entries()) {
+      if (hit(e.origin())) e.set_origin(to.data(), to.size());
+    }
+    for (auto& c : *field.mutable_shares()) {
+      if (hit(c.origin())) c.set_origin(to.data(), to.size());
+    }
   }
-  f(*state.mutable_tombstone_origin());
+  if (hit(state.tombstone_origin())) state.set_tombstone_origin(to.data(), to.size());
 }
 
 }  // namespace
 
 void serialize_state(pb::RecordState& state, std::string& out) {
   // The first origin in field order: the same on every replica of this state.
-  std::string common;
+  const std::string* common = nullptr;
   bool marked = false;
   for_each_origin(state, [&](const std::string& o) {
-    if (common.empty()) common = o;
+    if (common == nullptr && !o.empty()) common = &o;
     marked = marked || o == kCommonMark;
   });
-  if (common.empty() || marked) {
+  if (common == nullptr || marked) {
     state.SerializeToString(&out);
     return;
   }
-  for_each_origin(state, [&](std::string& o) {
-    if (o == common) o = kCommonMark;
-  });
-  state.set_common_origin(common);
+  const std::string origin = *common;  // `common` points into the state, about to change
+  replace_origins(state, origin, kCommonMark);
+  state.set_common_origin(origin);
   state.SerializeToString(&out);
   state.clear_common_origin();
-  for_each_origin(state, [&](std::string& o) {
-    if (o == kCommonMark) o = common;
-  });
+  replace_origins(state, kCommonMark, origin);
 }
 
 bool parse_state(std::string_view blob, pb::RecordState& state) {
@@ -485,9 +506,7 @@ bool parse_state(std::string_view blob, pb::RecordState& state) {
   if (state.common_origin().empty()) return true;  // stored whole (before schema 8, say)
   std::string common = std::move(*state.mutable_common_origin());
   state.clear_common_origin();
-  for_each_origin(state, [&](std::string& o) {
-    if (o == kCommonMark) o = common;
-  });
+  replace_origins(state, kCommonMark, common);
   return true;
 }
 
