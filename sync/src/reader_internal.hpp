@@ -45,7 +45,8 @@ class RecordReader {
   void each_hit(const std::string& collection, const std::string& query, std::size_t limit, Hit hit) const;
 
   sqlite3* db_;
-  mutable sql::Stmt get_, find_, find_after_, values_, list_, list_after_, search_, completions_, conflicts_;
+  mutable sql::Stmt get_, find_, find_after_, values_, list_, list_after_, search_, search_oldest_, completions_,
+      conflicts_;
   mutable pb::RecordState scratch_;  // record_of's parse target, reused
 };
 

@@ -236,3 +236,41 @@ TEST_CASE("deferred indexing: a step that fails half way leaves nothing half don
   CHECK(lag->digest() == now->digest());
   CHECK(index_dump(dir.file("lag.db")) == index_dump(dir.file("now.db")));
 }
+
+// A query holding a number is answered oldest first and turned round when all
+// its hits fit the limit, newest first otherwise (reader.cpp, each_hit): the
+// answer must be what a plain newest-first search gives, at every limit.
+// Method: addresses "Số {i} Lê Lợi" for i = 0..119, so "le loi 7" matches 7 and
+// 70..79 (11 hits) and "le loi 1" 1, 10..19 and 100..119 (31 hits); each is
+// asked with limits below, at and above its number of hits.
+TEST_CASE("a search with a number answers its hits newest first at every limit", "[sync][store][search]") {
+  TempDir dir;
+  Identity ia = identity(1);
+  FakeClock ca;
+  auto a = open_search_store(dir.file("a.db"), ia, ca, 0);
+  std::vector<RecordId> ids;
+  for (std::size_t i = 0; i < 120; ++i) {
+    ca.advance(1);
+    Transaction t("clerk-1", "ward-1");
+    t.create("dossiers").set("name", "Phạm Thị Hoa").set("address", "Số " + std::to_string(i) + " Lê Lợi");
+    auto r = a->commit(t);
+    REQUIRE(r.is_ok());
+    ids.push_back(r.value().records[0]);
+  }
+  auto newest_first = [&](std::initializer_list<std::pair<std::size_t, std::size_t>> ranges, std::size_t limit) {
+    std::vector<RecordId> out;
+    for (const auto& [lo, hi] : ranges)
+      for (std::size_t i = lo; i <= hi; ++i) out.push_back(ids[i]);
+    std::sort(out.begin(), out.end(), [](const RecordId& x, const RecordId& y) { return y < x; });
+    if (out.size() > limit) out.resize(limit);
+    return out;
+  };
+  for (std::size_t limit : {1, 5, 10, 11, 12, 100}) {
+    INFO("limit " << limit);
+    CHECK(a->search("dossiers", "le loi 7", limit) == newest_first({{7, 7}, {70, 79}}, limit));
+    CHECK(a->search("dossiers", "Lê Lợi 1", limit) == newest_first({{1, 1}, {10, 19}, {100, 119}}, limit));
+    CHECK(a->search("dossiers", "119 hoa", limit) == newest_first({{119, 119}}, limit));
+  }
+  CHECK(a->search("dossiers", "le loi 7 hoa", 20) == std::vector<RecordId>{ids[7]});  // "7" whole, "hoa" a prefix
+  CHECK(a->search("dossiers", "le loi 120", 20).empty());
+}
