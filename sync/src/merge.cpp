@@ -403,7 +403,7 @@ void to_view(const pb::RecordState& state, Record& out) {
         v.value = w.value();
         v.hlc = w.hlc();
         copy_origin(w.origin(), v.origin);
-        v.rank = Rank{w.rank_cycle(), w.rank_stage(), w.rank_terminal(), w.value()};
+        if (f.type() == pb::RANK) v.rank = Rank{w.rank_cycle(), w.rank_stage(), w.rank_terminal(), w.value()};
         for (const auto& other : f.versions()) {
           if (&other == &w) continue;
           if (f.type() == pb::RANK && !rank_conflict(other, w)) continue;
@@ -429,7 +429,7 @@ void to_view(const pb::RecordState& state, Record& out) {
         break;
       default: break;
     }
-    out.fields.emplace(f.name(), std::move(v));
+    out.fields.emplace_hint(out.fields.end(), f.name(), std::move(v));  // fields come sorted by name
   }
 }
 
