@@ -181,6 +181,12 @@ TEST_CASE("dossiers: intake, read, list, search", "[node][api][dossiers]") {
   auto r2 = desk.post("/api/v1/dossiers", kDossier);
   REQUIRE(r2.status == 201);
   CHECK(r2.str("code") != code);
+  // Lookup codes are read aloud and typed: never 0, O, 1, I or L.
+  for (const std::string& lookup : {r.str("lookup_code"), r2.str("lookup_code")}) {
+    INFO(lookup);
+    CHECK(lookup.find_first_not_of("ABCDEFGHJKMNPQRSTUVWXYZ23456789") == std::string::npos);
+  }
+  CHECK(r2.str("lookup_code") != r.str("lookup_code"));  // 31^6 codes: equal ones 1 in 887 million
 
   auto got = desk.get("/api/v1/dossiers/" + id);
   REQUIRE(got.status == 200);

@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdio>
 #include <set>
@@ -197,8 +198,22 @@ void check_name(std::vector<FieldError>& errors, const std::string& field, const
 std::string random_lookup_code() {
   // No 0/O, 1/I/L: read aloud over the counter and typed at the kiosk.
   static constexpr char kAlphabet[] = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+  constexpr unsigned kSymbols = sizeof kAlphabet - 1;       // 31
+  constexpr unsigned kUnbiased = 256 - 256 % kSymbols;      // bytes below 248 map evenly
+  // One system call for the whole code (randombytes_uniform made one per
+  // letter: a tenth of a dossier's intake time); a byte of 248 or more is
+  // drawn again (1 in 32), so every letter stays equally likely.
+  std::array<unsigned char, 16> bytes{};
+  std::size_t used = bytes.size();
   std::string out;
-  for (int i = 0; i < 6; ++i) out += kAlphabet[randombytes_uniform(sizeof kAlphabet - 1)];
+  while (out.size() < 6) {
+    if (used == bytes.size()) {
+      randombytes_buf(bytes.data(), bytes.size());
+      used = 0;
+    }
+    unsigned b = bytes[used++];
+    if (b < kUnbiased) out += kAlphabet[b % kSymbols];
+  }
   return out;
 }
 
