@@ -323,6 +323,7 @@ Store::Impl::Pending& Store::Impl::load_pending(const std::string& collection, c
 void Store::Impl::flush_pending(bool defer_index) {
   std::string blob;
   std::string old;
+  search_queue_.clear();  // what a failed transaction left
   for (auto& [key, p] : pending_) {
     const auto& [collection, id] = key;
     merge::serialize_state(*p.state, blob);
@@ -347,6 +348,7 @@ void Store::Impl::flush_pending(bool defer_index) {
     write_index(collection, id, *p.state, p.old_index);
     if (p.index_stale) del_index_pending_.bind_text(1, collection).bind(2, view(id)).run();
   }
+  write_search_queue();
   pending_.clear();
 }
 

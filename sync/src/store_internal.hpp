@@ -284,7 +284,11 @@ class Store::Impl {
   Status build_ops(const RecordWrite& w, const pb::RecordState& current, pb::ChangeBody& body);
 
   sql::Db db_;
+  // Queues the record's full-text row; write_search_queue() writes the queue,
+  // last in its transaction (see there why).
   void update_search(const std::string& collection, const RecordId& id, const pb::RecordState& state);
+  void write_search_queue();
+  std::vector<std::pair<std::int64_t, std::string>> search_queue_;
   void fill_summaries();
   void rewrite_states();
   void add_held_age();

@@ -91,6 +91,7 @@ std::size_t Store::Impl::catch_up_index(std::size_t max_records) {
     return 0;
   }
   sql::Transaction tx(db_);
+  search_queue_.clear();  // what a failed transaction left
   pb::RecordState state;
   std::set<std::pair<std::string, std::string>> old;
   for (const Lagging& l : lagging) {
@@ -109,6 +110,7 @@ std::size_t Store::Impl::catch_up_index(std::size_t max_records) {
     write_index(l.collection, l.id, state, old);
     del_index_pending_.bind_text(1, l.collection).bind(2, view(l.id)).run();
   }
+  write_search_queue();
   tx.commit();
   if (lagging.size() < max_records) index_backlog_ = false;
   return lagging.size();
@@ -158,13 +160,23 @@ void Store::Impl::update_search(const std::string& collection, const RecordId& i
   if (!put_search_row_.step()) throw sql::SqlError{"search row not written"};
   std::int64_t row = put_search_row_.integer(0);
   put_search_row_.reset();
-  put_search_.bind(1, row).bind_text(2, text).run();
   ++search_writes_;
   // Completions are for names and places; numbers (CCCD, codes) are searched as
   // FTS5 prefixes, and keeping one unique word per record out of this table
   // keeps it a few thousand rows.
   for (const std::string& word : search_words(text))
     if (!starts_with_digit(word)) put_search_term_.bind_text(1, word).run();
+  search_queue_.emplace_back(row, std::move(text));  // written by write_search_queue()
+}
+
+// The full-text rows of a transaction go in last, after every other statement:
+// FTS5 writes what it holds in memory as a new segment whenever a statement
+// that needs a statement journal (an upsert, say) runs after it, so writing
+// each record's row beside its other rows made one tiny segment per record
+// (and the merging of thousands of them).
+void Store::Impl::write_search_queue() {
+  for (const auto& [row, text] : search_queue_) put_search_.bind(1, row).bind_text(2, text).run();
+  search_queue_.clear();
 }
 
 }  // namespace wardsync
