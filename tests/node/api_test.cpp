@@ -620,6 +620,25 @@ TEST_CASE("users: only it_admin manages accounts, and disabled accounts cannot s
   CHECK(admin.post("/api/v1/users/lan.le/disabled", R"({"disabled":true})").status == 200);
   CHECK(lan.get("/api/v1/sessions/current").status == 401);
   CHECK(lan.login("lan.le", "mat-khau-moi-123").status == 401);
+
+  // Leader and it_admin accounts are made, and their passwords reset, on the box
+  // (wardnode user): through the API an it_admin could otherwise become the leader.
+  auto boss = admin.post("/api/v1/users",
+                         R"({"username":"sep.moi","display_name":"Sếp Mới","role":"leader","password":"mat-khau-dai"})");
+  CHECK(boss.status == 403);
+  CHECK(boss.str("error") == "privileged_account");
+  CHECK(admin.post("/api/v1/users",
+                   R"({"username":"qt.moi","display_name":"QT Mới","role":"it_admin","password":"mat-khau-dai"})")
+            .status == 403);
+  auto reset = admin.post("/api/v1/users/lanhdao/password", R"({"password":"mat-khau-cua-toi"})");
+  CHECK(reset.status == 403);
+  CHECK(reset.body.find("wardnode user passwd") != std::string::npos);
+  CHECK(Client(n.proc.port()).login("lanhdao", "mat-khau-cua-toi").status == 401);  // unchanged
+  CHECK(lead.get("/api/v1/sessions/current").status == 200);                         // still signed in
+  CHECK(admin.get("/api/v1/users").json->getArray("items")->size() == 7);  // nothing was added
+  // Their own password they may set (and are signed out everywhere, like anyone).
+  CHECK(admin.post("/api/v1/users/admin/password", R"({"password":"mat-khau-moi-cua-admin"})").status == 200);
+  CHECK(Client(n.proc.port()).login("admin", "mat-khau-moi-cua-admin").status == 200);
 }
 
 TEST_CASE("two simultaneous requests for one new username: exactly one account", "[node][api][auth]") {

@@ -135,6 +135,22 @@ void logout(Exchange& ex) {
   send_json(ex, 200, o);
 }
 
+// Over the API an it_admin manages clerk and specialist accounts. A leader's or
+// another it_admin's password set there would let the it_admin sign in and act
+// as them (approvals signed in the leader's name): those accounts are created,
+// and their passwords reset, on the node itself (`wardnode user`), by whoever
+// holds the box. Disabling one stays possible (a stolen leader account).
+bool is_privileged(Role r) { return r == Role::kLeader || r == Role::kItAdmin; }
+
+DomainError privileged_account() {
+  return DomainError{ErrorKind::kForbidden, "privileged_account",
+                     "Tài khoản lãnh đạo và quản trị chỉ được tạo hoặc đặt lại mật khẩu trên máy chủ "
+                     "(lệnh wardnode user add / wardnode user passwd).",
+                     "Leader and it_admin accounts are created, and their passwords reset, on the node itself "
+                     "(wardnode user add / wardnode user passwd).",
+                     {}};
+}
+
 void users(Exchange& ex) {
   // /users, /users/{username}/password, /users/{username}/disabled
   if (!require_role(ex, {Role::kItAdmin})) return;
@@ -157,6 +173,11 @@ void users(Exchange& ex) {
       send_error(ex, invalid(std::move(errors)));
       return;
     }
+    Role role{};
+    if (parse_role(n.role, role) && is_privileged(role)) {
+      send_error(ex, privileged_account());
+      return;
+    }
     answer(ex, add_clerk(ex.ctx, ex.actor->username, n), 201, user_json);
     return;
   }
@@ -167,6 +188,15 @@ void users(Exchange& ex) {
     if (!errors.empty()) {
       send_error(ex, invalid(std::move(errors)));
       return;
+    }
+    if (ex.seg[1] != ex.actor->username) {
+      auto reader = ex.ctx.readers.acquire();
+      if (!reader) throw std::runtime_error("no reader");
+      std::optional<Clerk> target = find_clerk(*reader, ex.seg[1], ex.ctx.config.office_code);
+      if (target && is_privileged(target->role)) {
+        send_error(ex, privileged_account());
+        return;
+      }
     }
     auto out = set_password(ex.ctx, ex.actor->username, ex.seg[1], pw);
     if (out.ok()) ex.sessions.remove_clerk(out.value().id);
