@@ -70,8 +70,11 @@ Result<std::unique_ptr<SessionStore>> SessionStore::open(const std::string& path
             s->exec("PRAGMA busy_timeout=5000") &&
             s->exec("CREATE TABLE IF NOT EXISTS sessions(token_hash TEXT PRIMARY KEY, clerk_id TEXT NOT NULL, "
                     "username TEXT NOT NULL, csrf TEXT NOT NULL, created_ms INTEGER NOT NULL)") &&
-            s->exec("CREATE TABLE IF NOT EXISTS login_failures(username TEXT PRIMARY KEY, failures INTEGER NOT "
-                    "NULL, locked_until_ms INTEGER NOT NULL)");
+            // Failed sign-ins count per account and client address (login_failures,
+            // per account alone, let anyone on the LAN keep the leader locked out).
+            s->exec("DROP TABLE IF EXISTS login_failures") &&
+            s->exec("CREATE TABLE IF NOT EXISTS login_lockouts(username TEXT NOT NULL, address TEXT NOT NULL, "
+                    "failures INTEGER NOT NULL, locked_until_ms INTEGER NOT NULL, PRIMARY KEY(username, address))");
   if (!ok) return Status{Code::kIo, path + ": " + sqlite3_errmsg(db)};
   Stmt q(db, "SELECT token_hash, clerk_id, username, csrf, created_ms FROM sessions");
   std::uint64_t now = clock.now_ms();
@@ -146,22 +149,22 @@ void SessionStore::remove_clerk(const std::string& clerk_id) {
   (void)del.text(1, clerk_id).run();
 }
 
-std::uint64_t SessionStore::locked_for_ms(const std::string& username) {
+std::uint64_t SessionStore::locked_for_ms(const std::string& username, const std::string& address) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt q(db_, "SELECT locked_until_ms FROM login_failures WHERE username=?");
-  q.text(1, username);
+  Stmt q(db_, "SELECT locked_until_ms FROM login_lockouts WHERE username=? AND address=?");
+  q.text(1, username).text(2, address);
   if (!q.step()) return 0;
   auto until = static_cast<std::uint64_t>(q.col_int(0));
   std::uint64_t now = clock_.now_ms();
   return until > now ? until - now : 0;
 }
 
-bool SessionStore::record_failure(const std::string& username) {
+bool SessionStore::record_failure(const std::string& username, const std::string& address) {
   std::lock_guard<std::mutex> lock(mu_);
   std::int64_t failures = 0;
   {
-    Stmt q(db_, "SELECT failures, locked_until_ms FROM login_failures WHERE username=?");
-    q.text(1, username);
+    Stmt q(db_, "SELECT failures, locked_until_ms FROM login_lockouts WHERE username=? AND address=?");
+    q.text(1, username).text(2, address);
     if (q.step()) {
       failures = q.col_int(0);
       // A lock that has expired starts a fresh count.
@@ -171,16 +174,17 @@ bool SessionStore::record_failure(const std::string& username) {
   ++failures;
   bool lock_now = failures >= options_.lockout_failures;
   std::int64_t until = lock_now ? static_cast<std::int64_t>(clock_.now_ms() + options_.lockout_ms) : 0;
-  Stmt up(db_, "INSERT INTO login_failures(username, failures, locked_until_ms) VALUES(?,?,?) "
-               "ON CONFLICT(username) DO UPDATE SET failures=excluded.failures, locked_until_ms=excluded.locked_until_ms");
-  (void)up.text(1, username).integer(2, lock_now ? 0 : failures).integer(3, until).run();
+  Stmt up(db_, "INSERT INTO login_lockouts(username, address, failures, locked_until_ms) VALUES(?,?,?,?) "
+               "ON CONFLICT(username, address) DO UPDATE SET failures=excluded.failures, "
+               "locked_until_ms=excluded.locked_until_ms");
+  (void)up.text(1, username).text(2, address).integer(3, lock_now ? 0 : failures).integer(4, until).run();
   return lock_now;
 }
 
-void SessionStore::clear_failures(const std::string& username) {
+void SessionStore::clear_failures(const std::string& username, const std::string& address) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt del(db_, "DELETE FROM login_failures WHERE username=?");
-  (void)del.text(1, username).run();
+  Stmt del(db_, "DELETE FROM login_lockouts WHERE username=? AND address=?");
+  (void)del.text(1, username).text(2, address).run();
 }
 
 }  // namespace wardsync::node

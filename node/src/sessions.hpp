@@ -60,11 +60,13 @@ class SessionStore {
   // Removes every session of a clerk (password changed, account disabled).
   void remove_clerk(const std::string& clerk_id);
 
-  // Lock-out. Milliseconds the account stays locked (0 when not locked).
-  std::uint64_t locked_for_ms(const std::string& username);
-  // Counts a failure; returns true when this failure locked the account.
-  bool record_failure(const std::string& username);
-  void clear_failures(const std::string& username);
+  // Lock-out, per account and client address: a flood of wrong passwords from
+  // one machine locks that account there only, never at the clerk's own desk.
+  // Milliseconds the account stays locked for `address` (0 when not locked).
+  std::uint64_t locked_for_ms(const std::string& username, const std::string& address);
+  // Counts a failure; returns true when this failure locked the account there.
+  bool record_failure(const std::string& username, const std::string& address);
+  void clear_failures(const std::string& username, const std::string& address);
 
  private:
   SessionStore(sqlite3* db, SessionOptions options, Clock& clock);

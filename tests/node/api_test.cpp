@@ -111,6 +111,25 @@ TEST_CASE("lock-out after five failed sign-ins", "[node][api][auth]") {
   CHECK(c.login("chuyenvien", kDemoPassword).status == 200);
 }
 
+// Anyone on the LAN can type wrong passwords for the leader's name: the lock
+// holds where the failures came from, and the leader's own desk signs in.
+TEST_CASE("lock-out holds for the address the failures came from, not the clerk's desk", "[node][api][auth]") {
+  Node n(Conf{{"lockout_seconds", "60"}});
+  auto login_from = [&](const char* from, const std::string& password) {
+    std::string body = R"({"username":"lanhdao","password":")" + password + "\"}";
+    int fd = connect_from(from, n.proc.port());
+    std::string answer = wardtest::exchange(fd, "POST /api/v1/sessions HTTP/1.1\r\nHost: node\r\nContent-Type: application/json\r\n"
+                                      "Content-Length: " + std::to_string(body.size()) +
+                                      "\r\nConnection: close\r\n\r\n" + body);
+    ::close(fd);
+    return answer.substr(0, answer.find("\r\n"));
+  };
+  for (int i = 0; i < 5; ++i) CHECK(login_from("127.0.0.3", "doan-mo-mat-khau") == "HTTP/1.1 401 Unauthorized");
+  CHECK(login_from("127.0.0.3", kDemoPassword) == "HTTP/1.1 429 Too Many Requests");  // locked there
+  CHECK(login_from("127.0.0.4", kDemoPassword) == "HTTP/1.1 200 OK");                 // the leader's desk
+  CHECK(login_from("127.0.0.3", kDemoPassword) == "HTTP/1.1 429 Too Many Requests");  // still locked there
+}
+
 TEST_CASE("an idle session expires", "[node][api][auth]") {
   Node n(Conf{{"session_idle_seconds", "2"}});
   Client c = n.signed_in("motcua");

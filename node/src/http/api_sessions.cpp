@@ -59,7 +59,8 @@ void login(Exchange& ex) {
                       "Tài khoản tạm khóa do đăng nhập sai nhiều lần; vui lòng thử lại sau.",
                       "Account locked after repeated failed sign-ins; try again later.");
   };
-  if (std::uint64_t ms = ex.sessions.locked_for_ms(username); ms > 0) {
+  const std::string address = ex.req.clientAddress().host().toString();
+  if (std::uint64_t ms = ex.sessions.locked_for_ms(username, address); ms > 0) {
     ex.ctx.log.warning("auth", "sign-in refused: account locked");
     locked(ms);
     return;
@@ -86,12 +87,13 @@ void login(Exchange& ex) {
     burn_password_time(password);
   }
   if (!ok) {
-    bool now_locked = ex.sessions.record_failure(username);
-    ex.ctx.log.warning("auth", now_locked ? "sign-in failed; account now locked" : "sign-in failed");
+    bool now_locked = ex.sessions.record_failure(username, address);
+    ex.ctx.log.warning("auth", now_locked ? "sign-in failed; account now locked for " + address
+                                          : "sign-in failed from " + address);
     send_simple_error(ex, 401, "bad_credentials", "Sai tên đăng nhập hoặc mật khẩu.", "Wrong username or password.");
     return;
   }
-  ex.sessions.clear_failures(username);
+  ex.sessions.clear_failures(username, address);
   if (password_needs_rehash(clerk->password_hash)) {
     auto again = set_password(ex.ctx, clerk->username, clerk->username, password);
     if (again.ok()) ex.ctx.log.info("auth", "password hash of " + clerk->username + " renewed with current settings");
