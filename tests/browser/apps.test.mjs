@@ -473,8 +473,11 @@ describe('wardsync web apps in chromium, served by a real wardnode with a real p
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
     await guard(ctx);
     const tv = await ctx.newPage();
-    await tv.goto(origin.url + '/display/?counters=1,2,3&refresh=1000');
+    // A misspelt counter in the TV's address blanks that counter only.
+    await tv.goto(origin.url + '/display/?counters=1,2,3,qu%E1%BA%A7y&refresh=1000');
     await tv.locator('[data-counter="2"] [data-test=now]', { hasText: String(q.current.number) }).waitFor();
+    assert.equal(await tv.locator('[data-counter="quầy"] [data-test=now]').textContent(), '—');
+    assert.equal(await tv.locator('[data-counter="quầy"] .wait').textContent(), '');
     await shot(tv, 'display');
     axeProblems.push(...(await axe(tv, 'display')));
     await ctx.close();

@@ -560,6 +560,37 @@ TEST_CASE("ratings and reports", "[node][api][reports]") {
   CHECK(sat->getValue<int>("total") >= 2);
 }
 
+// Counter names are one counter whatever their case; the hall display shows
+// every counter it can, and marks only a misspelt one.
+TEST_CASE("counters ignore case, and the hall display blanks only a misspelt counter", "[node][api][queue]") {
+  Node n;
+  Client desk = n.signed_in("motcua");
+  Client tv(n.proc.port());
+  auto t = tv.post("/api/v1/kiosk/tickets", R"({"counter":"b"})", false);
+  REQUIRE(t.status == 201);
+  CHECK(t.str("counter") == "B");  // printed as the counter's sign reads
+  REQUIRE(desk.post("/api/v1/tickets", R"({"counter":"B"})").status == 201);
+  CHECK(desk.get("/api/v1/queues/b").json->getValue<int>("waiting") == 2);
+  auto called = desk.post("/api/v1/queues/B/call-next", "");
+  REQUIRE(called.status == 200);
+  CHECK(called.json->getValue<int>("number") == 1);
+
+  auto d = tv.get("/api/v1/kiosk/display?counters=b,qu%E1%BA%A7y%207,B,9");
+  REQUIRE(d.status == 200);
+  auto items = d.json->getArray("items");
+  REQUIRE(items->size() == 4);
+  auto item = [&](unsigned i) { return items->getObject(i); };
+  CHECK(item(0)->getValue<std::string>("counter") == "b");  // as asked, so the page finds it
+  CHECK(item(0)->getValue<int>("now") == 1);
+  CHECK(item(0)->getValue<int>("waiting") == 1);
+  CHECK(item(1)->getValue<std::string>("error") == "counter_format");
+  CHECK(item(1)->isNull("now"));
+  CHECK(item(2)->getValue<int>("now") == 1);
+  CHECK(item(3)->isNull("now"));  // a counter with no ticket today
+  CHECK_FALSE(item(3)->has("error"));
+  CHECK(tv.get("/api/v1/kiosk/display?counters=,,").status == 400);  // no counter at all
+}
+
 TEST_CASE("the kiosk rates a visit by its queue ticket: once, and only a ticket that was called",
           "[node][api][reports]") {
   Node n;

@@ -94,8 +94,15 @@ bool valid_counter(const std::string& c) {
   });
 }
 
-Outcome<TicketView> issue_ticket_on(NodeContext& ctx, const Actor& actor, const std::string& counter,
+std::string canonical_counter(std::string counter) {
+  for (char& c : counter)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return counter;
+}
+
+Outcome<TicketView> issue_ticket_on(NodeContext& ctx, const Actor& actor, const std::string& counter_in,
                                     std::int64_t unix_seconds) {
+  const std::string counter = canonical_counter(counter_in);
   if (!valid_counter(counter)) return invalid({counter_error()});
   if (!may_handle_queue(actor)) return forbidden();
   std::string day = format_date(local_from_unix_seconds(unix_seconds).date);
@@ -127,7 +134,8 @@ Outcome<TicketView> issue_ticket(NodeContext& ctx, const Actor& actor, const std
   return issue_ticket_on(ctx, actor, counter, now_seconds(ctx));
 }
 
-Outcome<TicketView> call_next(NodeContext& ctx, const Actor& actor, const std::string& counter) {
+Outcome<TicketView> call_next(NodeContext& ctx, const Actor& actor, const std::string& counter_in) {
+  const std::string counter = canonical_counter(counter_in);
   if (!valid_counter(counter)) return invalid({counter_error()});
   if (!may_handle_queue(actor)) return forbidden();
   std::lock_guard<std::mutex> lock(ctx.queue_mu);
@@ -179,7 +187,8 @@ Outcome<TicketView> ticket_action(NodeContext& ctx, const Actor& actor, const st
   return move(ctx, actor, fresh.value(), state, action == "recall" ? "recalled" : state);
 }
 
-Outcome<QueueStatus> queue_status(NodeContext& ctx, const std::string& counter, const std::string& day_in) {
+Outcome<QueueStatus> queue_status(NodeContext& ctx, const std::string& counter_in, const std::string& day_in) {
+  const std::string counter = canonical_counter(counter_in);
   std::vector<FieldError> errors;
   if (!valid_counter(counter)) errors.push_back(counter_error());
   std::string day = day_in.empty() ? format_date(local_from_unix_seconds(now_seconds(ctx)).date) : day_in;

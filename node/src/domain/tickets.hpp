@@ -39,6 +39,9 @@ struct QueueStatus {
 };
 
 bool valid_counter(const std::string& counter);
+// Counters are named without regard to case ("a" and "A" are one counter, as a
+// clerk, the kiosk and the hall display's address may each spell it): upper case.
+std::string canonical_counter(std::string counter);
 
 Outcome<TicketView> issue_ticket(NodeContext& ctx, const Actor& actor, const std::string& counter);
 Outcome<TicketView> call_next(NodeContext& ctx, const Actor& actor, const std::string& counter);

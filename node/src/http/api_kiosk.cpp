@@ -302,12 +302,21 @@ void display(Exchange& ex) {
   if (counters.empty() || counters.size() > 16)
     return send_error(ex, invalid({{"counters", "format", "Danh sách quầy: 1–16 quầy, cách nhau bằng dấu phẩy.",
                                     "counters: 1 to 16 counters separated by commas."}}));
+  // A counter misspelt in the TV's address gets an error of its own; the others
+  // still show (one bad name blanked every counter of the hall).
   Array items;
   for (const auto& c : counters) {
-    auto q = queue_status(ex.ctx, c, "");
-    if (!q.ok()) return send_error(ex, q.error());
     Object o;
     o.set("counter", c);
+    if (!valid_counter(c)) {
+      o.set("now", Poco::Dynamic::Var());
+      o.set("waiting", Poco::Dynamic::Var());
+      o.set("error", "counter_format");
+      items.add(o);
+      continue;
+    }
+    auto q = queue_status(ex.ctx, c, "");
+    if (!q.ok()) return send_error(ex, q.error());
     o.set("now", q.value().current ? Poco::Dynamic::Var(q.value().current->number) : Poco::Dynamic::Var());
     o.set("waiting", static_cast<std::uint64_t>(q.value().waiting));
     items.add(o);

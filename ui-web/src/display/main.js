@@ -17,7 +17,8 @@ async function tick() {
   try {
     const r = await kiosk.display(counters);
     const by = Object.fromEntries((r.items || []).map((x) => [x.counter, x]));
-    results = counters.map((c) => ({ c, q: by[c] ? { current: by[c].now === null ? null : { number: by[c].now }, waiting: by[c].waiting } : null }));
+    // A counter the node does not accept (a typo in this page's address) stays blank.
+    results = counters.map((c) => ({ c, q: by[c] && !by[c].error ? { current: by[c].now === null ? null : { number: by[c].now }, waiting: by[c].waiting } : null }));
   } catch (e) {
     failed = { e };
     results = counters.map((c) => ({ c, q: null }));
