@@ -162,6 +162,7 @@ struct Issuer {
   std::optional<Identity> key;
   std::optional<CertificateInfo> delegation;  // set when a node issues
   std::optional<Config> node_config;
+  fs::path revocations;  // where its revocations are kept: <authority>/revocations, or the node's trust dir
 };
 
 Result<Issuer> load_issuer(const fs::path& dir) {
@@ -171,6 +172,7 @@ Result<Issuer> load_issuer(const fs::path& dir) {
     auto k = Identity::load(dir / kAuthorityKeyFile);
     if (!k.is_ok()) return k.status();
     is.key.emplace(std::move(k).value());
+    is.revocations = dir / "revocations";
     return is;
   }
   auto cfg = load_config(dir);
@@ -190,7 +192,24 @@ Result<Issuer> load_issuer(const fs::path& dir) {
   is.key.emplace(std::move(k).value());
   is.delegation = cert.value();
   is.node_config = cfg.value();
+  is.revocations = cfg.value().path_of(cfg.value().trust_dir);
   return is;
+}
+
+// A revocation of `node` among those the issuer keeps, described; nullopt when none.
+std::optional<std::string> revoked_by_record(const Issuer& is, const PublicKey& node) {
+  std::vector<std::string> errors;
+  std::error_code ec;
+  if (!fs::is_directory(is.revocations, ec)) return std::nullopt;
+  for (const TrustItem& item : read_trust_dir(is.revocations, errors)) {
+    if (item.kind != TrustItem::Kind::kRevocation) continue;
+    TrustStore one;
+    if (!one.add(item.bytes).is_ok() || !one.has_revocation_for(node)) continue;
+    return "node " + to_hex(node).substr(0, 16) + " was revoked (a revocation of it is in " + is.revocations.string() +
+           "); a revoked node id is refused everywhere for good, so a certificate for it would be refused too. "
+           "Give the box a new identity (wardnode init in a new data directory, then cert request) and certify that";
+  }
+  return std::nullopt;
 }
 
 int cert_request(int argc, char** argv) {
@@ -237,6 +256,7 @@ int cert_issue(int argc, char** argv) {
   if (!req.is_ok()) return failed("cert issue", req.status().message());
   const CertRequest& r = req.value();
   const Issuer& is = issuer.value();
+  if (auto why = revoked_by_record(is, r.node_id)) return failed("cert issue", *why);
   if (is.delegation && !scope_within(r.scope, is.delegation->scope))
     return failed("cert issue", "scope " + r.scope + " is outside this district's scope " + is.delegation->scope);
   // Nodes take catalogues only from a city or province certified by an
@@ -348,6 +368,12 @@ int cert_revoke(int argc, char** argv) {
                         utc_day(now_ms()) + ", by " + to_hex(issuer.value().key->public_key());
   Status s = write_trust_file(a.get("--out"), {TrustItem::Kind::kRevocation, signed_bytes}, summary);
   if (!s.is_ok()) return failed("cert revoke", s.message());
+  // Kept beside the issuer too, so that cert issue refuses this id later.
+  std::error_code ec;
+  fs::create_directories(issuer.value().revocations, ec);
+  s = write_trust_file(issuer.value().revocations / ("revocation-" + to_hex(node).substr(0, 16) + ".rev"),
+                       {TrustItem::Kind::kRevocation, signed_bytes}, summary);
+  if (!s.is_ok()) return failed("cert revoke", "keeping a copy with the issuer: " + s.message());
   std::printf("wrote revocation %s of node %s\n(permanent: once it spreads, this node id is refused everywhere and "
               "can never be enrolled again; the box needs a new init)\n",
               a.get("--out").c_str(), to_hex(node).c_str());

@@ -147,6 +147,36 @@ TEST_CASE("enrolment refuses altered, misplaced and malformed input", "[node][cl
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("cannot certify a node of tier city") != std::string::npos);
   }
+  SECTION("a revoked node id is not certified again, by the authority or by a district") {
+    auto node_id = [&](const fs::path& request) {
+      RunResult show = run_wardnode({"cert", "show", request.string()});
+      std::size_t at = show.out.find("\nnode ");
+      REQUIRE(at != std::string::npos);
+      return show.out.substr(at + 6, 64);
+    };
+    ok({"cert", "revoke", "--authority", auth.string(), "--node", node_id(wreq), "--out",
+        (t.path() / "w.rev").string()});
+    RunResult r = run_wardnode({"cert", "issue", "--authority", auth.string(), "--request", wreq.string(), "--out",
+                                (t.path() / "w.cert").string()});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("was revoked") != std::string::npos);
+    CHECK(r.err.find("wardnode init") != std::string::npos);
+    CHECK_FALSE(fs::exists(t.path() / "w.cert"));
+    fs::path dcert = t.path() / "d.cert";
+    ok({"cert", "issue", "--authority", auth.string(), "--request", dreq.string(), "--out", dcert.string(),
+        "--may-issue"});  // another node: certified as before
+    ok({"cert", "install", "--dir", district.string(), dcert.string()});
+    fs::path other = t.path() / "other";
+    init(other, "ward", "79/760/26800");
+    fs::path oreq = t.path() / "o.request";
+    ok({"cert", "request", "--dir", other.string(), "--out", oreq.string()});
+    ok({"cert", "revoke", "--authority", district.string(), "--node", node_id(oreq), "--out",
+        (t.path() / "o.rev").string()});
+    r = run_wardnode({"cert", "issue", "--authority", district.string(), "--request", oreq.string(), "--out",
+                      (t.path() / "o.cert").string()});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("was revoked") != std::string::npos);
+  }
   SECTION("peer lines are checked, and wardnode.conf names the key") {
     CHECK(run_wardnode({"peer", "add", "--dir", ward.string(), "http://x:1", std::string(40, 'a')}).exit_code == 1);
     CHECK(run_wardnode({"peer", "add", "--dir", ward.string(), "tcp://127.0.0.1:7001", "short"}).exit_code == 1);
