@@ -443,40 +443,37 @@ namespace {
 // one-byte value is never a real one; a state holding it anyway is stored whole.
 constexpr std::string_view kCommonMark{"\x01", 1};
 
-// Calls `f` on every origin in `state`, read only.
+// Calls f(origin, set) on every origin in `state`; set(bytes) replaces that one.
+// Origins are read through the const accessors: a mutable accessor would give
+// each unset one a string of its own (most are unset: bases, tombstones), which
+// cost more than the whole serialization.
 template <typename F>
-void for_each_origin(const pb::RecordState& state, F&& f) {
-  for (const auto& field : state.fields()) {
-    for (const auto& v : field.versions()) {
-      f(v.origin());
-      f(v.base_origin());
-    }
-    f(field.max_base_origin());
-    for (const auto& e : field.entries()) f(e.origin());
-    for (const auto& c : field.shares()) f(c.origin());
-  }
-  f(state.tombstone_origin());
-}
-
-// Sets every origin of `state` that equals `from` to `to`. The others are only
-// read: a mutable accessor would give each unset one a string of its own (most
-// are unset: bases, tombstones), which cost more than the whole serialization.
-void replace_origins(pb::RecordState& state, std::string_view from, std::string_view to) {
-  auto hit = [from](const std::string& o) { return o.size() == from.size() && o == from; };
+void for_each_origin(pb::RecordState& state, F&& f) {
+  auto setter = [](auto* msg, void (*set)(decltype(msg), std::string_view)) {
+    return [msg, set](std::string_view bytes) { set(msg, bytes); };
+  };
   for (auto& field : *state.mutable_fields()) {
     for (auto& v : *field.mutable_versions()) {
-      if (hit(v.origin())) v.set_origin(to.data(), to.size());
-      if (hit(v.base_origin())) v.set_base_origin(to.data(), to.size());
+      f(v.origin(), setter(&v, [](pb::Version* m, std::string_view b) { m->set_origin(b.data(), b.size()); }));
+      f(v.base_origin(),
+        setter(&v, [](pb::Version* m, std::string_view b) { m->set_base_origin(b.data(), b.size()); }));
     }
-    if (hit(field.max_base_origin())) field.set_max_base_origin(to.data(), to.size());
-    for (auto& e : *field.mutable_entries()) {
-      if (hit(e.origin())) e.set_origin(to.data(), to.size());
-    }
-    for (auto& c : *field.mutable_shares()) {
-      if (hit(c.origin())) c.set_origin(to.data(), to.size());
-    }
+    f(field.max_base_origin(),
+      setter(&field, [](pb::FieldState* m, std::string_view b) { m->set_max_base_origin(b.data(), b.size()); }));
+    for (auto& e : *field.mutable_entries())
+      f(e.origin(), setter(&e, [](pb::LogEntry* m, std::string_view b) { m->set_origin(b.data(), b.size()); }));
+    for (auto& c : *field.mutable_shares())
+      f(c.origin(), setter(&c, [](pb::CounterShare* m, std::string_view b) { m->set_origin(b.data(), b.size()); }));
   }
-  if (hit(state.tombstone_origin())) state.set_tombstone_origin(to.data(), to.size());
+  f(state.tombstone_origin(),
+    setter(&state, [](pb::RecordState* m, std::string_view b) { m->set_tombstone_origin(b.data(), b.size()); }));
+}
+
+// Sets every origin of `state` that equals `from` to `to`.
+void replace_origins(pb::RecordState& state, std::string_view from, std::string_view to) {
+  for_each_origin(state, [&](const std::string& o, auto set) {
+    if (o == from) set(to);
+  });
 }
 
 }  // namespace
@@ -485,7 +482,7 @@ void serialize_state(pb::RecordState& state, std::string& out) {
   // The first origin in field order: the same on every replica of this state.
   const std::string* common = nullptr;
   bool marked = false;
-  for_each_origin(state, [&](const std::string& o) {
+  for_each_origin(state, [&](const std::string& o, auto) {
     if (common == nullptr && !o.empty()) common = &o;
     marked = marked || o == kCommonMark;
   });
